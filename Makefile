@@ -1,0 +1,42 @@
+# Every target sets itself up: a .venv with the package installed editable,
+# re-installed whenever pyproject.toml changes, and Graphviz's `dot` where missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo bench fuzz notebooks lint loc dot clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+dot:
+	@bash scripts/install-graphviz.sh
+
+test: $(STAMP) dot  ## the full suite, notebooks included (CI's command)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+demo: $(STAMP) dot  ## train an MLP on digits and draw its graphs into demo-output/
+	$(BIN)/python -m nn.demo --out demo-output
+
+bench: $(STAMP) dot  ## speed and memory against the numpy floor
+	$(BIN)/python -m benchmarks
+
+fuzz: $(STAMP)  ## the random-program gradient fuzzer with a larger budget
+	$(BIN)/python -m pytest -q -m slow tests
+
+notebooks: $(STAMP) dot
+	$(BIN)/python -m pip install --quiet notebook
+	$(BIN)/jupyter notebook notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check autograd nn optim tests benchmarks
+
+loc:  ## lines of code per module, docstrings excluded
+	$(PYTHON) .ci/loc.py autograd nn optim
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .hypothesis
