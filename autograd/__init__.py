@@ -81,3 +81,10 @@ __all__ = [
     "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
     "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
 ]
+
+from .environment import warn_about_hips_autograd as _warn_about_hips_autograd  # noqa: E402
+from .functional import log_sigmoid, norm  # noqa: E402
+
+__all__ += ["log_sigmoid", "norm"]
+
+_warn_about_hips_autograd()

@@ -13,7 +13,8 @@ from typing import Any
 
 from .grad_mode import _state
 
-_accumulate_lock = threading.Lock()
+_accumulate_lock = threading.Lock()  # leaf .grad updates (numpy's += drops updates)
+_release_lock = threading.Lock()  # two threads backpropagating one graph: exactly one wins
 
 
 class Node:
@@ -196,10 +197,18 @@ def _backward_node(node, grad_out, pending, captured, retain_graph, create_graph
         raise _freed_error(node)
     if node.versions is not None:
         _check_versions(node)
-    ctx = GraphContext(node) if create_graph else node
-    grads = node.op.backward(ctx, grad_out)
+    try:
+        ctx = GraphContext(node) if create_graph else node
+        grads = node.op.backward(ctx, grad_out)
+    except Exception:
+        if node.saved is None:  # another thread released it while this one read it
+            raise _freed_error(node) from None
+        raise
     if not retain_graph and saved:
-        node.saved = None
+        with _release_lock:  # claim the node before delivering anything from it
+            if node.saved is None:
+                raise _freed_error(node)
+            node.saved = None
     if type(grads) is not tuple:
         grads = (grads,)
     if len(grads) != len(node.inputs):
@@ -222,15 +231,27 @@ def _backward_node(node, grad_out, pending, captured, retain_graph, create_graph
 
 
 def _check_versions(node):
-    for variable, version in zip(node.inputs, node.versions):
-        if version is not None and variable._version != version:
-            label = f"'{variable.name}'" if variable.name else "an input"
-            raise RuntimeError(
-                f"backward: {label} (shape {variable.shape}, saved by '{node.op.name}') was "
-                f"modified in place after it was used (version {variable._version}, expected "
-                f"{version}); gradients would be wrong. Clone it before modifying it, or "
-                "modify it under no_grad() before the forward pass."
-            )
+    """node.versions holds (input position, or None for the output; version counter;
+    version when saved) for every saved input and output."""
+    for position, counter, expected in node.versions:
+        if counter[0] != expected:
+            raise _modified_error(node, position, counter[0], expected)
+
+
+def _modified_error(node, position, version, expected) -> RuntimeError:
+    name = node.op.name
+    if position is None:
+        label = f"the output of '{name}'"
+        shape = getattr(node.saved[node.out_pos], "shape", ())
+    else:
+        variable = node.inputs[position]
+        label = f"tensor '{variable.name}'" if variable.name else f"input {position}"
+        shape = variable.shape
+    return RuntimeError(
+        f"backward: {label} (shape {shape}, saved by '{name}') was modified in place after "
+        f"it was used (version {version}, expected {expected}); gradients would be wrong. "
+        "Clone it before modifying it, or modify it under no_grad() before the forward pass."
+    )
 
 
 def _run_hooks(hooks, grad):

@@ -221,6 +221,25 @@ def softplus(x):
     return el.Softplus.apply(x)
 
 
+def log_sigmoid(x):
+    """out = ln σ(x) = −softplus(−x);  ∂out/∂x = σ(−x). Finite at x = ±1000, where
+    log(sigmoid(x)) gives ln 0 = −inf."""
+    return -softplus(-_variable(x))
+
+
+def norm(x, axis=None, keepdims=False):
+    """out = ‖x‖ = √(Σ x²) over the axes (all by default);  ∂out/∂x = x/‖x‖, taken as 0
+    where ‖x‖ = 0 (PyTorch's subgradient; the plain formula gives 0·(1/0) = nan).
+
+    Built with the "double where": sqrt only ever sees positive values, and the outer
+    where sends no gradient into the zero branch, so first and second derivatives at 0
+    are 0, not nan.
+    """
+    squares = (_variable(x) ** 2).sum(axis, keepdims)
+    positive = squares.data > 0
+    return where(positive, where(positive, squares, 1.0).sqrt(), 0.0)
+
+
 def power(x, exponent):
     if isinstance(exponent, (int, float, np.integer, np.floating)):
         return ar.Pow.apply(x, exponent=exponent)

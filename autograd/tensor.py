@@ -95,6 +95,10 @@ def _with_op_name(error, op, variables):
     message = f"{op.name}: {error} (input shapes {shapes})"
     if str(error).startswith(f"{op.name}:"):
         return error
+    if isinstance(error, ValueError) and "could not be broadcast" in str(error):
+        shapes = " and ".join(str(v._data.shape) for v in variables)
+        message = (f"{op.name}: shapes {shapes} cannot be broadcast together (numpy: size-1 "
+                   "or missing axes stretch, others must match); reshape or unsqueeze one")
     try:
         return type(error)(message)
     except Exception:  # an exception type with an unusual constructor: keep the original
@@ -109,8 +113,8 @@ class Tensor:
     arrays stay integer. Only floating tensors can require grad.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version", "_hooks",
-                 "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version_counter",
+                 "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected methods
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -122,7 +126,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = name
-        self._version = 0
+        self._version_counter = [0]
         self._hooks = None
 
     # -- construction used by the engine ------------------------------------------------
@@ -135,9 +139,20 @@ class Tensor:
         tensor.requires_grad = requires_grad
         tensor.grad_fn = grad_fn
         tensor.name = None
-        tensor._version = 0
+        tensor._version_counter = [0]
         tensor._hooks = None
         return tensor
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen. Shared (one counter
+        object) with `detach()`ed tensors and with views made by reshape, transpose and
+        basic indexing, so a change through any of them is seen by a graph saving another."""
+        return self._version_counter[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._version_counter[0] = value
 
     @classmethod
     def _from_node(cls, array, node):
@@ -158,6 +173,7 @@ class Tensor:
             seed = np.ones_like(output._data)
             return Tensor._make(seed) if create_graph else seed
         if not isinstance(grad, Tensor):
+            _check_real_grad(grad, caller)
             grad = Tensor._make(np.asarray(grad, dtype=output._data.dtype))
         if grad.shape != output.shape:
             raise ValueError(
@@ -173,7 +189,7 @@ class Tensor:
     @staticmethod
     def _wrap_grad(grad, x, create_graph):
         if isinstance(grad, Tensor):
-            return grad if create_graph else Tensor._make(grad._data.copy())
+            return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
         return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
 
     @staticmethod
@@ -198,12 +214,11 @@ class Tensor:
             out = np.asarray(out)
         if _state.anomaly_enabled:
             _anomaly_check_forward(op, out, variables)
-        if not record:
-            return Tensor._make(out)
-        saved = ctx.saved
-        if saved:
-            _note_saved(ctx, saved, raw_out, variables)
-        return Tensor._make(out, ctx, True)
+        result = Tensor._make(out, ctx, True) if record else Tensor._make(out)
+        _share_counter_with_viewed_input(result, out, variables)
+        if record and ctx.saved:
+            _note_saved(ctx, ctx.saved, raw_out, variables, result)
+        return result
 
     @staticmethod
     def _fit_grad(grad, variable, node):
@@ -221,7 +236,7 @@ class Tensor:
                 grad = Tensor._make(np.asarray(grad))
             if grad.dtype != dtype:
                 grad = grad.astype(dtype)
-            self.grad = grad if self.grad is None else self.grad + grad
+            self.grad = _fresh_grad(grad) if self.grad is None else self.grad + grad
             return
         if isinstance(grad, Tensor):
             grad = grad._data
@@ -306,9 +321,12 @@ class Tensor:
         return bool(self._data)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data (and its version counter's meaning),
-        outside the graph."""
-        return Tensor._make(self._data)
+        """A new leaf outside the graph that shares this tensor's data and its version
+        counter (as in PyTorch): an in-place change through the detached tensor is still
+        caught by a graph that saved this one."""
+        detached = Tensor._make(self._data)
+        detached._version_counter = self._version_counter
+        return detached
 
     def copy(self) -> Tensor:
         """A differentiable copy (a new array); gradients flow back to self."""
@@ -343,12 +361,61 @@ class Tensor:
         return self
 
     def _check_inplace(self, op_name):
-        if self.requires_grad and self.is_leaf and _state.grad_enabled:
-            label = f" '{self.name}'" if self.name else ""
+        """In-place writes are not recorded in the graph, so they are refused on tensors
+        that require grad while grad mode is on: on a leaf the change would be invisible
+        to backward (RELIABILITY D7), on an intermediate it would give wrong gradients."""
+        if not (self.requires_grad and _state.grad_enabled):
+            return
+        label = f" '{self.name}'" if self.name else ""
+        if self.is_leaf:
             raise RuntimeError(
                 f"{op_name}: in-place operation on leaf tensor{label} that requires grad; "
                 "wrap the update in no_grad()"
             )
+        raise RuntimeError(
+            f"{op_name}: in-place operation on tensor{label} made by "
+            f"'{self.grad_fn.op.name}', which is part of a graph; no gradient flows through "
+            "an in-place write, so gradients would be wrong. Compute the new value out of "
+            "place (e.g. with where()), or modify it under no_grad()"
+        )
+
+    def _inplace(self, other, ufunc, op_name, out_of_place):
+        """self op= other. Done in place (the version counter goes up) when no graph is
+        recorded through it. While grad mode is on and self or other requires grad, a
+        leaf that requires grad refuses (D7), and anything else is computed out of place:
+        Python rebinds the name to the new tensor and every saved value stays intact."""
+        other_requires_grad = isinstance(other, Tensor) and other.requires_grad
+        if _state.grad_enabled and (self.requires_grad or other_requires_grad):
+            if self.is_leaf and self.requires_grad:
+                self._check_inplace(op_name)
+            return out_of_place(other)
+        operand = other._data if isinstance(other, Tensor) else _constant(
+            other, self, op_name)._data
+        try:
+            ufunc(self._data, operand, out=self._data)
+        except (TypeError, ValueError) as error:
+            raise type(error)(
+                f"{op_name}: cannot update a tensor of shape {self.shape} and dtype "
+                f"{self.dtype} in place with an operand of shape {operand.shape} and dtype "
+                f"{operand.dtype} ({error}); use the out-of-place form x = x {op_name[:-1]} y"
+            ) from error
+        self._version += 1
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, np.add, "+=", self.__add__)
+
+    def __isub__(self, other):
+        return self._inplace(other, np.subtract, "-=", self.__sub__)
+
+    def __imul__(self, other):
+        return self._inplace(other, np.multiply, "*=", self.__mul__)
+
+    def __itruediv__(self, other):
+        return self._inplace(other, np.true_divide, "/=", self.__truediv__)
+
+    def __ipow__(self, other):
+        return self._inplace(other, np.power, "**=", self.__pow__)
 
     # -- backward -------------------------------------------------------------------
 
@@ -518,6 +585,12 @@ class Tensor:
     def softplus(self):
         return el.Softplus.apply(self)
 
+    def log_sigmoid(self):
+        """ln σ(x) = −softplus(−x), finite for any x (autograd.functional.log_sigmoid)."""
+        from .functional import log_sigmoid
+
+        return log_sigmoid(self)
+
     def sign(self):
         return el.Sign.apply(self)
 
@@ -541,7 +614,7 @@ class Tensor:
     # -- reductions -----------------------------------------------------------------
 
     def _reduce(self, op, axis, keepdims, **params):
-        axes = rd.normalize_axes(axis, self.ndim, op.name)
+        axes = rd.normalize_axes(axis, self.ndim, op.name, self.shape)
         return op.apply(self, axes=axes, keepdims=bool(keepdims), **params)
 
     def sum(self, axis=None, keepdims=False):
@@ -558,6 +631,13 @@ class Tensor:
         self._check_nonempty_reduction(axis, "min")
         return self._reduce(rd.Min, axis, keepdims)
 
+    def norm(self, axis=None, keepdims=False):
+        """‖x‖ = √(Σ x²) over the axes; its gradient x/‖x‖ is taken as 0 at x = 0
+        (autograd.functional.norm)."""
+        from .functional import norm
+
+        return norm(self, axis, keepdims)
+
     def var(self, axis=None, keepdims=False, ddof=0):
         return self._reduce(rd.Var, axis, keepdims, ddof=ddof)
 
@@ -569,11 +649,12 @@ class Tensor:
         return self._reduce(rd.LogSumExp, axis, keepdims)
 
     def softmax(self, axis=-1):
-        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "softmax")
+        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "softmax", self.shape)
         return rd.Softmax.apply(self, axis=axis)
 
     def log_softmax(self, axis=-1):
-        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "log_softmax")
+        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "log_softmax",
+                                   self.shape)
         return rd.LogSoftmax.apply(self, axis=axis)
 
     for _method, _op in [(sum, rd.Sum), (mean, rd.Mean), (max, rd.Max), (min, rd.Min),
@@ -585,11 +666,12 @@ class Tensor:
     def _check_nonempty_reduction(self, axis, op_name):
         if self._data.size:
             return
-        axes = rd.normalize_axes(axis, self.ndim, op_name)
+        axes = rd.normalize_axes(axis, self.ndim, op_name, self.shape)
         if any(self.shape[a] == 0 for a in axes) or axis is None:
+            where = "without an axis" if axis is None else f"over axis {axis}"
             raise ValueError(
-                f"{op_name}: cannot reduce an empty tensor of shape {self.shape} "
-                f"over axis {axis} (the {op_name} of nothing is undefined)"
+                f"{op_name}: cannot reduce an empty tensor of shape {self.shape} {where} "
+                f"(the {op_name} of nothing is undefined); check that the batch is not empty"
             )
 
     # -- shape ----------------------------------------------------------------------
@@ -629,7 +711,8 @@ class Tensor:
 
     def swapaxes(self, axis1, axis2):
         axes = list(range(self.ndim))
-        a1, a2 = (rd.normalize_axes(a, self.ndim, "swapaxes")[0] for a in (axis1, axis2))
+        a1, a2 = (rd.normalize_axes(a, self.ndim, "swapaxes", self.shape)[0]
+                  for a in (axis1, axis2))
         axes[a1], axes[a2] = axes[a2], axes[a1]
         return sh.Transpose.apply(self, axes=tuple(axes))
 
@@ -637,7 +720,7 @@ class Tensor:
         if axis is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
-            axes = rd.normalize_axes(axis, self.ndim, "squeeze")
+            axes = rd.normalize_axes(axis, self.ndim, "squeeze", self.shape)
             for a in axes:
                 if self.shape[a] != 1:
                     raise ValueError(
@@ -648,7 +731,7 @@ class Tensor:
 
     def unsqueeze(self, axis):
         ndim = self.ndim + 1
-        (axis,) = rd.normalize_axes(axis, ndim, "unsqueeze")
+        (axis,) = rd.normalize_axes(axis, ndim, "unsqueeze", self.shape)
         shape = list(self.shape)
         shape.insert(axis, 1)
         return sh.Reshape.apply(self, shape=tuple(shape))
@@ -679,8 +762,15 @@ class Tensor:
         return sh.GetItem.apply(self, index=index)
 
     def __setitem__(self, index, value):
-        """In-place assignment (no gradient flows through it; use it under no_grad)."""
+        """In-place assignment: no gradient flows through it, so it is refused on tensors
+        that require grad, and for values that require grad, while grad mode is on."""
         self._check_inplace("__setitem__")
+        if isinstance(value, Tensor) and value.requires_grad and _state.grad_enabled:
+            raise RuntimeError(
+                "__setitem__: the assigned value requires grad, but no gradient flows through "
+                "an in-place write, so it would be lost; build the tensor with concatenate(), "
+                "stack() or where() instead, or assign under no_grad()"
+            )
         self._data[_raw_index(index)] = value._data if isinstance(value, Tensor) else value
         self._version += 1
 
@@ -694,6 +784,29 @@ class Tensor:
         if method != "__call__" or function is None or kwargs:
             return NotImplemented
         return function(*inputs)
+
+
+def _check_real_grad(grad, caller):
+    kind = getattr(grad, "dtype", np.asarray(grad).dtype).kind
+    if kind not in _DATA_KINDS:
+        raise TypeError(
+            f"{caller}: grad has dtype {np.asarray(grad).dtype}; it must be real (float, int "
+            "or bool), and is cast to the output's dtype"
+        )
+
+
+def _fresh_grad(grad):
+    """A gradient under create_graph that owns its memory: the same Tensor object can be
+    the gradient of several inputs (add passes grad_out to both) or the caller's seed,
+    and two gradients must never alias (RELIABILITY D5). The copy stays differentiable."""
+    if not grad.requires_grad:
+        return Tensor._make(grad._data.copy())
+    previous = _state.grad_enabled
+    _state.grad_enabled = True
+    try:
+        return ar.Add.apply(grad, 0)
+    finally:
+        _state.grad_enabled = previous
 
 
 def _op_name(variable):
@@ -719,24 +832,38 @@ def _constant(value, like, op_name):
     return Tensor._make(array)
 
 
-def _note_saved(node, saved, out, variables):
-    """Remember which saved value is the output (for create_graph) and the versions of
-    saved inputs (to catch in-place changes before backward)."""
+def _share_counter_with_viewed_input(result, out, variables):
+    """Give `result` the version counter of the input whose memory it views (reshape,
+    transpose, basic indexing), so an in-place change through either is seen by both."""
+    base = out.base
+    for variable in variables:
+        data = variable._data
+        if data is out or (base is not None and (data is base or data.base is base)):
+            result._version_counter = variable._version_counter
+            return
+
+
+def _note_saved(node, saved, out, variables, result):
+    """Remember which saved value is the output (for create_graph), and the version
+    counters of the saved inputs and output with their current values: backward refuses
+    to run if any of them was changed in place since (RELIABILITY D6)."""
     for i, value in enumerate(saved):
         if value is out:
             node.out_pos = i
             break
-    versions = None
+    versions = []
     for position, variable in enumerate(variables):
         data = variable._data
         for value in saved:
             if value is data:
-                if versions is None:
-                    versions = [None] * len(variables)
-                versions[position] = variable._version
+                counter = variable._version_counter
+                versions.append((position, counter, counter[0]))
                 break
-    if versions is not None:
-        node.versions = versions
+    if node.out_pos >= 0:
+        counter = result._version_counter
+        versions.append((None, counter, counter[0]))
+    if versions:
+        node.versions = tuple(versions)
 
 
 def _anomaly_check_forward(op, out, variables):

@@ -13,8 +13,9 @@ import numpy as np
 from ..engine import Operator
 
 
-def normalize_axes(axis, ndim: int, op_name: str) -> tuple:
-    """The reduced axes as a sorted tuple of non-negative ints; ValueError if out of range."""
+def normalize_axes(axis, ndim: int, op_name: str, shape=None) -> tuple:
+    """The reduced axes as a sorted tuple of non-negative ints; ValueError if out of range
+    (naming the input's `shape` when given)."""
     if axis is None:
         return tuple(range(ndim))
     axes = axis if isinstance(axis, tuple) else (axis,)
@@ -23,7 +24,11 @@ def normalize_axes(axis, ndim: int, op_name: str) -> tuple:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{op_name}: axis must be an int or a tuple of ints, got {a!r}")
         if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"{op_name}: axis {a} is out of range for a {ndim}-d tensor")
+            what = f"a tensor of shape {shape}" if shape is not None else f"a {ndim}-d tensor"
+            raise ValueError(
+                f"{op_name}: axis {a} is out of range for {what}; "
+                f"valid axes are {-max(ndim, 1)} to {max(ndim, 1) - 1}"
+            )
         result.append(int(a) % max(ndim, 1))
     if len(set(result)) != len(result):
         raise ValueError(f"{op_name}: axis {axis} repeats an axis")
