@@ -393,8 +393,9 @@ class Tensor:
             other, self, op_name)._data
         try:
             ufunc(self._data, operand, out=self._data)
-        except (TypeError, ValueError) as error:
-            raise type(error)(
+        except (TypeError, ValueError) as error:  # numpy's subclasses take other arguments
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(
                 f"{op_name}: cannot update a tensor of shape {self.shape} and dtype "
                 f"{self.dtype} in place with an operand of shape {operand.shape} and dtype "
                 f"{operand.dtype} ({error}); use the out-of-place form x = x {op_name[:-1]} y"

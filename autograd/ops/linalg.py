@@ -54,3 +54,11 @@ def check_matmul_shapes(x_shape, y_shape):
         raise ValueError(
             f"matmul: {x_shape} @ {y_shape} — inner dimensions {inner_x} and {inner_y} differ"
         )
+    batch_x, batch_y = x_shape[:-2], y_shape[:-2]
+    try:
+        np.broadcast_shapes(batch_x, batch_y)
+    except ValueError:
+        raise ValueError(
+            f"matmul: {x_shape} @ {y_shape} — batch dimensions {batch_x} and {batch_y} "
+            "cannot be broadcast together"
+        ) from None
