@@ -6,6 +6,8 @@ gradient summed back to its input's shape by the engine (`unbroadcast`).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import engine
@@ -113,7 +115,7 @@ class Tensor:
     arrays stay integer. Only floating tensors can require grad.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version_counter",
+    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "name", "_version_counter",
                  "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected methods
 
@@ -122,7 +124,7 @@ class Tensor:
         if requires_grad:
             _check_can_require_grad(array)
         self._data = array
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = name
@@ -135,7 +137,7 @@ class Tensor:
     def _make(cls, array, grad_fn=None, requires_grad=False):
         tensor = object.__new__(cls)
         tensor._data = array
-        tensor.grad = None
+        tensor._grad = None
         tensor.requires_grad = requires_grad
         tensor.grad_fn = grad_fn
         tensor.name = None
@@ -236,18 +238,45 @@ class Tensor:
                 grad = Tensor._make(np.asarray(grad))
             if grad.dtype != dtype:
                 grad = grad.astype(dtype)
-            self.grad = _fresh_grad(grad) if self.grad is None else self.grad + grad
+            self._grad = _fresh_grad(grad) if self._grad is None else self._grad + grad
             return
         if isinstance(grad, Tensor):
             grad = grad._data
         with _accumulate_lock:
-            if self.grad is None:
+            if self._grad is None:
                 # A copy: the gradient never shares memory with another tensor's.
-                self.grad = Tensor._make(np.array(grad, dtype=dtype, copy=True))
+                self._grad = Tensor._make(np.array(grad, dtype=dtype, copy=True))
             else:
-                self.grad._data += grad
+                self._grad._data += grad
 
     # -- data and metadata -----------------------------------------------------------
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor), None until a backward reaches this tensor.
+        Only leaves (and intermediates after retain_grad()) keep one; reading it on
+        another intermediate warns, as in PyTorch, since it is always None there."""
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self._retains_grad():
+            warnings.warn(
+                "The .grad of a tensor that is not a leaf (made by "
+                f"'{self.grad_fn.op.name}') is not kept by backward() and stays None. Call "
+                ".retain_grad() on it before backward to keep it, or read the .grad of the "
+                "leaf tensor you meant.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
+    def _retains_grad(self) -> bool:
+        from .functional import _RetainGrad
+
+        hooks = self.grad_fn.hooks or ()
+        return any(isinstance(hook, _RetainGrad) and hook.target() is self for hook in hooks)
 
     @property
     def data(self) -> np.ndarray:
