@@ -302,7 +302,7 @@ def test_D7_adding_a_tensor_that_requires_grad_to_a_constant_keeps_the_gradient(
     np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
 
 
-def test_D7_writes_into_an_intermediate_or_of_a_graph_value_are_refused_not_dropped():
+def test_D7_writes_into_an_intermediate_or_of_a_value_that_requires_grad_are_refused():
     x = leaf([1.0, 2.0])
     h = x * 2
     with pytest.raises(RuntimeError, match=r"__setitem__: .*made by 'mul'.*no_grad\(\)"):
