@@ -133,6 +133,7 @@ class Scalar:
         return _make(out, ctx)
 
     _fit_grad = None  # no broadcasting: a Scalar's gradient is already the right shape
+    _plain_accumulate = True  # a leaf's gradient is a float: grad = grad + g
     _graph_xp = None  # ScalarXP below
 
     @staticmethod

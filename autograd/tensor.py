@@ -205,6 +205,8 @@ class Tensor:
             _note_saved(ctx, saved, raw_out, variables)
         return Tensor._make(out, ctx, True)
 
+    _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
+
     @staticmethod
     def _fit_grad(grad, variable, node):
         shape = variable._data.shape
