@@ -1,0 +1,37 @@
+"""tracegrad's engine: reverse-mode automatic differentiation on numpy.
+
+Scalar (one float, micrograd-style) and Tensor (an ndarray) record every operator applied
+to them as a graph of variable and operator nodes; backward() walks that graph once.
+"""
+
+from . import functional
+from .anomaly import detect_anomaly
+from .creation import (arange, default_generator, from_numpy, full, full_like, manual_seed,
+                       ones, ones_like, rand, randn, randn_like, tensor, zeros, zeros_like)
+from .engine import Node, Operator, topological_order
+from .functional import (abs, backward, broadcast_to, clip, concatenate, dot, exp,
+                         expand_dims, grad, log, log_softmax, logsumexp, matmul, maximum, mean,
+                         minimum, power, register_hook, relu, reshape, retain_grad, sigmoid,
+                         sign, softmax, softplus, sqrt, squeeze, stack, std, swapaxes, tanh,
+                         transpose, unsqueeze, var, where)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .scalar import Scalar
+from .tensor import Tensor
+
+Tensor._graph_xp = functional
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Scalar", "Tensor", "Operator", "Node", "topological_order",
+    "tensor", "from_numpy", "zeros", "ones", "full", "arange", "randn", "rand",
+    "zeros_like", "ones_like", "full_like", "randn_like", "manual_seed", "default_generator",
+    "backward", "grad", "register_hook", "retain_grad",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+    "gradcheck", "gradgradcheck", "GradcheckError", "functional",
+    "abs", "broadcast_to", "clip", "concatenate", "dot", "exp", "expand_dims", "log",
+    "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum", "power", "relu",
+    "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
+    "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
+]

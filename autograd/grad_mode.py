@@ -1,0 +1,71 @@
+"""Grad mode: whether operators record graph nodes. Thread-local, like PyTorch's."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _ThreadState(threading.local):
+    # Class attributes are the defaults every new thread starts with.
+    grad_enabled = True
+    anomaly_enabled = False
+
+
+_state = _ThreadState()
+
+
+def is_grad_enabled() -> bool:
+    """True when operators record the graph (the default in every thread)."""
+    return _state.grad_enabled
+
+
+class _GradModeContext:
+    """Context manager and decorator that sets grad mode and restores it on exit."""
+
+    _mode: bool
+
+    def __enter__(self):
+        self._previous = _state.grad_enabled
+        _state.grad_enabled = self._mode
+
+    def __exit__(self, *exc_info):
+        _state.grad_enabled = self._previous
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Operators inside record no graph: results have no grad_fn and do not require grad.
+
+    Use it for inference and for parameter updates. It is thread-local: other threads
+    are unaffected, and a new thread starts with grad mode on.
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Turn recording back on inside a no_grad() block."""
+
+    _mode = True
+
+
+class set_grad_enabled:
+    """`with set_grad_enabled(False): ...` — grad mode chosen by a flag."""
+
+    def __init__(self, mode: bool):
+        self._mode = bool(mode)
+
+    def __enter__(self):
+        self._previous = _state.grad_enabled
+        _state.grad_enabled = self._mode
+
+    def __exit__(self, *exc_info):
+        _state.grad_enabled = self._previous

@@ -1,0 +1,138 @@
+"""Arithmetic operators: + - * / ** and negation, with numpy broadcasting.
+
+Every binary operator here returns its gradients in the broadcast (output) shape; the
+engine sums each back to its input's shape (`unbroadcast`), once, for all of them.
+"""
+
+from __future__ import annotations
+
+from ..engine import Operator
+
+
+class Add(Operator):
+    """out = x + y;  ∂out/∂x = 1, ∂out/∂y = 1."""
+
+    name = "add"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out, grad_out
+
+
+class Sub(Operator):
+    """out = x − y;  ∂out/∂x = 1, ∂out/∂y = −1."""
+
+    name = "sub"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out, -grad_out
+
+
+class Mul(Operator):
+    """out = x · y;  grad_x = grad_out · y,  grad_y = grad_out · x.
+
+    An x of shape (3, 1) times a y of shape (3, 4) gets grad_x[i, 0] = Σⱼ grad_out[i, j]·y[i, j]
+    once the engine sums the broadcast axis back.
+    """
+
+    name = "mul"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y = ctx.saved
+        return grad_out * y, grad_out * x
+
+
+class Div(Operator):
+    """out = x / y;  grad_x = grad_out / y,  grad_y = −grad_out · x / y²."""
+
+    name = "div"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y = ctx.saved
+        grad_x = grad_out / y
+        return grad_x, -grad_x * x / y
+
+
+class Neg(Operator):
+    """out = −x;  ∂out/∂x = −1."""
+
+    name = "neg"
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return -grad_out
+
+
+class Pow(Operator):
+    """out = xᶜ for a constant number c;  ∂out/∂x = c·xᶜ⁻¹.
+
+    The gradient is exactly 0 where c = 0 (PyTorch's choice; the naive formula gives
+    0·0⁻¹ = nan at x = 0). A negative base with a fractional c gives nan, as in numpy.
+    """
+
+    name = "pow"
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save(x)
+        return ctx.xp.power(x, exponent)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        c = ctx.params["exponent"]
+        if c == 0:
+            return grad_out * 0
+        if c == 1:
+            return grad_out
+        return grad_out * c * ctx.xp.power(x, c - 1)
+
+
+class PowTensor(Operator):
+    """out = xʸ with both differentiable;  grad_x = grad_out·y·xʸ⁻¹,  grad_y = grad_out·xʸ·ln x.
+
+    grad_y is taken as 0 where x = 0 and y ≥ 0 (the limit of xʸ·ln x), as PyTorch does.
+    """
+
+    name = "pow"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = ctx.xp.power(x, y)
+        ctx.save(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y, out = ctx.saved
+        xp = ctx.xp
+        grad_x = grad_out * y * xp.power(x, y - 1)
+        at_zero = (x == 0) & (y >= 0)
+        safe_x = xp.where(at_zero, 1, x)  # keeps log(0) = -inf out of the product
+        grad_y = xp.where(at_zero, 0, grad_out * out * xp.log(safe_x))
+        return grad_x, grad_y

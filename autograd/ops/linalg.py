@@ -1,0 +1,56 @@
+"""Matrix product with numpy's matmul semantics (batch dimensions broadcast; a 1-d operand
+is a vector, promoted to a matrix for the product and demoted after)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import Operator
+
+
+class Matmul(Operator):
+    """out = x @ y, i.e. out[..., i, j] = Σₖ x[..., i, k]·y[..., k, j];
+    grad_x = grad_out @ yᵀ,  grad_y = xᵀ @ grad_out  (ᵀ swaps the last two axes).
+
+    Batch axes that broadcast are summed back by the engine. A 1-d x is treated as a
+    (1, k) row and a 1-d y as a (k, 1) column, so grad_out gets those axes back first.
+    """
+
+    name = "matmul"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        check_matmul_shapes(x.shape, y.shape)
+        ctx.save(x, y)
+        return np.matmul(x, y)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y = ctx.saved
+        x_is_vector, y_is_vector = x.ndim == 1, y.ndim == 1
+        if y_is_vector:
+            y = y.reshape(y.shape + (1,))
+            grad_out = grad_out.reshape(grad_out.shape + (1,))
+        if x_is_vector:
+            x = x.reshape((1,) + x.shape)
+            grad_out = grad_out.reshape(grad_out.shape[:-1] + (1,) + grad_out.shape[-1:])
+        # A vector x gets grad_x of shape (..., 1, k); the engine sums it down to (k,).
+        grad_x = grad_out @ y.swapaxes(-1, -2)
+        grad_y = x.swapaxes(-1, -2) @ grad_out
+        if y_is_vector:  # (..., k, 1) -> (..., k) before the engine sums the batch axes
+            grad_y = grad_y.reshape(grad_y.shape[:-1])
+        return grad_x, grad_y
+
+
+def check_matmul_shapes(x_shape, y_shape):
+    """ValueError naming both shapes when x @ y is undefined (numpy's message is cryptic)."""
+    if not x_shape or not y_shape:
+        raise ValueError(
+            f"matmul: operands must be at least 1-d, got shapes {x_shape} and {y_shape}"
+        )
+    inner_x = x_shape[-1]
+    inner_y = y_shape[0] if len(y_shape) == 1 else y_shape[-2]
+    if inner_x != inner_y:
+        raise ValueError(
+            f"matmul: {x_shape} @ {y_shape} — inner dimensions {inner_x} and {inner_y} differ"
+        )

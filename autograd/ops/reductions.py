@@ -1,0 +1,222 @@
+"""Reductions over an axis (or all axes): sum, mean, max, min, var, logsumexp, and the
+softmax family that is built on them.
+
+`axis` is None (all axes), an int or a tuple of ints, negative counting from the end, as in
+numpy; `keepdims=True` keeps the reduced axes with size 1. Backward first restores the
+reduced axes of grad_out (`expand_reduced`) so it broadcasts against the input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import Operator
+
+
+def normalize_axes(axis, ndim: int, op_name: str) -> tuple:
+    """The reduced axes as a sorted tuple of non-negative ints; ValueError if out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op_name}: axis must be an int or a tuple of ints, got {a!r}")
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"{op_name}: axis {a} is out of range for a {ndim}-d tensor")
+        result.append(int(a) % max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op_name}: axis {axis} repeats an axis")
+    return tuple(sorted(result)) if ndim else ()
+
+
+def expand_reduced(grad_out, ctx):
+    """grad_out with the reduced axes put back as size 1 (a no-op when keepdims=True)."""
+    params = ctx.params
+    if params["keepdims"]:
+        return grad_out
+    shape = list(ctx.inputs[0].shape)
+    for a in params["axes"]:
+        shape[a] = 1
+    return grad_out.reshape(tuple(shape))
+
+
+def _reduced_count(x, axes) -> int:
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    return count
+
+
+class Sum(Operator):
+    """out = Σ x over the axes;  ∂out/∂xᵢ = 1, so grad_x is grad_out broadcast back."""
+
+    name = "sum"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        return x.sum(axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return ctx.xp.broadcast_to(expand_reduced(grad_out, ctx), ctx.inputs[0].shape)
+
+
+class Mean(Operator):
+    """out = (1/N) Σ x over the axes (N elements reduced);  ∂out/∂xᵢ = 1/N.
+
+    The mean of an empty tensor is nan (numpy's and PyTorch's answer).
+    """
+
+    name = "mean"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        return x.mean(axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x = ctx.inputs[0]
+        count = _reduced_count(x, ctx.params["axes"])
+        return ctx.xp.broadcast_to(expand_reduced(grad_out, ctx) / count, x.shape)
+
+
+class Max(Operator):
+    """out = max x over the axes;  the gradient is split evenly between tied maxima
+    (as torch.amax): ∂out/∂xᵢ = [xᵢ = out] / #ties."""
+
+    name = "max"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        out = x.max(axis=axes, keepdims=True)
+        ctx.save(_tie_shares(x == out, axes, x.dtype))
+        return out if keepdims else out.reshape(_drop_axes(out.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (share,) = ctx.saved
+        return expand_reduced(grad_out, ctx) * share
+
+
+class Min(Operator):
+    """out = min x over the axes;  the gradient is split evenly between tied minima."""
+
+    name = "min"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        out = x.min(axis=axes, keepdims=True)
+        ctx.save(_tie_shares(x == out, axes, x.dtype))
+        return out if keepdims else out.reshape(_drop_axes(out.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (share,) = ctx.saved
+        return expand_reduced(grad_out, ctx) * share
+
+
+def _tie_shares(ties, axes, dtype):
+    return (ties / ties.sum(axis=axes, keepdims=True)).astype(dtype, copy=False)
+
+
+def _drop_axes(shape, axes):
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+class Var(Operator):
+    """out = Σ (x − x̄)² / (N − ddof), numpy's convention (ddof=0 by default; PyTorch's
+    default is ddof=1);  ∂out/∂xᵢ = 2(xᵢ − x̄)/(N − ddof).
+
+    Two passes (mean first), so there is no catastrophic cancellation of E[x²] − E[x]².
+    """
+
+    name = "var"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims, ddof):
+        ctx.save(x)
+        return x.var(axis=axes, keepdims=keepdims, ddof=ddof)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        axes, ddof = ctx.params["axes"], ctx.params["ddof"]
+        centered = x - x.mean(axis=axes, keepdims=True)
+        scale = 2 / (_reduced_count(x, axes) - ddof)
+        return expand_reduced(grad_out, ctx) * centered * scale
+
+
+def _stable_max(x, axes):
+    """max over axes (keepdims), with non-finite maxima replaced by 0 so that x − m stays
+    finite for rows of −inf (JAX's guard); `initial` makes empty reductions legal."""
+    m = x.max(axis=axes, keepdims=True, initial=-np.inf)
+    return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+
+
+class LogSumExp(Operator):
+    """out = ln Σ eˣ over the axes, computed as m + ln Σ e^(x − m) with m = max x;
+    ∂out/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ.
+
+    Finite for x = ±1000; a row of all −inf gives −inf (not nan), a +inf gives +inf.
+    """
+
+    name = "logsumexp"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        m = _stable_max(x, axes)
+        with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer for -inf rows
+            out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        if not keepdims:
+            out = out.reshape(_drop_axes(out.shape, axes))
+        ctx.save(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, out = ctx.saved
+        return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
+
+
+class Softmax(Operator):
+    """out = e^(x − m) / Σ e^(x − m) along one axis (m = max, so nothing overflows);
+    grad_x = out · (grad_out − Σ grad_out·out)."""
+
+    name = "softmax"
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        e = np.exp(x - _stable_max(x, (axis,)))
+        out = e / e.sum(axis=axis, keepdims=True)
+        ctx.save(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved
+        axis = ctx.params["axis"]
+        return out * (grad_out - (grad_out * out).sum(axis=axis, keepdims=True))
+
+
+class LogSoftmax(Operator):
+    """out = x − logsumexp(x) along one axis;  grad_x = grad_out − softmax(x)·Σ grad_out.
+
+    Exact where log(softmax(x)) underflows: log_softmax([1000, 0, −1000]) = [0, −1000, −2000].
+    """
+
+    name = "log_softmax"
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        shifted = x - _stable_max(x, (axis,))
+        with np.errstate(divide="ignore"):
+            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved
+        axis = ctx.params["axis"]
+        return grad_out - ctx.xp.exp(out) * grad_out.sum(axis=axis, keepdims=True)

@@ -1,0 +1,312 @@
+"""Scalar: a single Python float that records the operators applied to it (micrograd's
+Value), for teaching neurons one weight at a time.
+
+It shares the operators, the graph walk and backward with Tensor, but its data is a plain
+float and its math is Python's `math` module: no numpy on the hot path.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .engine import Node, _DiscardingContext
+from .grad_mode import _state
+from .ops import arithmetic as ar
+from .ops import elementwise as el
+from .xp import MathXP
+
+
+class ScalarNode(Node):
+    __slots__ = ()
+    xp = MathXP
+
+
+_NO_GRAD_CTX = _DiscardingContext(MathXP)
+_new = object.__new__
+
+
+def _make(data, node):
+    result = _new(Scalar)
+    result.data = data
+    result.grad = None
+    result.requires_grad = node is not None
+    result.grad_fn = node
+    result.name = None
+    result._hooks = None
+    return result
+
+
+def _constant(value, op_name):
+    if isinstance(value, (int, float)):
+        return _make(float(value), None)
+    if getattr(value, "_apply", None) is not None:
+        raise TypeError(
+            f"{op_name}: cannot combine {type(value).__name__} and Scalar in one operator; "
+            "use Scalar(t.item()) or Tensor(s.data)"
+        )
+    if getattr(value, "shape", None) == () and hasattr(value, "__float__"):
+        return _make(float(value), None)  # a numpy scalar or 0-d array
+    raise TypeError(f"{op_name}: unsupported operand for Scalar: {type(value).__name__}")
+
+
+def _note_output(node, out):
+    for i, value in enumerate(node.saved):
+        if value is out:
+            node.out_pos = i
+            return
+
+
+def _unary(op, x):
+    if x.requires_grad and _state.grad_enabled:
+        node = ScalarNode(op, (x,), None)
+        out = op.forward(node, x.data)
+        if node.saved:
+            _note_output(node, out)
+        if _state.anomaly_enabled:
+            _anomaly_check(op, out, (x,))
+        return _make(out, node)
+    return _make(op.forward(_NO_GRAD_CTX, x.data), None)
+
+
+def _binary(op, x, y):
+    if type(x) is not Scalar:
+        x = _constant(x, op.name)
+    if type(y) is not Scalar:
+        y = _constant(y, op.name)
+    if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
+        node = ScalarNode(op, (x, y), None)
+        out = op.forward(node, x.data, y.data)
+        if node.saved:
+            _note_output(node, out)
+        if _state.anomaly_enabled:
+            _anomaly_check(op, out, (x, y))
+        return _make(out, node)
+    return _make(op.forward(_NO_GRAD_CTX, x.data, y.data), None)
+
+
+def _anomaly_check(op, out, inputs):
+    from .anomaly import check_forward
+
+    check_forward(op, out, inputs)
+
+
+class Scalar:
+    """A differentiable Python float: Scalar(2.0, name="a").
+
+    Leaves require grad by default (as micrograd's Values do); numbers mixed into an
+    expression are constants. After backward, a leaf's .grad is a float.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_hooks", "__weakref__")
+
+    def __init__(self, data, name=None, requires_grad=True):
+        if isinstance(data, Scalar):
+            data = data.data
+        try:
+            data = float(data)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"Scalar: expected a real number, got {type(data).__name__} {data!r}"
+            ) from error
+        self.data = data
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn = None
+        self.name = name
+        self._hooks = None
+
+    # -- the engine's hooks ---------------------------------------------------------
+
+    @staticmethod
+    def _apply(op, inputs, params):
+        """General path (custom operators, operators with parameters)."""
+        variables = tuple(v if type(v) is Scalar else _constant(v, op.name) for v in inputs)
+        record = _state.grad_enabled and any(v.requires_grad for v in variables)
+        ctx = ScalarNode(op, variables, params) if record else _NO_GRAD_CTX
+        out = op.forward(ctx, *[v.data for v in variables], **params)
+        if not record:
+            return _make(out, None)
+        if ctx.saved:
+            _note_output(ctx, out)
+        if _state.anomaly_enabled:
+            _anomaly_check(op, out, variables)
+        return _make(out, ctx)
+
+    _fit_grad = None  # no broadcasting: a Scalar's gradient is already the right shape
+    _graph_xp = None  # ScalarXP below
+
+    @staticmethod
+    def _from_node(value, node):
+        return _make(value, node)
+
+    @staticmethod
+    def _seed(output, grad, create_graph, caller):
+        if grad is None:
+            grad = 1.0
+        if create_graph:
+            return grad if type(grad) is Scalar else Scalar(grad, requires_grad=False)
+        return grad.data if type(grad) is Scalar else float(grad)
+
+    @staticmethod
+    def _zeros_like(x):
+        return 0.0
+
+    @staticmethod
+    def _wrap_grad(grad, x, create_graph):
+        if create_graph:
+            return grad if type(grad) is Scalar else Scalar(grad, requires_grad=False)
+        return grad.data if type(grad) is Scalar else float(grad)
+
+    def _accumulate(self, grad, create_graph):
+        if not create_graph and type(grad) is Scalar:
+            grad = grad.data
+        self.grad = grad if self.grad is None else self.grad + grad
+
+    # -- arithmetic -----------------------------------------------------------------
+
+    def __add__(self, other):
+        return _binary(ar.Add, self, other)
+
+    def __radd__(self, other):  # other + self
+        return _binary(ar.Add, other, self)
+
+    def __sub__(self, other):
+        return _binary(ar.Sub, self, other)
+
+    def __rsub__(self, other):  # other - self
+        return _binary(ar.Sub, other, self)
+
+    def __mul__(self, other):
+        return _binary(ar.Mul, self, other)
+
+    def __rmul__(self, other):  # other * self
+        return _binary(ar.Mul, other, self)
+
+    def __truediv__(self, other):
+        return _binary(ar.Div, self, other)
+
+    def __rtruediv__(self, other):  # other / self
+        return _binary(ar.Div, other, self)
+
+    def __pow__(self, exponent):
+        if not isinstance(exponent, (int, float)) or isinstance(exponent, bool):
+            raise TypeError(
+                f"pow: a Scalar's exponent must be a number, got {type(exponent).__name__}; "
+                "for a variable exponent write (y * x.log()).exp()"
+            )
+        return Scalar._apply(ar.Pow, (self,), {"exponent": exponent})
+
+    def __neg__(self):
+        return _unary(ar.Neg, self)
+
+    def exp(self):
+        return _unary(el.Exp, self)
+
+    def log(self):
+        return _unary(el.Log, self)
+
+    def tanh(self):
+        return _unary(el.Tanh, self)
+
+    def sigmoid(self):
+        return _unary(el.Sigmoid, self)
+
+    def relu(self):
+        return _unary(el.Relu, self)
+
+    exp.__doc__, log.__doc__, tanh.__doc__ = el.Exp.__doc__, el.Log.__doc__, el.Tanh.__doc__
+    sigmoid.__doc__, relu.__doc__ = el.Sigmoid.__doc__, el.Relu.__doc__
+
+    # comparisons compare values (for conditions in formulas and in user code); equality
+    # stays identity so Scalars can be dict keys and set members.
+    def __lt__(self, other):
+        return self.data < _value(other)
+
+    def __le__(self, other):
+        return self.data <= _value(other)
+
+    def __gt__(self, other):
+        return self.data > _value(other)
+
+    def __ge__(self, other):
+        return self.data >= _value(other)
+
+    __hash__ = object.__hash__
+
+    def __float__(self):
+        return self.data
+
+    def item(self) -> float:
+        return self.data
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    # -- backward -------------------------------------------------------------------
+
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) · grad (default 1) into every leaf's .grad."""
+        from .functional import backward
+
+        backward([self], None if grad is None else [grad], retain_graph, create_graph)
+
+    def retain_grad(self):
+        """Keep this intermediate Scalar's gradient in .grad after backward."""
+        from .functional import retain_grad
+
+        retain_grad(self)
+
+    def register_hook(self, hook):
+        """Call hook(grad) when this Scalar's gradient is computed (see Tensor.register_hook)."""
+        from .functional import register_hook
+
+        return register_hook(self, hook)
+
+    def detach(self) -> Scalar:
+        return Scalar(self.data, requires_grad=False)
+
+    def __repr__(self):
+        parts = [repr(self.data)]
+        if self.name:
+            parts.append(f"name={self.name!r}")
+        if self.grad_fn is not None:
+            parts.append(f"grad_fn=<{self.grad_fn.op.name}>")
+        if self.grad is not None:
+            parts.append(f"grad={self.grad!r}")
+        return f"Scalar({', '.join(parts)})"
+
+
+def _value(other):
+    return other.data if type(other) is Scalar else other
+
+
+class ScalarXP:
+    """The math namespace for Scalar backward formulas under create_graph=True."""
+
+    @staticmethod
+    def exp(x):
+        return x.exp() if type(x) is Scalar else MathXP.exp(x)
+
+    @staticmethod
+    def log(x):
+        return x.log() if type(x) is Scalar else MathXP.log(x)
+
+    @staticmethod
+    def tanh(x):
+        return x.tanh() if type(x) is Scalar else math.tanh(x)
+
+    @staticmethod
+    def sigmoid(x):
+        return x.sigmoid() if type(x) is Scalar else MathXP.sigmoid(x)
+
+    @staticmethod
+    def power(x, exponent):
+        return x**exponent if type(x) is Scalar else MathXP.power(x, exponent)
+
+    @staticmethod
+    def sign(x):
+        return MathXP.sign(_value(x))
+
+
+Scalar._graph_xp = ScalarXP

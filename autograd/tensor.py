@@ -1,0 +1,775 @@
+"""Tensor: a numpy array that records the operators applied to it.
+
+float64 by default, float32 kept where given; numpy broadcasting everywhere, with each
+gradient summed back to its input's shape by the engine (`unbroadcast`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import engine
+from .engine import Node, _accumulate_lock
+from .grad_mode import _state
+from .ops import arithmetic as ar
+from .ops import elementwise as el
+from .ops import linalg as la
+from .ops import reductions as rd
+from .ops import shape as sh
+from .xp import NumpyXP
+
+_FLOAT_KINDS = "f"
+_DATA_KINDS = "fiub"  # float, signed and unsigned int, bool
+
+
+class TensorNode(Node):
+    __slots__ = ()
+    xp = NumpyXP
+
+
+class _NoGradContext(engine._DiscardingContext):
+    __slots__ = ()
+
+
+_NO_GRAD_CTX = _NoGradContext(NumpyXP)
+
+
+def _as_array(data, dtype, op_name="Tensor"):
+    """A fresh array for the constructor: copies, Python ints become float64 (labels
+    should be given as integer ndarrays), complex and object dtypes are refused."""
+    if isinstance(data, Tensor):
+        data = data._data
+    from_python = not isinstance(data, (np.ndarray, np.generic))
+    try:
+        array = np.array(data, dtype=dtype, copy=True)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{op_name}: cannot make a tensor from {type(data).__name__}: "
+                          f"{error}") from error
+    if array.dtype.kind not in _DATA_KINDS:
+        raise TypeError(
+            f"{op_name}: unsupported dtype {array.dtype} (tracegrad supports float, int and "
+            "bool arrays; complex and object arrays are not supported)"
+        )
+    if from_python and dtype is None and array.dtype.kind in "iu":
+        array = array.astype(np.float64)
+    return array
+
+
+def _check_can_require_grad(array, op_name="Tensor"):
+    if array.dtype.kind not in _FLOAT_KINDS:
+        raise TypeError(
+            f"{op_name}: requires_grad=True needs a floating dtype, got {array.dtype}; "
+            "pass dtype=np.float64 or call .astype(float)"
+        )
+
+
+def unbroadcast(grad, shape, op_name="backward"):
+    """Sum `grad` over the axes that broadcasting added or stretched, back to `shape`."""
+    grad_shape = grad.shape
+    if grad_shape == shape:
+        return grad
+    lead = len(grad_shape) - len(shape)
+    if lead < 0 or any(g != s and s != 1 for g, s in zip(grad_shape[lead:], shape)):
+        if _broadcastable(grad_shape, shape):  # a gradient smaller than its input
+            return grad.broadcast_to(shape) if isinstance(grad, Tensor) else np.broadcast_to(
+                grad, shape)
+        raise ValueError(
+            f"{op_name}: backward produced a gradient of shape {grad_shape} for an input of "
+            f"shape {shape}"
+        )
+    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad_shape[i + lead] != 1)
+    axes = tuple(range(lead)) + stretched
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape) if lead else grad
+
+
+def _broadcastable(small, big) -> bool:
+    if len(small) > len(big):
+        return False
+    return all(s == 1 or s == b for s, b in zip(small[::-1], big[::-1]))
+
+
+def _with_op_name(error, op, variables):
+    shapes = ", ".join(str(v._data.shape) for v in variables)
+    message = f"{op.name}: {error} (input shapes {shapes})"
+    if str(error).startswith(f"{op.name}:"):
+        return error
+    try:
+        return type(error)(message)
+    except Exception:  # an exception type with an unusual constructor: keep the original
+        return error
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Tensor(data, requires_grad=False, dtype=None, name=None) copies `data`. Python numbers
+    and lists become float64 (ints too); numpy arrays keep their dtype, so integer label
+    arrays stay integer. Only floating tensors can require grad.
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version", "_hooks",
+                 "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected methods
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        array = _as_array(data, dtype)
+        if requires_grad:
+            _check_can_require_grad(array)
+        self._data = array
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn = None
+        self.name = name
+        self._version = 0
+        self._hooks = None
+
+    # -- construction used by the engine ------------------------------------------------
+
+    @classmethod
+    def _make(cls, array, grad_fn=None, requires_grad=False):
+        tensor = object.__new__(cls)
+        tensor._data = array
+        tensor.grad = None
+        tensor.requires_grad = requires_grad
+        tensor.grad_fn = grad_fn
+        tensor.name = None
+        tensor._version = 0
+        tensor._hooks = None
+        return tensor
+
+    @classmethod
+    def _from_node(cls, array, node):
+        return cls._make(np.asarray(array), node, True)
+
+    _graph_xp = None  # autograd.functional; set by the package (it imports this module)
+
+    @staticmethod
+    def _seed(output, grad, create_graph, caller):
+        """The gradient backward starts from: ones for a one-element output, else `grad`."""
+        if grad is None:
+            if output._data.size != 1:
+                raise RuntimeError(
+                    f"{caller}: output of '{_op_name(output)}' has shape {output.shape}; grad "
+                    "can be implicitly created only for outputs with one element. Call "
+                    ".sum().backward(), or pass grad= (e.g. ones_like(output))"
+                )
+            seed = np.ones_like(output._data)
+            return Tensor._make(seed) if create_graph else seed
+        if not isinstance(grad, Tensor):
+            grad = Tensor._make(np.asarray(grad, dtype=output._data.dtype))
+        if grad.shape != output.shape:
+            raise ValueError(
+                f"{caller}: grad has shape {grad.shape} but the output of "
+                f"'{_op_name(output)}' has shape {output.shape}; they must match"
+            )
+        return grad if create_graph else grad._data
+
+    @staticmethod
+    def _zeros_like(x):
+        return Tensor._make(np.zeros_like(x._data))
+
+    @staticmethod
+    def _wrap_grad(grad, x, create_graph):
+        if isinstance(grad, Tensor):
+            return grad if create_graph else Tensor._make(grad._data.copy())
+        return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
+
+    @staticmethod
+    def _apply(op, inputs, params):
+        like = None
+        for value in inputs:
+            if isinstance(value, Tensor):
+                like = value
+                break
+        variables = tuple(
+            value if isinstance(value, Tensor) else _constant(value, like, op.name)
+            for value in inputs
+        )
+        record = _state.grad_enabled and any(v.requires_grad for v in variables)
+        ctx = TensorNode(op, variables, params) if record else _NO_GRAD_CTX
+        try:
+            out = op.forward(ctx, *[v._data for v in variables], **params)
+        except (ValueError, TypeError, IndexError) as error:
+            raise _with_op_name(error, op, variables) from error
+        raw_out = out
+        if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
+            out = np.asarray(out)
+        if _state.anomaly_enabled:
+            _anomaly_check_forward(op, out, variables)
+        if not record:
+            return Tensor._make(out)
+        saved = ctx.saved
+        if saved:
+            _note_saved(ctx, saved, raw_out, variables)
+        return Tensor._make(out, ctx, True)
+
+    @staticmethod
+    def _fit_grad(grad, variable, node):
+        shape = variable._data.shape
+        if not hasattr(grad, "shape"):
+            grad = np.asarray(grad, dtype=variable._data.dtype)
+        if grad.shape != shape:
+            grad = unbroadcast(grad, shape, node.op.name)
+        return grad
+
+    def _accumulate(self, grad, create_graph):
+        dtype = self._data.dtype
+        if create_graph:
+            if not isinstance(grad, Tensor):
+                grad = Tensor._make(np.asarray(grad))
+            if grad.dtype != dtype:
+                grad = grad.astype(dtype)
+            self.grad = grad if self.grad is None else self.grad + grad
+            return
+        if isinstance(grad, Tensor):
+            grad = grad._data
+        with _accumulate_lock:
+            if self.grad is None:
+                # A copy: the gradient never shares memory with another tensor's.
+                self.grad = Tensor._make(np.array(grad, dtype=dtype, copy=True))
+            else:
+                self.grad._data += grad
+
+    # -- data and metadata -----------------------------------------------------------
+
+    @property
+    def data(self) -> np.ndarray:
+        """The underlying ndarray (shared, not copied)."""
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        array = np.asarray(array)
+        if array.dtype.kind not in _DATA_KINDS:
+            raise TypeError(f"Tensor.data: unsupported dtype {array.dtype}")
+        self._data = array
+        self._version += 1
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def __len__(self):
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None:
+            return self._data.astype(dtype, copy=bool(copy))
+        return self._data.copy() if copy else self._data
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared with the tensor, like torch's .numpy())."""
+        return self._data
+
+    def item(self) -> float | int | bool:
+        if self._data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with one element can be converted to a Python number, "
+                f"got shape {self.shape}"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data (and its version counter's meaning),
+        outside the graph."""
+        return Tensor._make(self._data)
+
+    def copy(self) -> Tensor:
+        """A differentiable copy (a new array); gradients flow back to self."""
+        return self + 0 if self.requires_grad else Tensor._make(self._data.copy())
+
+    clone = copy
+
+    def astype(self, dtype) -> Tensor:
+        dtype = np.dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
+        if self.requires_grad and dtype.kind == "f":
+            return sh.AsType.apply(self, dtype=dtype)
+        return Tensor._make(self._data.astype(dtype))
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError(
+                "requires_grad_: only leaf tensors can change requires_grad; "
+                "use .detach() to get a leaf"
+            )
+        if requires_grad:
+            _check_can_require_grad(self._data, "requires_grad_")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place (a parameter update: use it under no_grad)."""
+        self._check_inplace("zero_")
+        self._data[...] = 0
+        self._version += 1
+        return self
+
+    def _check_inplace(self, op_name):
+        if self.requires_grad and self.is_leaf and _state.grad_enabled:
+            label = f" '{self.name}'" if self.name else ""
+            raise RuntimeError(
+                f"{op_name}: in-place operation on leaf tensor{label} that requires grad; "
+                "wrap the update in no_grad()"
+            )
+
+    # -- backward -------------------------------------------------------------------
+
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) · grad into every leaf's .grad (PyTorch's semantics).
+
+        `grad` defaults to 1 for a one-element output. The graph's saved values are
+        freed afterwards unless retain_graph=True (which defaults to create_graph).
+        """
+        from .functional import backward
+
+        backward([self], None if grad is None else [grad], retain_graph, create_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in .grad after backward."""
+        from .functional import retain_grad
+
+        retain_grad(self)
+
+    def register_hook(self, hook):
+        """Call hook(grad) when this tensor's gradient is computed; a non-None return
+        replaces the gradient. Returns a handle with .remove()."""
+        from .functional import register_hook
+
+        return register_hook(self, hook)
+
+    # -- display --------------------------------------------------------------------
+
+    def __repr__(self):
+        body = np.array2string(self._data, precision=4, separator=", ", prefix="Tensor(",
+                               threshold=100, edgeitems=3)
+        extras = []
+        if self._data.dtype != np.float64:
+            extras.append(f"dtype={self._data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.op.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"Tensor({', '.join([body] + extras)})"
+
+    __hash__ = object.__hash__
+
+    # -- arithmetic -----------------------------------------------------------------
+
+    def __add__(self, other):
+        return ar.Add.apply(self, other)
+
+    def __radd__(self, other):  # other + self
+        return ar.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return ar.Sub.apply(self, other)
+
+    def __rsub__(self, other):  # other - self
+        return ar.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return ar.Mul.apply(self, other)
+
+    def __rmul__(self, other):  # other * self
+        return ar.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return ar.Div.apply(self, other)
+
+    def __rtruediv__(self, other):  # other / self
+        return ar.Div.apply(other, self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, (int, float, np.integer, np.floating)):
+            return ar.Pow.apply(self, exponent=exponent)
+        return ar.PowTensor.apply(self, exponent)
+
+    def __rpow__(self, base):  # base ** self
+        return ar.PowTensor.apply(base, self)
+
+    def __neg__(self):
+        return ar.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return el.Abs.apply(self)
+
+    def __matmul__(self, other):
+        return la.Matmul.apply(self, other)
+
+    def __rmatmul__(self, other):  # other @ self
+        return la.Matmul.apply(other, self)
+
+    def matmul(self, other):
+        return la.Matmul.apply(self, other)
+
+    def dot(self, other):
+        """Inner product of two 1-d tensors (matmul for 2-d ones)."""
+        other_ndim = np.ndim(other.data if isinstance(other, Tensor) else other)
+        if self.ndim > 2 or other_ndim > 2:
+            raise ValueError(
+                f"dot: expects 1-d or 2-d tensors, got {self.ndim}-d and {other_ndim}-d; "
+                "use matmul (@) for batches"
+            )
+        return la.Matmul.apply(self, other)
+
+    # -- comparisons and logic (no gradient) ----------------------------------------
+
+    def _compare(self, other, ufunc):
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._make(ufunc(self._data, other))
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __and__(self, other):
+        return self._compare(other, np.logical_and)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return self._compare(other, np.logical_or)
+
+    __ror__ = __or__
+
+    def __invert__(self):
+        return Tensor._make(np.logical_not(self._data))
+
+    # -- elementwise ----------------------------------------------------------------
+
+    def exp(self):
+        return el.Exp.apply(self)
+
+    def log(self):
+        return el.Log.apply(self)
+
+    def sqrt(self):
+        return el.Sqrt.apply(self)
+
+    def abs(self):
+        return el.Abs.apply(self)
+
+    def tanh(self):
+        return el.Tanh.apply(self)
+
+    def sigmoid(self):
+        return el.Sigmoid.apply(self)
+
+    def relu(self):
+        return el.Relu.apply(self)
+
+    def softplus(self):
+        return el.Softplus.apply(self)
+
+    def sign(self):
+        return el.Sign.apply(self)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - numpy's names
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return el.Clip.apply(self, low=min, high=max)
+
+    def maximum(self, other):
+        return el.Maximum.apply(self, other)
+
+    def minimum(self, other):
+        return el.Minimum.apply(self, other)
+
+    exp.__doc__, log.__doc__, sqrt.__doc__ = el.Exp.__doc__, el.Log.__doc__, el.Sqrt.__doc__
+    abs.__doc__, tanh.__doc__, sigmoid.__doc__ = el.Abs.__doc__, el.Tanh.__doc__, el.Sigmoid.__doc__
+    relu.__doc__, softplus.__doc__, sign.__doc__ = el.Relu.__doc__, el.Softplus.__doc__, el.Sign.__doc__
+    clip.__doc__, maximum.__doc__, minimum.__doc__ = (el.Clip.__doc__, el.Maximum.__doc__,
+                                                      el.Minimum.__doc__)
+
+    # -- reductions -----------------------------------------------------------------
+
+    def _reduce(self, op, axis, keepdims, **params):
+        axes = rd.normalize_axes(axis, self.ndim, op.name)
+        return op.apply(self, axes=axes, keepdims=bool(keepdims), **params)
+
+    def sum(self, axis=None, keepdims=False):
+        return self._reduce(rd.Sum, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return self._reduce(rd.Mean, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        self._check_nonempty_reduction(axis, "max")
+        return self._reduce(rd.Max, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        self._check_nonempty_reduction(axis, "min")
+        return self._reduce(rd.Min, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        return self._reduce(rd.Var, axis, keepdims, ddof=ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        """out = √var (numpy's ddof=0 by default)."""
+        return self.var(axis, keepdims, ddof).sqrt()
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return self._reduce(rd.LogSumExp, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "softmax")
+        return rd.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis=-1):
+        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "log_softmax")
+        return rd.LogSoftmax.apply(self, axis=axis)
+
+    sum.__doc__, mean.__doc__, max.__doc__ = rd.Sum.__doc__, rd.Mean.__doc__, rd.Max.__doc__
+    min.__doc__, var.__doc__, logsumexp.__doc__ = rd.Min.__doc__, rd.Var.__doc__, rd.LogSumExp.__doc__
+    softmax.__doc__, log_softmax.__doc__ = rd.Softmax.__doc__, rd.LogSoftmax.__doc__
+
+    def _check_nonempty_reduction(self, axis, op_name):
+        if self._data.size:
+            return
+        axes = rd.normalize_axes(axis, self.ndim, op_name)
+        if any(self.shape[a] == 0 for a in axes) or axis is None:
+            raise ValueError(
+                f"{op_name}: cannot reduce an empty tensor of shape {self.shape} "
+                f"over axis {axis} (the {op_name} of nothing is undefined)"
+            )
+
+    # -- shape ----------------------------------------------------------------------
+
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        try:
+            new_shape = _resolve_reshape(self.shape, shape)
+        except ValueError as error:
+            raise ValueError(f"reshape: {error}") from None
+        if new_shape == self.shape:
+            return self
+        return sh.Reshape.apply(self, shape=new_shape)
+
+    def transpose(self, *axes):
+        if not axes or axes == (None,):
+            axes = tuple(range(self.ndim))[::-1]
+        else:
+            axes = _shape_arg(axes)
+            if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+                raise ValueError(
+                    f"transpose: axes {axes} are not a permutation of the {self.ndim} axes "
+                    f"of a tensor of shape {self.shape}"
+                )
+            axes = tuple(a % self.ndim for a in axes)
+        return sh.Transpose.apply(self, axes=axes)
+
+    @property
+    def T(self):
+        """All axes reversed (numpy's .T)."""
+        return self.transpose()
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return self.swapaxes(-1, -2)
+
+    def swapaxes(self, axis1, axis2):
+        axes = list(range(self.ndim))
+        a1, a2 = (rd.normalize_axes(a, self.ndim, "swapaxes")[0] for a in (axis1, axis2))
+        axes[a1], axes[a2] = axes[a2], axes[a1]
+        return sh.Transpose.apply(self, axes=tuple(axes))
+
+    def squeeze(self, axis=None):
+        if axis is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        else:
+            axes = rd.normalize_axes(axis, self.ndim, "squeeze")
+            for a in axes:
+                if self.shape[a] != 1:
+                    raise ValueError(
+                        f"squeeze: cannot squeeze axis {a} of size {self.shape[a]} "
+                        f"(shape {self.shape}); only size-1 axes can be removed"
+                    )
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis):
+        ndim = self.ndim + 1
+        (axis,) = rd.normalize_axes(axis, ndim, "unsqueeze")
+        shape = list(self.shape)
+        shape.insert(axis, 1)
+        return sh.Reshape.apply(self, shape=tuple(shape))
+
+    expand_dims = unsqueeze
+
+    def flatten(self):
+        return self.reshape(-1)
+
+    def broadcast_to(self, *shape):
+        shape = _shape_arg(shape)
+        if shape == self.shape:
+            return self
+        try:
+            np.broadcast_shapes(self.shape, shape)
+            if len(shape) < self.ndim or np.broadcast_shapes(self.shape, shape) != shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"broadcast_to: cannot broadcast a tensor of shape {self.shape} to {shape}"
+            ) from None
+        return sh.BroadcastTo.apply(self, shape=shape)
+
+    expand = broadcast_to
+
+    def __getitem__(self, index):
+        index = _raw_index(index)
+        return sh.GetItem.apply(self, index=index)
+
+    def __setitem__(self, index, value):
+        """In-place assignment (no gradient flows through it; use it under no_grad)."""
+        self._check_inplace("__setitem__")
+        self._data[_raw_index(index)] = value._data if isinstance(value, Tensor) else value
+        self._version += 1
+
+    # -- numpy interoperability -----------------------------------------------------
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """np.exp(t), np.add(a, t) and friends run tracegrad's operator (differentiable)."""
+        from .functional import UFUNCS
+
+        function = UFUNCS.get(ufunc)
+        if method != "__call__" or function is None or kwargs:
+            return NotImplemented
+        return function(*inputs)
+
+
+def _op_name(variable):
+    return variable.grad_fn.op.name if variable.grad_fn is not None else "leaf"
+
+
+def _constant(value, like, op_name):
+    """A non-variable operand as a constant tensor. A Python number takes the dtype numpy
+    would give it next to `like` (so float32 * 2.5 stays float32)."""
+    if isinstance(value, (bool, int, float)) and like is not None:
+        return Tensor._make(np.asarray(value, dtype=np.result_type(like._data.dtype, value)))
+    if getattr(value, "_apply", None) is not None:
+        raise TypeError(
+            f"{op_name}: cannot combine {type(value).__name__} and Tensor in one operator; "
+            "use Tensor(scalar.data) to make a tensor from a Scalar's value"
+        )
+    if isinstance(value, np.ndarray):
+        array = value
+    else:
+        array = np.asarray(value)
+    if array.dtype.kind not in _DATA_KINDS:
+        raise TypeError(f"{op_name}: unsupported operand {value!r} of dtype {array.dtype}")
+    return Tensor._make(array)
+
+
+def _note_saved(node, saved, out, variables):
+    """Remember which saved value is the output (for create_graph) and the versions of
+    saved inputs (to catch in-place changes before backward)."""
+    for i, value in enumerate(saved):
+        if value is out:
+            node.out_pos = i
+            break
+    versions = None
+    for position, variable in enumerate(variables):
+        data = variable._data
+        for value in saved:
+            if value is data:
+                if versions is None:
+                    versions = [None] * len(variables)
+                versions[position] = variable._version
+                break
+    if versions is not None:
+        node.versions = versions
+
+
+def _anomaly_check_forward(op, out, variables):
+    from .anomaly import check_forward
+
+    check_forward(op, out, variables)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _resolve_reshape(old_shape, new_shape):
+    size = int(np.prod(old_shape))
+    unknown = [i for i, n in enumerate(new_shape) if n == -1]
+    if len(unknown) > 1 or any(n < -1 for n in new_shape):
+        raise ValueError(f"invalid shape {new_shape}")
+    known = int(np.prod([n for n in new_shape if n != -1]))
+    if unknown:
+        if known == 0 or size % known:
+            raise ValueError(f"cannot reshape a tensor of shape {old_shape} into {new_shape}")
+        new_shape = tuple(size // known if n == -1 else n for n in new_shape)
+    elif known != size:
+        raise ValueError(f"cannot reshape a tensor of shape {old_shape} ({size} elements) "
+                         f"into {new_shape} ({known} elements)")
+    return new_shape
+
+
+def _raw_index(index):
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(part._data if isinstance(part, Tensor) else part for part in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
