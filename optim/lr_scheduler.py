@@ -87,15 +87,17 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a state_dict() of the same kind of scheduler; all or nothing."""
-        expected = set(self.state_dict())
-        _check_keys(type(self).__name__, state_dict, expected)
+        self._check_loadable(state_dict)
+        self.__dict__.update(copy.deepcopy(state_dict))
+
+    def _check_loadable(self, state_dict) -> None:
+        _check_keys(type(self).__name__, state_dict, set(self.state_dict()))
         if len(state_dict["base_lrs"]) != len(self.optimizer.param_groups):
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: the state dict has "
                 f"{len(state_dict['base_lrs'])} base_lrs, but the optimizer has "
                 f"{len(self.optimizer.param_groups)} parameter groups"
             )
-        self.__dict__.update(copy.deepcopy(state_dict))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
@@ -135,17 +137,16 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
-        state = dict(state_dict)
-        saved_fns = state.get("lr_lambdas")
+        self._check_loadable(state_dict)
+        saved_fns = state_dict["lr_lambdas"]
         if not isinstance(saved_fns, list) or len(saved_fns) != len(self.lr_lambdas):
             raise ValueError(
                 f"LambdaLR.load_state_dict: expected 'lr_lambdas', a list of "
                 f"{len(self.lr_lambdas)} entries, got {saved_fns!r}"
             )
-        lambdas = self.lr_lambdas
-        state["lr_lambdas"] = lambdas  # keep the live functions
-        super().load_state_dict(state)
-        for fn, attributes in zip(lambdas, saved_fns):
+        state = {k: v for k, v in state_dict.items() if k != "lr_lambdas"}
+        self.__dict__.update(copy.deepcopy(state))  # the live functions stay
+        for fn, attributes in zip(self.lr_lambdas, saved_fns, strict=True):
             if attributes is not None:
                 fn.__dict__.update(copy.deepcopy(attributes))
 

@@ -51,7 +51,12 @@ class Optimizer:
         """Raise ValueError (PyTorch's wording) for an invalid hyperparameter in `group`."""
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
-        """Update p.data in place from its gradient `grad` (an ndarray of p's shape)."""
+        """Update p.data in place from its gradient `grad` (an ndarray of p's shape).
+
+        Write `p.data -= ...`: Python then assigns the same array back through the
+        Tensor.data setter, which bumps p's version, so a graph that saved p before the
+        step refuses to backward through the changed values.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define _update()")
 
     # -- parameter groups ----------------------------------------------------------------
@@ -141,11 +146,12 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif getattr(p.grad, "grad_fn", None) is not None:
+                elif p.grad.grad_fn is not None:
                     # A create_graph gradient belongs to a graph: replace, don't mutate it.
                     p.grad = Tensor(np.zeros_like(p.grad.data))
                 else:
-                    p.grad.data[...] = 0
+                    with no_grad():
+                        p.grad.zero_()
 
     # -- state_dict ----------------------------------------------------------------------
 

@@ -205,10 +205,11 @@ def test_step_updates_data_in_place_and_keeps_views_valid(cls, kwargs):
     w = param(np.linspace(-1.0, 1.0, 6).reshape(2, 3))
     data, view = w.data, w.data[1]
     opt = cls([w], **kwargs)
-    before = view.copy()
+    before, version = view.copy(), w._version
     w.grad = Tensor(np.full((2, 3), 0.5))
     opt.step()
     assert w.data is data
+    assert w._version > version, "the step counts as an in-place change of w"
     assert not np.array_equal(view, before), "a view taken before the step sees the update"
     assert w.grad_fn is None and w.requires_grad
 
@@ -354,7 +355,8 @@ def test_gradients_from_a_real_backward_give_the_same_trajectory():
 
 
 def two_group(cls, kwargs, params):
-    return cls([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.02}], **kwargs)
+    second_lr = kwargs["lr"] / 2 if "lr" in kwargs else 0.004
+    return cls([{"params": [params[0]]}, {"params": [params[1]], "lr": second_lr}], **kwargs)
 
 
 @pytest.mark.parametrize("cls, kwargs", ALL_OPTIMIZERS, ids=IDS)
@@ -509,3 +511,26 @@ def test_optimizer_subclass_without_update_says_so():
     w.grad = Tensor(np.ones(3))
     with pytest.raises(NotImplementedError, match="Incomplete must define _update"):
         opt.step()
+
+
+def test_a_graph_that_saved_a_parameter_before_the_step_refuses_backward_after_it():
+    w = param(name="w")
+    opt = SGD([w], lr=0.1)
+    loss = (w * w).sum()  # mul saves w's values for its backward
+    w.grad = Tensor(np.ones(3))
+    version = w._version
+    opt.step()
+    assert w._version > version
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+def test_zero_grad_replaces_a_create_graph_gradient_instead_of_mutating_it():
+    w = param()
+    (w * w).sum().backward(create_graph=True)
+    graph_grad = w.grad
+    assert graph_grad.grad_fn is not None
+    SGD([w], lr=0.1).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad.data, np.zeros(3))
+    np.testing.assert_array_equal(graph_grad.data, [2.0, 4.0, 6.0])
+    assert w.grad.grad_fn is None
