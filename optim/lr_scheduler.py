@@ -25,6 +25,15 @@ import warnings
 
 from .optimizer import Optimizer
 
+__all__ = [
+    "LRScheduler",
+    "LambdaLR",
+    "StepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "ReduceLROnPlateau",
+]
+
 
 class LRScheduler:
     """Base class: subclasses write `get_lr()`, the lrs for epoch `last_epoch`.
@@ -73,7 +82,7 @@ class LRScheduler:
             )
         self._step_count += 1
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -127,13 +136,21 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+        return [
+            base * fn(self.last_epoch)
+            for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)
+        ]
 
     def state_dict(self):
-        state = {k: copy.deepcopy(v) for k, v in self.__dict__.items()
-                 if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else
-                               copy.deepcopy(fn.__dict__) for fn in self.lr_lambdas]
+        state = {
+            k: copy.deepcopy(v)
+            for k, v in self.__dict__.items()
+            if k not in ("optimizer", "lr_lambdas")
+        }
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) else copy.deepcopy(fn.__dict__)
+            for fn in self.lr_lambdas
+        ]
         return state
 
     def load_state_dict(self, state_dict):
@@ -160,8 +177,9 @@ class StepLR(LRScheduler):
     the recursion above, so it composes with other changes to lr).
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ):
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
         self.step_size = step_size
@@ -202,8 +220,9 @@ class CosineAnnealingLR(LRScheduler):
     again along the cosine (period 2·T_max, no restart).
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ):
         if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
         self.T_max = T_max
@@ -215,8 +234,10 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return [group["lr"] for group in groups]
         if (e - 1 - T) % (2 * T) == 0:  # leaving the minimum: the recursion divides by 0
-            return [group["lr"] + (base - self.eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for base, group in zip(self.base_lrs, groups)]
+            return [
+                group["lr"] + (base - self.eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for base, group in zip(self.base_lrs, groups, strict=True)
+            ]
         ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
         return [ratio * (group["lr"] - self.eta_min) + self.eta_min for group in groups]
 
@@ -239,17 +260,27 @@ class ReduceLROnPlateau(LRScheduler):
     threshold_mode="rel", cooldown=0, min_lr=0 (a number or one per group), eps=1e-8.
     """
 
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
-                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr=0, eps: float = 1e-8):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr=0,
+        eps: float = 1e-8,
+    ):
         _check_optimizer(optimizer)
         if not factor < 1.0:
             raise ValueError("Factor should be < 1.0.")
         if mode not in ("min", "max"):
             raise ValueError(f"mode {mode!r} is unknown! (expected 'min' or 'max')")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode!r} is unknown! (expected "
-                             "'rel' or 'abs')")
+            raise ValueError(
+                f"threshold mode {threshold_mode!r} is unknown! (expected 'rel' or 'abs')"
+            )
         n_groups = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n_groups:
@@ -306,7 +337,7 @@ class ReduceLROnPlateau(LRScheduler):
                 f"parameter groups but min_lrs has {len(self.min_lrs)} entries (a group was "
                 "added after the scheduler was made); set scheduler.min_lrs to match"
             )
-        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
@@ -324,8 +355,7 @@ def _check_optimizer(optimizer) -> None:
 
 def _check_keys(name: str, state_dict, expected: set) -> None:
     if not isinstance(state_dict, dict):
-        raise TypeError(f"{name}.load_state_dict: expected a dict, got "
-                        f"{type(state_dict).__name__}")
+        raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
     missing, unexpected = sorted(expected - set(state_dict)), sorted(set(state_dict) - expected)
     if missing or unexpected:
         raise ValueError(

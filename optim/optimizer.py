@@ -80,8 +80,11 @@ class Optimizer:
             )
         group_index = len(self.param_groups)
         params = _as_param_list(param_group["params"], f"parameter group {group_index}")
-        seen = {id(p): (gi, pi) for gi, g in enumerate(self.param_groups)
-                for pi, p in enumerate(g["params"])}
+        seen = {
+            id(p): (gi, pi)
+            for gi, g in enumerate(self.param_groups)
+            for pi, p in enumerate(g["params"])
+        }
         for i, p in enumerate(params):
             _check_param(p, group_index, i)
             if id(p) in seen:
@@ -108,9 +111,12 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         # Check every gradient before touching any parameter: a bad one leaves all intact.
-        updates = [(p, self._gradient_of(p, gi, pi), group)
-                   for gi, group in enumerate(self.param_groups)
-                   for pi, p in enumerate(group["params"]) if p.grad is not None]
+        updates = [
+            (p, self._gradient_of(p, gi, pi), group)
+            for gi, group in enumerate(self.param_groups)
+            for pi, p in enumerate(group["params"])
+            if p.grad is not None
+        ]
         with no_grad():
             for p, grad, group in updates:
                 self._update(p, grad, self.state[p], group)
@@ -167,8 +173,11 @@ class Optimizer:
             saved = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
             saved["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(saved)
-        state = {index[id(p)]: {k: _copy_value(v) for k, v in s.items()}
-                 for p, s in self.state.items() if s and id(p) in index}
+        state = {
+            index[id(p)]: {k: _copy_value(v) for k, v in s.items()}
+            for p, s in self.state.items()
+            if s and id(p) in index
+        }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -184,7 +193,7 @@ class Optimizer:
         for idx, entries in state_dict["state"].items():
             p = by_index[idx]
             new_state[p] = {k: _copy_value(v, p.data.dtype) for k, v in entries.items()}
-        for group, saved in zip(self.param_groups, groups):
+        for group, saved in zip(self.param_groups, groups, strict=True):
             params = group["params"]
             group.clear()  # update in place: schedulers and users hold these dicts
             group.update(saved)
@@ -200,8 +209,10 @@ class Optimizer:
         if missing:
             raise ValueError(f"{name}: the state dict has no {sorted(missing)} entry")
         saved_groups = state_dict["param_groups"]
-        if not isinstance(state_dict["state"], dict) or not isinstance(saved_groups, list) or any(
-            not isinstance(g, dict) or "params" not in g for g in saved_groups
+        if (
+            not isinstance(state_dict["state"], dict)
+            or not isinstance(saved_groups, list)
+            or any(not isinstance(g, dict) or "params" not in g for g in saved_groups)
         ):
             raise ValueError(
                 f"{name}: expected 'state' to be a dict and 'param_groups' a list of dicts "
@@ -212,15 +223,20 @@ class Optimizer:
                 f"{name}: loaded state dict has {len(saved_groups)} parameter groups, "
                 f"but the optimizer has {len(self.param_groups)}"
             )
-        counts = [(i, len(s["params"]), len(g["params"]))
-                  for i, (s, g) in enumerate(zip(saved_groups, self.param_groups))]
-        wrong = [f"group {i} has {n} parameters in the state dict but {m} in the optimizer"
-                 for i, n, m in counts if n != m]
+        counts = [
+            (i, len(s["params"]), len(g["params"]))
+            for i, (s, g) in enumerate(zip(saved_groups, self.param_groups, strict=True))
+        ]
+        wrong = [
+            f"group {i} has {n} parameters in the state dict but {m} in the optimizer"
+            for i, n, m in counts
+            if n != m
+        ]
         if wrong:
             raise ValueError(f"{name}: parameter counts differ: " + "; ".join(wrong))
         by_index = {}
-        for saved, group in zip(saved_groups, self.param_groups):
-            for idx, p in zip(saved["params"], group["params"]):
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            for idx, p in zip(saved["params"], group["params"], strict=True):
                 if idx in by_index:
                     raise ValueError(f"{name}: parameter index {idx} appears twice")
                 by_index[idx] = p

@@ -44,10 +44,25 @@ class SGD(Optimizer):
     nesterov=False, maximize=False. State: "momentum_buffer" (b) when μ ≠ 0.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     @staticmethod
@@ -88,10 +103,18 @@ class Momentum(SGD):
     The default momentum 0.9 is the study text's momentum_factor.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.9, dampening=0, weight_decay=0, *,
-                 maximize=False):
-        super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
-                         weight_decay=weight_decay, nesterov=False, maximize=maximize)
+    def __init__(
+        self, params, lr=1e-3, momentum=0.9, dampening=0, weight_decay=0, *, maximize=False
+    ):
+        super().__init__(
+            params,
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=False,
+            maximize=maximize,
+        )
 
 
 class Nesterov(SGD):
@@ -104,5 +127,12 @@ class Nesterov(SGD):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0.9, weight_decay=0, *, maximize=False):
-        super().__init__(params, lr=lr, momentum=momentum, dampening=0,
-                         weight_decay=weight_decay, nesterov=True, maximize=maximize)
+        super().__init__(
+            params,
+            lr=lr,
+            momentum=momentum,
+            dampening=0,
+            weight_decay=weight_decay,
+            nesterov=True,
+            maximize=maximize,
+        )

@@ -44,8 +44,7 @@ OPTIMIZERS = {
     "adagrad": ("Adagrad", {"lr": 0.1}),
     "adagrad_lr_decay": ("Adagrad", {"lr": 0.1, "lr_decay": 0.05}),
     "adagrad_weight_decay": ("Adagrad", {"lr": 0.1, "weight_decay": 0.1}),
-    "adagrad_accumulator": ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5,
-                                        "eps": 1e-3}),
+    "adagrad_accumulator": ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5, "eps": 1e-3}),
     "adagrad_maximize": ("Adagrad", {"lr": 0.05, "maximize": True}),
     "adadelta": ("Adadelta", {}),
     "adadelta_rho": ("Adadelta", {"lr": 0.5, "rho": 0.5, "eps": 1e-3}),
@@ -54,8 +53,10 @@ OPTIMIZERS = {
     "rmsprop": ("RMSprop", {}),
     "rmsprop_centered": ("RMSprop", {"lr": 0.01, "centered": True}),
     "rmsprop_momentum": ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
-    "rmsprop_centered_momentum": ("RMSprop", {"lr": 0.005, "momentum": 0.5, "centered": True,
-                                              "alpha": 0.9}),
+    "rmsprop_centered_momentum": (
+        "RMSprop",
+        {"lr": 0.005, "momentum": 0.5, "centered": True, "alpha": 0.9},
+    ),
     "rmsprop_weight_decay": ("RMSprop", {"lr": 0.01, "weight_decay": 0.1}),
     "rmsprop_maximize": ("RMSprop", {"lr": 0.01, "maximize": True}),
     "adam": ("Adam", {"lr": 0.05}),
@@ -72,19 +73,34 @@ OPTIMIZERS = {
 # Runs with more structure: two parameter groups, a gradient that is sometimes None,
 # float32 parameters.
 SPECIAL = {
-    "sgd_momentum_two_groups": ("SGD", {"lr": 0.05, "momentum": 0.9},
-                                {"groups": [{}, {"lr": 0.01, "dampening": 0.5}]}),
-    "adam_two_groups": ("Adam", {"lr": 0.05},
-                        {"groups": [{"betas": [0.8, 0.99]}, {"lr": 0.02, "amsgrad": True}]}),
+    "sgd_momentum_two_groups": (
+        "SGD",
+        {"lr": 0.05, "momentum": 0.9},
+        {"groups": [{}, {"lr": 0.01, "dampening": 0.5}]},
+    ),
+    "adam_two_groups": (
+        "Adam",
+        {"lr": 0.05},
+        {"groups": [{"betas": [0.8, 0.99]}, {"lr": 0.02, "amsgrad": True}]},
+    ),
     "adam_grad_none": ("Adam", {"lr": 0.05}, {"none_every": 3}),
     "sgd_momentum_grad_none": ("SGD", {"lr": 0.05, "momentum": 0.9}, {"none_every": 3}),
-    "rmsprop_grad_none": ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True},
-                          {"none_every": 3}),
+    "rmsprop_grad_none": (
+        "RMSprop",
+        {"lr": 0.01, "momentum": 0.5, "centered": True},
+        {"none_every": 3},
+    ),
     "adam_float32": ("Adam", {"lr": 0.05, "amsgrad": True}, {"dtype": "float32"}),
-    "sgd_nesterov_float32": ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True},
-                             {"dtype": "float32"}),
-    "rmsprop_float32": ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5},
-                        {"dtype": "float32"}),
+    "sgd_nesterov_float32": (
+        "SGD",
+        {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+        {"dtype": "float32"},
+    ),
+    "rmsprop_float32": (
+        "RMSprop",
+        {"lr": 0.01, "centered": True, "momentum": 0.5},
+        {"dtype": "float32"},
+    ),
 }
 
 LAMBDAS = {  # the tests define the same functions under the same names
@@ -103,25 +119,68 @@ SCHEDULERS = {
     "lambdalr_per_group": ("LambdaLR", {"lr_lambda": ["power", "wave"]}),
 }
 
-METRICS = [5.0, 4.0, 4.0, 4.0, 4.0, 3.9999, 4.0, 3.0, 3.0, 3.5, 3.5, 3.5, 3.5, 2.0, 2.0,
-           2.0, 2.0, 2.0, 2.0, 1.9, 1.9, 1.9, 1.9, 1.9, 1.9]
+METRICS = [
+    5.0,
+    4.0,
+    4.0,
+    4.0,
+    4.0,
+    3.9999,
+    4.0,
+    3.0,
+    3.0,
+    3.5,
+    3.5,
+    3.5,
+    3.5,
+    2.0,
+    2.0,
+    2.0,
+    2.0,
+    2.0,
+    2.0,
+    1.9,
+    1.9,
+    1.9,
+    1.9,
+    1.9,
+    1.9,
+]
 
 PLATEAU = {
     "plateau": {"patience": 2},
-    "plateau_abs_cooldown": {"threshold_mode": "abs", "threshold": 0.5, "patience": 1,
-                             "cooldown": 2, "factor": 0.5},
+    "plateau_abs_cooldown": {
+        "threshold_mode": "abs",
+        "threshold": 0.5,
+        "patience": 1,
+        "cooldown": 2,
+        "factor": 0.5,
+    },
     "plateau_max": {"mode": "max", "patience": 1, "factor": 0.5, "min_lr": [0.02, 0.001]},
-    "plateau_max_abs": {"mode": "max", "threshold_mode": "abs", "patience": 0,
-                        "factor": 0.7, "min_lr": 0.05},
+    "plateau_max_abs": {
+        "mode": "max",
+        "threshold_mode": "abs",
+        "patience": 0,
+        "factor": 0.7,
+        "min_lr": 0.05,
+    },
     "plateau_eps": {"patience": 0, "factor": 0.9, "eps": 0.02, "min_lr": 0.001},
 }
 
 TRAINING = {  # an optimiser and a scheduler together: the parameters' trajectory
-    "sgd_momentum_steplr": ("SGD", {"lr": 0.05, "momentum": 0.9},
-                            "StepLR", {"step_size": 4, "gamma": 0.5}),
+    "sgd_momentum_steplr": (
+        "SGD",
+        {"lr": 0.05, "momentum": 0.9},
+        "StepLR",
+        {"step_size": 4, "gamma": 0.5},
+    ),
     "adam_cosine": ("Adam", {"lr": 0.1}, "CosineAnnealingLR", {"T_max": 8, "eta_min": 0.001}),
-    "rmsprop_exponential": ("RMSprop", {"lr": 0.02, "momentum": 0.5},
-                            "ExponentialLR", {"gamma": 0.8}),
+    "rmsprop_exponential": (
+        "RMSprop",
+        {"lr": 0.02, "momentum": 0.5},
+        "ExponentialLR",
+        {"gamma": 0.8},
+    ),
 }
 
 
@@ -156,7 +215,7 @@ def build(name, kwargs, params, groups=None):
     extra = {} if name in ("LBFGS",) else {"foreach": False}
     if groups is None:
         return cls(params, **torch_kwargs(kwargs), **extra)
-    param_groups = [{"params": [p], **torch_kwargs(g)} for p, g in zip(params, groups)]
+    param_groups = [{"params": [p], **torch_kwargs(g)} for p, g in zip(params, groups, strict=True)]
     return cls(param_groups, **torch_kwargs(kwargs), **extra)
 
 
@@ -178,13 +237,15 @@ def record_optimizer(name, kwargs, options):
 
 def record_scheduler(name, kwargs):
     params = make_params("float64")
-    opt = torch.optim.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.03}],
-                          lr=0.1, foreach=False)
+    opt = torch.optim.SGD(
+        [{"params": [params[0]]}, {"params": [params[1]], "lr": 0.03}], lr=0.1, foreach=False
+    )
     real = dict(kwargs)
     if "lr_lambda" in real:
         names = real["lr_lambda"]
-        real["lr_lambda"] = ([LAMBDAS[n] for n in names] if isinstance(names, list)
-                             else LAMBDAS[names])
+        real["lr_lambda"] = (
+            [LAMBDAS[n] for n in names] if isinstance(names, list) else LAMBDAS[names]
+        )
     sched = getattr(torch.optim.lr_scheduler, name)(opt, **real)
     lrs = [sched.get_last_lr()]
     for _ in range(SCHEDULE_STEPS):
@@ -196,8 +257,9 @@ def record_scheduler(name, kwargs):
 
 def record_plateau(kwargs):
     params = make_params("float64")
-    opt = torch.optim.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.03}],
-                          lr=0.1, foreach=False)
+    opt = torch.optim.SGD(
+        [{"params": [params[0]]}, {"params": [params[1]], "lr": 0.03}], lr=0.1, foreach=False
+    )
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
     lrs = []
     for metric in METRICS:
@@ -218,8 +280,14 @@ def record_training(opt_name, opt_kwargs, sched_name, sched_kwargs):
         sched.step()
         trajectory.append(flat(params))
         lrs.append(sched.get_last_lr())
-    return {"optimizer": opt_name, "kwargs": opt_kwargs, "scheduler": sched_name,
-            "scheduler_kwargs": sched_kwargs, "trajectory": trajectory, "lrs": lrs}
+    return {
+        "optimizer": opt_name,
+        "kwargs": opt_kwargs,
+        "scheduler": sched_name,
+        "scheduler_kwargs": sched_kwargs,
+        "trajectory": trajectory,
+        "lrs": lrs,
+    }
 
 
 def main():
@@ -239,8 +307,11 @@ def main():
     text = json.dumps(data, indent=1)
     # One line per innermost list of numbers (a trajectory row), so the file stays small
     # and a diff shows which rows changed.
-    text = re.sub(r"\[\s*([-+0-9.eE,\s]+?)\s*\]",
-                  lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]", text)
+    text = re.sub(
+        r"\[\s*([-+0-9.eE,\s]+?)\s*\]",
+        lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]",
+        text,
+    )
     OUT.write_text(text + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
 

@@ -17,9 +17,7 @@ import numpy as np
 
 from autograd import Tensor
 
-REFERENCE = json.loads(
-    pathlib.Path(__file__).with_name("reference_trajectories.json").read_text()
-)
+REFERENCE = json.loads(pathlib.Path(__file__).with_name("reference_trajectories.json").read_text())
 PROBLEM = REFERENCE["problem"]
 STEPS = REFERENCE["steps"]
 

@@ -112,12 +112,16 @@ def test_resuming_with_last_epoch_needs_initial_lr():
         ExponentialLR(sgd(), gamma=0.9, last_epoch=4)
 
 
-@pytest.mark.parametrize("make", [
-    lambda opt: StepLR(opt, step_size=3, gamma=0.5),
-    lambda opt: ExponentialLR(opt, gamma=0.8),
-    lambda opt: CosineAnnealingLR(opt, T_max=5, eta_min=0.001),
-    lambda opt: LambdaLR(opt, lambda e: 1 / (1 + e)),
-], ids=["StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda opt: StepLR(opt, step_size=3, gamma=0.5),
+        lambda opt: ExponentialLR(opt, gamma=0.8),
+        lambda opt: CosineAnnealingLR(opt, T_max=5, eta_min=0.001),
+        lambda opt: LambdaLR(opt, lambda e: 1 / (1 + e)),
+    ],
+    ids=["StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"],
+)
 def test_state_dict_round_trip_continues_the_same_schedule(make):
     opt = sgd(0.1, second_lr=0.05)
     sched = make(opt)
@@ -154,8 +158,11 @@ def test_load_state_dict_rejects_another_schedulers_state_and_changes_nothing():
     opt = sgd()
     cosine = CosineAnnealingLR(opt, T_max=5)
     before = cosine.state_dict()
-    with pytest.raises(ValueError, match=r"missing key\(s\) \['T_max', 'eta_min'\], "
-                                         r"unexpected key\(s\) \['gamma', 'step_size'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"missing key\(s\) \['T_max', 'eta_min'\], "
+        r"unexpected key\(s\) \['gamma', 'step_size'\]",
+    ):
         cosine.load_state_dict(StepLR(sgd(), step_size=2).state_dict())
     assert cosine.state_dict() == before
     wrong_groups = StepLR(sgd(0.1, second_lr=0.1), step_size=2).state_dict()
@@ -166,22 +173,45 @@ def test_load_state_dict_rejects_another_schedulers_state_and_changes_nothing():
         step.load_state_dict(None)
 
 
-@pytest.mark.parametrize("make, error, message", [
-    (lambda: StepLR(object(), step_size=2), TypeError, "object is not an Optimizer"),
-    (lambda: StepLR(sgd(), step_size=0), ValueError, "step_size must be a positive int"),
-    (lambda: CosineAnnealingLR(sgd(), T_max=0), ValueError, "T_max must be a positive int"),
-    (lambda: LambdaLR(sgd(), [lambda e: 1, lambda e: 2]), ValueError,
-     "Expected 1 lr_lambdas, but got 2"),
-    (lambda: LambdaLR(sgd(), 0.5), TypeError, "lr_lambda must be callable"),
-    (lambda: ReduceLROnPlateau(sgd(), factor=1.0), ValueError, "Factor should be < 1.0."),
-    (lambda: ReduceLROnPlateau(sgd(), mode="avg"), ValueError, "mode 'avg' is unknown"),
-    (lambda: ReduceLROnPlateau(sgd(), threshold_mode="pct"), ValueError,
-     "threshold mode 'pct' is unknown"),
-    (lambda: ReduceLROnPlateau(sgd(), min_lr=[0.1, 0.2]), ValueError,
-     "expected 1 min_lrs, got 2"),
-    (lambda: ReduceLROnPlateau("opt"), TypeError, "str is not an Optimizer"),
-], ids=["not-optimizer", "step_size", "T_max", "lambdas", "lambda-type", "factor", "mode",
-        "threshold_mode", "min_lr", "plateau-not-optimizer"])
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: StepLR(object(), step_size=2), TypeError, "object is not an Optimizer"),
+        (lambda: StepLR(sgd(), step_size=0), ValueError, "step_size must be a positive int"),
+        (lambda: CosineAnnealingLR(sgd(), T_max=0), ValueError, "T_max must be a positive int"),
+        (
+            lambda: LambdaLR(sgd(), [lambda e: 1, lambda e: 2]),
+            ValueError,
+            "Expected 1 lr_lambdas, but got 2",
+        ),
+        (lambda: LambdaLR(sgd(), 0.5), TypeError, "lr_lambda must be callable"),
+        (lambda: ReduceLROnPlateau(sgd(), factor=1.0), ValueError, "Factor should be < 1.0."),
+        (lambda: ReduceLROnPlateau(sgd(), mode="avg"), ValueError, "mode 'avg' is unknown"),
+        (
+            lambda: ReduceLROnPlateau(sgd(), threshold_mode="pct"),
+            ValueError,
+            "threshold mode 'pct' is unknown",
+        ),
+        (
+            lambda: ReduceLROnPlateau(sgd(), min_lr=[0.1, 0.2]),
+            ValueError,
+            "expected 1 min_lrs, got 2",
+        ),
+        (lambda: ReduceLROnPlateau("opt"), TypeError, "str is not an Optimizer"),
+    ],
+    ids=[
+        "not-optimizer",
+        "step_size",
+        "T_max",
+        "lambdas",
+        "lambda-type",
+        "factor",
+        "mode",
+        "threshold_mode",
+        "min_lr",
+        "plateau-not-optimizer",
+    ],
+)
 def test_bad_scheduler_arguments(make, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(".", r"\.")):
         make()
@@ -227,8 +257,9 @@ def test_plateau_relative_threshold_ignores_tiny_improvements():
 
 
 def test_plateau_abs_threshold_and_max_mode():
-    assert plateau_lrs([1.0, 1.4, 1.6], mode="max", threshold_mode="abs", threshold=0.5,
-                       patience=0, factor=0.5) == [1.0, 0.5, 0.5]
+    assert plateau_lrs(
+        [1.0, 1.4, 1.6], mode="max", threshold_mode="abs", threshold=0.5, patience=0, factor=0.5
+    ) == [1.0, 0.5, 0.5]
 
 
 def test_plateau_cooldown_ignores_bad_epochs_then_counts_again():
@@ -238,7 +269,13 @@ def test_plateau_cooldown_ignores_bad_epochs_then_counts_again():
 
 def test_plateau_never_goes_below_min_lr_and_skips_changes_below_eps():
     assert plateau_lrs([1.0] * 6, patience=0, factor=0.1, min_lr=0.005) == [
-        1.0, pytest.approx(0.1), pytest.approx(0.01), 0.005, 0.005, 0.005]
+        1.0,
+        pytest.approx(0.1),
+        pytest.approx(0.01),
+        0.005,
+        0.005,
+        0.005,
+    ]
     assert plateau_lrs([1.0] * 3, patience=0, factor=0.99, eps=0.05) == [1.0, 1.0, 1.0]
 
 

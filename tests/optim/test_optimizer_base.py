@@ -64,8 +64,11 @@ def test_non_tensor_parameters_are_a_type_error():
 
 def test_a_parameter_that_does_not_require_grad_is_rejected():
     frozen = Tensor(np.ones((2, 2)), requires_grad=False, name="frozen")
-    with pytest.raises(ValueError, match=r"parameter 1 of group 0 \('frozen', shape \(2, 2\)\)"
-                                         r" has requires_grad=False"):
+    with pytest.raises(
+        ValueError,
+        match=r"parameter 1 of group 0 \('frozen', shape \(2, 2\)\)"
+        r" has requires_grad=False",
+    ):
         SGD([param(), frozen], lr=0.1)
 
 
@@ -77,8 +80,11 @@ def test_a_non_leaf_tensor_is_rejected():
 
 def test_the_same_tensor_in_two_groups_is_rejected_by_name():
     w, b = param(name="w"), param(name="b")
-    with pytest.raises(ValueError, match=r"parameter 0 of group 1 \('w', shape \(3,\)\) is "
-                                         r"already parameter 0 of group 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"parameter 0 of group 1 \('w', shape \(3,\)\) is "
+        r"already parameter 0 of group 0",
+    ):
         SGD([{"params": [w, b]}, {"params": [w]}], lr=0.1)
 
 
@@ -101,10 +107,16 @@ BAD_HYPERPARAMETERS = [
     (SGD, {"lr": float("nan")}, "Invalid learning rate: nan"),
     (SGD, {"lr": 0.1, "momentum": -0.5}, "Invalid momentum value: -0.5"),
     (SGD, {"lr": 0.1, "weight_decay": -1e-4}, "Invalid weight_decay value: -0.0001"),
-    (SGD, {"lr": 0.1, "nesterov": True}, "Nesterov momentum requires a momentum and zero "
-                                         "dampening"),
-    (SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "nesterov": True},
-     "Nesterov momentum requires a momentum and zero dampening"),
+    (
+        SGD,
+        {"lr": 0.1, "nesterov": True},
+        "Nesterov momentum requires a momentum and zero dampening",
+    ),
+    (
+        SGD,
+        {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "nesterov": True},
+        "Nesterov momentum requires a momentum and zero dampening",
+    ),
     (Adagrad, {"lr": -1.0}, "Invalid learning rate: -1.0"),
     (Adagrad, {"lr_decay": -0.1}, "Invalid lr_decay value: -0.1"),
     (Adagrad, {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
@@ -127,8 +139,11 @@ BAD_HYPERPARAMETERS = [
 ]
 
 
-@pytest.mark.parametrize("cls, kwargs, message", BAD_HYPERPARAMETERS,
-                         ids=[f"{c.__name__}-{m[:30]}" for c, _, m in BAD_HYPERPARAMETERS])
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    BAD_HYPERPARAMETERS,
+    ids=[f"{c.__name__}-{m[:30]}" for c, _, m in BAD_HYPERPARAMETERS],
+)
 def test_invalid_hyperparameters_raise_pytorchs_value_error(cls, kwargs, message):
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
         cls([param()], **kwargs)
@@ -155,16 +170,19 @@ def test_a_hyperparameter_that_is_not_a_number_is_a_type_error():
 
 def test_defaults_are_pytorchs():
     w = [param()]
-    assert SGD(w).defaults == dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                                   nesterov=False, maximize=False)
-    assert Adagrad(w).defaults == dict(lr=1e-2, lr_decay=0, weight_decay=0,
-                                       initial_accumulator_value=0, eps=1e-10, maximize=False)
-    assert Adadelta(w).defaults == dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0,
-                                        maximize=False)
-    assert RMSprop(w).defaults == dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0,
-                                       momentum=0, centered=False, maximize=False)
-    assert Adam(w).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                                    amsgrad=False, maximize=False)
+    assert SGD(w).defaults == dict(
+        lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False
+    )
+    assert Adagrad(w).defaults == dict(
+        lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, maximize=False
+    )
+    assert Adadelta(w).defaults == dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False)
+    assert RMSprop(w).defaults == dict(
+        lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, maximize=False
+    )
+    assert Adam(w).defaults == dict(
+        lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False
+    )
     assert AdamW(w).defaults["weight_decay"] == 1e-2
 
 
@@ -245,10 +263,16 @@ def test_step_with_no_gradients_at_all_is_a_no_op():
     assert not opt.state[w]
 
 
-@pytest.mark.parametrize("cls, kwargs", [
-    (SGD, {"lr": 0.1, "momentum": 0.9}), (RMSprop, {"momentum": 0.9}),
-    (Adam, {"lr": 0.1}), (Nesterov, {"lr": 0.1}),
-], ids=["SGD", "RMSprop", "Adam", "Nesterov"])
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (SGD, {"lr": 0.1, "momentum": 0.9}),
+        (RMSprop, {"momentum": 0.9}),
+        (Adam, {"lr": 0.1}),
+        (Nesterov, {"lr": 0.1}),
+    ],
+    ids=["SGD", "RMSprop", "Adam", "Nesterov"],
+)
 def test_a_zero_gradient_still_steps_and_momentum_carries_on(cls, kwargs):
     w = param()
     opt = cls([w], **kwargs)
@@ -318,8 +342,11 @@ def test_a_gradient_of_the_wrong_shape_changes_nothing():
     w, b = param(name="w"), param(name="b")
     opt = SGD([w, b], lr=0.1)
     w.grad, b.grad = Tensor(np.ones(3)), Tensor(np.ones((3, 1)))
-    with pytest.raises(RuntimeError, match=r"gradient of parameter 1 of group 0 \('b', shape "
-                                           r"\(3,\)\) has shape \(3, 1\), expected \(3,\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"gradient of parameter 1 of group 0 \('b', shape "
+        r"\(3,\)\) has shape \(3, 1\), expected \(3,\)",
+    ):
         opt.step()
     np.testing.assert_array_equal(w.data, [1.0, 2.0, 3.0])
 
@@ -341,7 +368,7 @@ def test_gradients_from_a_real_backward_give_the_same_trajectory():
     for step in range(10):
         opt.zero_grad()
         loss = 0.0
-        for p, s, c in zip(params, PROBLEM["scale"], PROBLEM["center"]):
+        for p, s, c in zip(params, PROBLEM["scale"], PROBLEM["center"], strict=True):
             s, c = Tensor(np.array(s)), Tensor(np.array(c))
             loss = loss + 0.5 * (s * (p - c) ** 2).sum() + 0.25 * ((p * p - 1.0) ** 2).sum()
         loss.backward()
@@ -435,7 +462,8 @@ def test_load_state_dict_rejects_a_different_number_of_groups():
     saved = opt.state_dict()
     saved["param_groups"].append({**saved["param_groups"][0], "params": []})
     assert_load_fails_and_changes_nothing(
-        opt, saved, ValueError, "loaded state dict has 2 parameter groups, but the optimizer has 1")
+        opt, saved, ValueError, "loaded state dict has 2 parameter groups, but the optimizer has 1"
+    )
 
 
 def test_load_state_dict_rejects_a_different_number_of_parameters():
@@ -444,7 +472,8 @@ def test_load_state_dict_rejects_a_different_number_of_parameters():
     saved["param_groups"][0]["params"] = [0, 1, 2]
     saved["param_groups"][0]["lr"] = 0.5
     assert_load_fails_and_changes_nothing(
-        opt, saved, ValueError, "group 0 has 3 parameters in the state dict but 2 in the optimizer")
+        opt, saved, ValueError, "group 0 has 3 parameters in the state dict but 2 in the optimizer"
+    )
 
 
 def test_load_state_dict_rejects_mis_shaped_state_before_assigning_anything():
@@ -454,17 +483,21 @@ def test_load_state_dict_rejects_mis_shaped_state_before_assigning_anything():
     saved["state"][0]["exp_avg"] = np.zeros(3) + 7.0
     saved["state"][1]["exp_avg_sq"] = np.zeros((2, 2))
     assert_load_fails_and_changes_nothing(
-        opt, saved, ValueError,
+        opt,
+        saved,
+        ValueError,
         r"state 'exp_avg_sq' of parameter 1 has shape \(2, 2\), but the parameter has shape "
-        r"\(2,\)")
+        r"\(2,\)",
+    )
 
 
 def test_load_state_dict_rejects_another_optimizers_state():
     w = param()
     sgd = SGD([w], lr=0.1, momentum=0.9)
     opt = Adam([param()])
-    assert_load_fails_and_changes_nothing(opt, sgd.state_dict(), ValueError,
-                                          r"lacks hyperparameter\(s\) \['amsgrad', 'betas'")
+    assert_load_fails_and_changes_nothing(
+        opt, sgd.state_dict(), ValueError, r"lacks hyperparameter\(s\) \['amsgrad', 'betas'"
+    )
 
 
 def test_load_state_dict_rejects_unknown_indices_and_bad_hyperparameters():

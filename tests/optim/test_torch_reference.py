@@ -34,8 +34,10 @@ def build(name, kwargs, params, groups=None):
     kwargs = {k: tuple(v) if k == "betas" else v for k, v in kwargs.items()}
     if groups is None:
         return cls(params, **kwargs)
-    groups = [{"params": [p], **{k: tuple(v) if k == "betas" else v for k, v in g.items()}}
-              for p, g in zip(params, groups)]
+    groups = [
+        {"params": [p], **{k: tuple(v) if k == "betas" else v for k, v in g.items()}}
+        for p, g in zip(params, groups, strict=True)
+    ]
     return cls(groups, **kwargs)
 
 
@@ -75,8 +77,9 @@ def test_scheduler_matches_pytorch(case):
     kwargs = dict(ref["kwargs"])
     if "lr_lambda" in kwargs:
         names = kwargs["lr_lambda"]
-        kwargs["lr_lambda"] = ([LAMBDAS[n] for n in names] if isinstance(names, list)
-                               else LAMBDAS[names])
+        kwargs["lr_lambda"] = (
+            [LAMBDAS[n] for n in names] if isinstance(names, list) else LAMBDAS[names]
+        )
     opt = two_group_sgd()
     sched = getattr(lr_scheduler, ref["scheduler"])(opt, **kwargs)
     lrs = [sched.get_last_lr()]
@@ -118,8 +121,14 @@ def test_optimizer_with_scheduler_matches_pytorch(case):
     np.testing.assert_allclose(rows, ref["trajectory"], rtol=RTOL64, atol=ATOL64)
 
 
-LIVE_CASES = ["sgd_nesterov", "adagrad_lr_decay", "adadelta", "rmsprop_centered_momentum",
-              "adam_amsgrad", "adamw_maximize"]
+LIVE_CASES = [
+    "sgd_nesterov",
+    "adagrad_lr_decay",
+    "adadelta",
+    "rmsprop_centered_momentum",
+    "adam_amsgrad",
+    "adamw_maximize",
+]
 
 
 @pytest.mark.parametrize("case", LIVE_CASES)
@@ -138,6 +147,9 @@ def test_live_pytorch_agrees(case):
             p.grad = torch.from_numpy(gradient(i, p.detach().numpy()))
         torch_opt.step()
         our_opt.step()
-    np.testing.assert_allclose(flat(ours), np.concatenate([p.detach().numpy().ravel()
-                                                           for p in theirs]),
-                               rtol=RTOL64, atol=ATOL64)
+    np.testing.assert_allclose(
+        flat(ours),
+        np.concatenate([p.detach().numpy().ravel() for p in theirs]),
+        rtol=RTOL64,
+        atol=ATOL64,
+    )

@@ -29,27 +29,29 @@ def trajectory(update, state_of, steps=STEPS, dtype=np.float64):
     return np.array(rows)
 
 
-def sgd_rule(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-             maximize=False):
+def sgd_rule(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False):
     def update(x, g, s, t):
-        g = -g if maximize else g                                   # 1
-        g = g + weight_decay * x                                    # 2
+        g = -g if maximize else g  # 1
+        g = g + weight_decay * x  # 2
         if momentum == 0:
-            return x - lr * g                                       # 5 with d = g
-        s["b"] = g if t == 1 else momentum * s["b"] + (1 - dampening) * g   # 3
-        d = g + momentum * s["b"] if nesterov else s["b"]           # 4
-        return x - lr * d                                           # 5
+            return x - lr * g  # 5 with d = g
+        s["b"] = g if t == 1 else momentum * s["b"] + (1 - dampening) * g  # 3
+        d = g + momentum * s["b"] if nesterov else s["b"]  # 4
+        return x - lr * d  # 5
+
     return update, lambda x: {}
 
 
-def adagrad_rule(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, maximize=False):
+def adagrad_rule(
+    lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, maximize=False
+):
     def update(x, g, s, t):
         g = -g if maximize else g
         g = g + weight_decay * x
         lr_t = lr / (1 + (t - 1) * lr_decay)
         s["sum"] = s["sum"] + g**2
         return x - lr_t * g / (np.sqrt(s["sum"]) + eps)
+
     return update, lambda x: {"sum": np.full_like(x, initial_accumulator_value)}
 
 
@@ -61,11 +63,13 @@ def adadelta_rule(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False):
         delta = np.sqrt(s["u"] + eps) / np.sqrt(s["v"] + eps) * g
         s["u"] = rho * s["u"] + (1 - rho) * delta**2
         return x - lr * delta
+
     return update, lambda x: {"v": np.zeros_like(x), "u": np.zeros_like(x)}
 
 
-def rmsprop_rule(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 maximize=False):
+def rmsprop_rule(
+    lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, maximize=False
+):
     def update(x, g, s, t):
         g = -g if maximize else g
         g = g + weight_decay * x
@@ -79,32 +83,48 @@ def rmsprop_rule(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, cent
             s["b"] = momentum * s["b"] + d
             return x - lr * s["b"]
         return x - lr * d
-    return update, lambda x: {"v": np.zeros_like(x), "g_avg": np.zeros_like(x),
-                              "b": np.zeros_like(x)}
+
+    return update, lambda x: {
+        "v": np.zeros_like(x),
+        "g_avg": np.zeros_like(x),
+        "b": np.zeros_like(x),
+    }
 
 
-def adam_rule(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-              maximize=False, decoupled=False):
+def adam_rule(
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0,
+    amsgrad=False,
+    maximize=False,
+    decoupled=False,
+):
     beta1, beta2 = betas
 
     def update(x, g, s, t):
         g = -g if maximize else g
         if decoupled:
-            x = x * (1 - lr * weight_decay)                   # AdamW step 2
+            x = x * (1 - lr * weight_decay)  # AdamW step 2
         else:
-            g = g + weight_decay * x                          # Adam step 2
+            g = g + weight_decay * x  # Adam step 2
         s["m"] = beta1 * s["m"] + (1 - beta1) * g
         s["v"] = beta2 * s["v"] + (1 - beta2) * g**2
         s["v_max"] = np.maximum(s["v_max"], s["v"])
         m_hat = s["m"] / (1 - beta1**t)
         v_hat = (s["v_max"] if amsgrad else s["v"]) / (1 - beta2**t)
         return x - lr * m_hat / (np.sqrt(v_hat) + eps)
-    return update, lambda x: {"m": np.zeros_like(x), "v": np.zeros_like(x),
-                              "v_max": np.zeros_like(x)}
+
+    return update, lambda x: {
+        "m": np.zeros_like(x),
+        "v": np.zeros_like(x),
+        "v_max": np.zeros_like(x),
+    }
 
 
-def adamw_rule(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-               maximize=False):
+def adamw_rule(
+    lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False
+):
     return adam_rule(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=True)
 
 
@@ -159,16 +179,20 @@ def test_twenty_steps_follow_the_documented_rule(case):
     assert not np.allclose(actual[-1], expected[0]), "the parameters must have moved"
 
 
-@pytest.mark.parametrize("flag_case", [
-    (SGD, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05}),
-    (SGD, {"lr": 0.05, "momentum": 0.9, "dampening": 0.3}, {"lr": 0.05, "momentum": 0.9}),
-    (SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}, {"lr": 0.05, "momentum": 0.9}),
-    (Adagrad, {"lr": 0.1, "lr_decay": 0.05}, {"lr": 0.1}),
-    (RMSprop, {"centered": True}, {}),
-    (Adam, {"lr": 0.05, "amsgrad": True}, {"lr": 0.05}),
-    (AdamW, {"lr": 0.05, "weight_decay": 0.1}, {"lr": 0.05, "weight_decay": 0.0}),
-    (Adam, {"lr": 0.05, "weight_decay": 0.1}, {"lr": 0.05}),
-], ids=lambda c: f"{c[0].__name__}{sorted(set(c[1].items()) - set(c[2].items()))}")
+@pytest.mark.parametrize(
+    "flag_case",
+    [
+        (SGD, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05}),
+        (SGD, {"lr": 0.05, "momentum": 0.9, "dampening": 0.3}, {"lr": 0.05, "momentum": 0.9}),
+        (SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}, {"lr": 0.05, "momentum": 0.9}),
+        (Adagrad, {"lr": 0.1, "lr_decay": 0.05}, {"lr": 0.1}),
+        (RMSprop, {"centered": True}, {}),
+        (Adam, {"lr": 0.05, "amsgrad": True}, {"lr": 0.05}),
+        (AdamW, {"lr": 0.05, "weight_decay": 0.1}, {"lr": 0.05, "weight_decay": 0.0}),
+        (Adam, {"lr": 0.05, "weight_decay": 0.1}, {"lr": 0.05}),
+    ],
+    ids=lambda c: f"{c[0].__name__}{sorted(set(c[1].items()) - set(c[2].items()))}",
+)
 def test_each_flag_changes_the_trajectory(flag_case):
     """The flag cases above are not vacuous: each flag moves the parameters differently."""
     cls, with_flag, without = flag_case
@@ -185,10 +209,13 @@ def test_adamw_decay_differs_from_adam_l2():
 
 def test_momentum_and_nesterov_are_sgd_with_those_flags():
     a, b, c, d = (make_params() for _ in range(4))
-    np.testing.assert_array_equal(run(Momentum(a, lr=0.05), a),
-                                  run(SGD(b, lr=0.05, momentum=0.9), b))
-    np.testing.assert_array_equal(run(Nesterov(c, lr=0.05, momentum=0.8), c),
-                                  run(SGD(d, lr=0.05, momentum=0.8, nesterov=True), d))
+    np.testing.assert_array_equal(
+        run(Momentum(a, lr=0.05), a), run(SGD(b, lr=0.05, momentum=0.9), b)
+    )
+    np.testing.assert_array_equal(
+        run(Nesterov(c, lr=0.05, momentum=0.8), c),
+        run(SGD(d, lr=0.05, momentum=0.8, nesterov=True), d),
+    )
     assert isinstance(Momentum(make_params()), SGD)
     assert Nesterov(make_params()).defaults["nesterov"] is True
 
