@@ -85,3 +85,22 @@ def test_pytorch_form_applies_a_new_lr_to_the_whole_accumulated_velocity():
     lrs = [0.05] * 10 + [0.025] * (STEPS - 10)
     rescaled = study_text_momentum(lrs, mu=0.9, rescale_velocity_when_lr_changes=True)
     np.testing.assert_allclose(ours, rescaled, rtol=1e-12, atol=1e-14)
+
+
+def test_nesterov_is_sutskevers_look_ahead_form_seen_at_the_look_ahead_point():
+    """SGD's docstring: Sutskever et al.'s v ← μ·v − η·∇L(θ + μ·v); θ ← θ + v, observed at
+    θ + μ·v, is PyTorch's Nesterov trajectory (constant η)."""
+    lr, mu = 0.05, 0.9
+    params = make_params()
+    ours = run(SGD(params, lr=lr, momentum=mu, nesterov=True), params)
+    thetas = initial_arrays()
+    vs = [np.zeros_like(x) for x in thetas]
+    look_ahead = []
+    for _ in range(STEPS):
+        for i, (theta, v) in enumerate(zip(thetas, vs, strict=True)):
+            vs[i] = mu * v - lr * gradient(i, theta + mu * v)
+            thetas[i] = theta + vs[i]
+        look_ahead.append(
+            np.concatenate([(t + mu * v).ravel() for t, v in zip(thetas, vs, strict=True)])
+        )
+    np.testing.assert_allclose(ours, look_ahead, rtol=1e-12, atol=1e-13)
