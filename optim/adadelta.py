@@ -26,7 +26,8 @@ class Adadelta(Optimizer):
     √ε sets the size of the first steps. The study text groups it with Adagrad and
     RMSprop as a method that adapts each coordinate's step size.
 
-    Defaults are PyTorch's: lr=1.0, rho=0.9, eps=1e-6, weight_decay=0. State: "step",
+    Defaults are PyTorch's: lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False
+    (keyword-only). eps must be > 0 (PyTorch also accepts 0). State: "step",
     "square_avg" (v), "acc_delta" (u).
     """
 

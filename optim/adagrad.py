@@ -26,8 +26,10 @@ class Adagrad(Optimizer):
     ε is added outside the square root, as in PyTorch (some texts write √(s + ε)).
 
     Defaults are PyTorch's: lr=1e-2, lr_decay=0, weight_decay=0,
-    initial_accumulator_value=0, eps=1e-10. State: "step" (t), "sum" (s), created at
-    the parameter's first step.
+    initial_accumulator_value=0, eps=1e-10, maximize=False (keyword-only). eps must be
+    > 0: PyTorch also accepts 0, which gives 0/0 where a gradient has always been 0.
+    State: "step" (t), "sum" (s), created at the parameter's first step (PyTorch creates
+    it in the constructor; the numbers are the same).
     """
 
     def __init__(

@@ -37,8 +37,9 @@ class Adam(Optimizer):
     with large gradients are decayed less. AdamW decouples it.
 
     Defaults are PyTorch's: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-    amsgrad=False. State: "step" (t), "exp_avg" (m), "exp_avg_sq" (v), and
-    "max_exp_avg_sq" (v_max) with amsgrad.
+    amsgrad=False, maximize=False (keyword-only). eps must be > 0 (PyTorch also accepts
+    0, which gives 0/0 where a gradient has always been 0). State: "step" (t), "exp_avg"
+    (m), "exp_avg_sq" (v), and "max_exp_avg_sq" (v_max) with amsgrad.
     """
 
     def __init__(
@@ -125,7 +126,7 @@ class AdamW(Adam):
     a learning-rate schedule also schedules the decay.
 
     Defaults are PyTorch's: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-    amsgrad=False. State as Adam's.
+    amsgrad=False, maximize=False (keyword-only). State as Adam's.
     """
 
     def __init__(

@@ -29,7 +29,8 @@ class RMSprop(Optimizer):
     (unlike SGD's, which starts at the first gradient).
 
     Defaults are PyTorch's: lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-    centered=False. State: "step", "square_avg" (v), "momentum_buffer" (b) if μ > 0,
+    centered=False, maximize=False (keyword-only). eps must be > 0 (PyTorch also accepts
+    0). State: "step", "square_avg" (v), "momentum_buffer" (b) if μ > 0,
     "grad_avg" (ḡ) if centered.
     """
 

@@ -41,7 +41,7 @@ class SGD(Optimizer):
     stored parameters are their look-ahead point θ + μ·v, and v = −η·b. Needs μ > 0, τ = 0.
 
     Defaults are PyTorch's: lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-    nesterov=False, maximize=False. State: "momentum_buffer" (b) when μ ≠ 0.
+    nesterov=False, maximize=False (keyword-only). State: "momentum_buffer" (b) when μ ≠ 0.
     """
 
     def __init__(
