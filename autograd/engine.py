@@ -273,9 +273,13 @@ class GraphContext:
         )
 
     def _as_variable(self, index, value, kind):
+        # Equal floats can be one object, so prefer the input saved in the same position.
+        inputs = self.node.inputs
+        if index < len(inputs) and value is inputs[index].data:
+            return inputs[index]
         if index == self.node.out_pos:
             return kind._from_node(value, self.node)
-        for variable in self.node.inputs:
+        for variable in inputs:
             if value is variable.data:
                 return variable
         return value
