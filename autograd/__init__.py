@@ -6,6 +6,8 @@ to them as a graph of variable and operator nodes; backward() walks that graph o
 
 from . import functional
 from .anomaly import detect_anomaly
+from .anomaly import is_anomaly_enabled
+from .checks import GraphCheckError, GraphCheckReport, check_graph
 from .creation import (arange, default_generator, from_numpy, full, full_like, manual_seed,
                        ones, ones_like, rand, randn, randn_like, tensor, zeros, zeros_like)
 from .engine import Node, Operator, topological_order
@@ -18,6 +20,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .scalar import Scalar
 from .tensor import Tensor
+from .transforms import grad_of, hessian, hvp, jacobian, value_and_grad
 
 Tensor._graph_xp = functional
 
@@ -34,4 +37,8 @@ __all__ = [
     "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum", "power", "relu",
     "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
     "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
+]
+__all__ += [
+    "value_and_grad", "grad_of", "jacobian", "hessian", "hvp", "is_anomaly_enabled",
+    "check_graph", "GraphCheckReport", "GraphCheckError",
 ]

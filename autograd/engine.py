@@ -22,9 +22,11 @@ class Node:
     `inputs` are the input variables in argument order, `saved` what forward kept for
     backward (None once a backward has released it), `params` the non-variable arguments
     (axis, exponent, ...), `out_pos` the index in `saved` of the forward's own output.
+    `site` (file, line, function of the user's code) is set only under detect_anomaly();
+    it is never assigned otherwise, so it costs nothing on the hot path.
     """
 
-    __slots__ = ("op", "inputs", "saved", "params", "out_pos", "hooks", "versions")
+    __slots__ = ("op", "inputs", "saved", "params", "out_pos", "hooks", "versions", "site")
     xp: Any = None  # the math namespace for raw data; set by each variable kind
 
     def __init__(self, op, inputs, params):
@@ -147,17 +149,19 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
 
     Without `capture`, leaf gradients are accumulated into `.grad` (PyTorch's backward).
     With `capture` (a list of variables), gradients are returned in a dict keyed by
-    id(variable) instead, and no `.grad` is touched (PyTorch's autograd.grad).
+    id(variable) instead and no `.grad` is touched (PyTorch's autograd.grad): only the
+    nodes on a path to a captured variable run, so the rest of the graph keeps its saved
+    values, and retain_grad() hooks stay silent.
     """
     kind = type(roots[0])
     fit_to_input = kind._fit_grad
     pending: dict = {}
-    captured: dict = {} if capture is not None else None
+    captured: dict | None = None
     capture_nodes = {}
     if capture is not None:
-        for variable in capture:
-            if variable.grad_fn is not None:
-                capture_nodes[variable.grad_fn] = id(variable)
+        # Leaves are pre-registered: a leaf gradient is delivered only if its key exists.
+        captured = {id(v): None for v in capture if v.grad_fn is None}
+        capture_nodes = {v.grad_fn: id(v) for v in capture if v.grad_fn is not None}
 
     leaf_roots = []
     for root, grad in zip(roots, root_grads):
@@ -169,24 +173,42 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         else:
             pending[node] = grad
 
+    order = topological_order(list(pending))
+    needed = None if capture is None else _nodes_leading_to(order, capture)
     previous_mode = _state.grad_enabled
     _state.grad_enabled = bool(create_graph)
     try:
         for root, grad in leaf_roots:
             _deliver_to_leaf(root, grad, captured, create_graph)
-        for node in topological_order(list(pending)):
+        for node in order:
             grad_out = pending.pop(node, None)
             if grad_out is None:
                 continue
+            runs = needed is None or node in needed
+            if not runs and node not in capture_nodes:
+                continue
             if node.hooks:
-                grad_out = _run_hooks(node.hooks, grad_out)
+                grad_out = _run_hooks(node.hooks, grad_out, captured is None)
             if node in capture_nodes:
                 captured[capture_nodes[node]] = grad_out
-            _backward_node(node, grad_out, pending, captured, retain_graph, create_graph,
-                           fit_to_input)
+            if runs:
+                _backward_node(node, grad_out, pending, captured, retain_graph, create_graph,
+                               fit_to_input)
     finally:
         _state.grad_enabled = previous_mode
     return captured
+
+
+def _nodes_leading_to(order, targets) -> set:
+    """The nodes of `order` whose backward reaches one of `targets` (variables)."""
+    target_ids = {id(v) for v in targets}
+    needed: set = set()
+    for node in reversed(order):  # the makers of a node's inputs come first
+        for variable in node.inputs:
+            if id(variable) in target_ids or variable.grad_fn in needed:
+                needed.add(node)
+                break
+    return needed
 
 
 def _backward_node(node, grad_out, pending, captured, retain_graph, create_graph,
@@ -207,6 +229,10 @@ def _backward_node(node, grad_out, pending, captured, retain_graph, create_graph
             f"{node.op.name}: backward returned {len(grads)} gradients for "
             f"{len(node.inputs)} inputs"
         )
+    if _state.anomaly_enabled:
+        from .anomaly import check_backward
+
+        check_backward(node, grad_out, grads)
     for variable, grad in zip(node.inputs, grads):
         if grad is None or not variable.requires_grad:
             continue
@@ -233,8 +259,10 @@ def _check_versions(node):
             )
 
 
-def _run_hooks(hooks, grad):
+def _run_hooks(hooks, grad, accumulating=True):
     for hook in hooks:
+        if not accumulating and getattr(hook, "stores_grad", False):
+            continue  # retain_grad() fills .grad only in backward(), never in grad()
         replaced = hook(grad)
         if replaced is not None:
             grad = replaced
@@ -242,12 +270,14 @@ def _run_hooks(hooks, grad):
 
 
 def _deliver_to_leaf(variable, grad, captured, create_graph):
+    key = id(variable)
+    if captured is not None and key not in captured:
+        return  # grad() was not asked for this leaf
     hooks = getattr(variable, "_hooks", None)
     if hooks:
         grad = _run_hooks(hooks, grad)
     if captured is not None:
-        key = id(variable)
-        captured[key] = captured[key] + grad if key in captured else grad
+        captured[key] = grad if captured[key] is None else captured[key] + grad
         return
     variable._accumulate(grad, create_graph)
 

@@ -63,7 +63,7 @@ def _unary(op, x):
         if node.saved:
             _note_output(node, out)
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, (x,))
+            _anomaly_check(op, out, (x,), node)
         return _make(out, node)
     return _make(op.forward(_NO_GRAD_CTX, x.data), None)
 
@@ -79,15 +79,15 @@ def _binary(op, x, y):
         if node.saved:
             _note_output(node, out)
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, (x, y))
+            _anomaly_check(op, out, (x, y), node)
         return _make(out, node)
     return _make(op.forward(_NO_GRAD_CTX, x.data, y.data), None)
 
 
-def _anomaly_check(op, out, inputs):
+def _anomaly_check(op, out, inputs, node):
     from .anomaly import check_forward
 
-    check_forward(op, out, inputs)
+    check_forward(op, out, inputs, node)
 
 
 class Scalar:
@@ -129,7 +129,7 @@ class Scalar:
         if ctx.saved:
             _note_output(ctx, out)
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, variables)
+            _anomaly_check(op, out, variables, ctx)
         return _make(out, ctx)
 
     _fit_grad = None  # no broadcasting: a Scalar's gradient is already the right shape
