@@ -21,8 +21,14 @@ import numpy as np
 from .anomaly import detect_anomaly
 from .engine import Node, topological_order
 from .grad_mode import enable_grad
-from .gradcheck import (GradcheckError, _analytic_gradients, _as_tuple, _is_float_output,
-                        _numeric_gradient, _prepare_inputs)
+from .gradcheck import (
+    GradcheckError,
+    _analytic_gradients,
+    _as_tuple,
+    _is_float_output,
+    _numeric_gradient,
+    _prepare_inputs,
+)
 from .scalar import Scalar
 from .tensor import Tensor
 
@@ -197,7 +203,7 @@ def _check_node(index, node, eps, atol, rtol):
 def _compare(index, node, shapes, checked, analytic, numeric, atol, rtol):
     check = NodeCheck(index, node, shapes, ok=True)
     worst_excess = -np.inf
-    for i, a, n in zip(checked, analytic, numeric):
+    for i, a, n in zip(checked, analytic, numeric, strict=True):
         if a.size == 0:
             continue
         diff = np.abs(a - n)

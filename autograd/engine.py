@@ -65,16 +65,50 @@ class _DiscardingContext:
 
 
 class Operator:
-    """Base class of every operator, built-in or user-defined (like torch.autograd.Function).
+    """Base class of every operator, built-in or yours (PyTorch's torch.autograd.Function).
 
-    Subclasses set `name` and define two static methods:
-      forward(ctx, *raw_inputs, **params) -> raw output
-      backward(ctx, grad_out) -> one gradient per input (a tuple, or a bare value for one
-                                 input), each in the OUTPUT's shape, or None for no gradient
-    Raw data is a float for Scalar graphs and an ndarray for Tensor graphs. Use only
-    operators, methods common to ndarrays and Tensors, and `ctx.xp` functions in backward:
-    then the same formula runs on the fast path and, under create_graph=True, on variables,
-    so every operator is differentiable twice. `Op.apply(*inputs, **params)` runs it.
+    An operator is one class: a lowercase `name` (shown in reprs, listings, pictures and
+    error messages), a docstring with its math, and two static methods side by side:
+
+      forward(ctx, *inputs, **params) -> output
+          Inputs arrive as raw data: ndarrays for Tensors, floats for Scalars. `params`
+          are apply's keyword arguments (axis, slope, ...), also readable as ctx.params.
+          Call ctx.save(...) with what backward needs; when the derivative is a function
+          of the output, save the output itself (the engine recognises it).
+      backward(ctx, grad_out) -> one gradient per input, in argument order
+          A tuple, or a bare value for a one-input operator; None for an input without a
+          gradient. Each gradient has the OUTPUT's shape: the engine sums broadcast axes
+          back to each input's shape. Read ctx.saved, ctx.params and ctx.inputs (the
+          input variables, for their .shape). Return grad_out times the local derivative;
+          gradcheck's random upstream gradient catches a backward that forgets grad_out.
+
+    `Op.apply(*inputs, **params)` runs it on Tensors or Scalars (numbers and arrays become
+    constants) and records one node when grad mode is on and an input requires grad.
+
+    Write backward with operators (+ - * / **, comparisons, .sum(), .reshape()) and
+    `ctx.xp` functions (exp, log, tanh, sigmoid, sign, power; on Tensors also sqrt,
+    where, maximum, ...), never numpy directly. The same formula then runs on floats, on
+    ndarrays, and, under create_graph=True, on variables that record the backward pass,
+    so the operator has second derivatives for free.
+
+        class Cube(Operator):
+            # out = x³;  ∂out/∂x = 3x²
+            name = "cube"
+
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save(x)
+                return x * x * x
+
+            @staticmethod
+            def backward(ctx, grad_out):
+                (x,) = ctx.saved
+                return grad_out * 3 * x * x
+
+        y = Cube.apply(Tensor([1.0, 2.0], requires_grad=True))   # Tensor([1., 8.])
+
+    Check it with gradcheck and gradgradcheck (or autograd.testing.assert_gradients_close
+    under hypothesis); inside a network, check_graph finds the first wrong operator.
     """
 
     name = "op"
@@ -175,11 +209,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
 
     order = topological_order(list(pending))
     needed = None if capture is None else _nodes_leading_to(order, capture)
+    held: dict = {}  # leaves with hooks: their hooks see the total gradient, once
     previous_mode = _state.grad_enabled
     _state.grad_enabled = bool(create_graph)
     try:
         for root, grad in leaf_roots:
-            _deliver_to_leaf(root, grad, captured, create_graph)
+            _deliver_to_leaf(root, grad, captured, create_graph, held)
         for node in order:
             grad_out = pending.pop(node, None)
             if grad_out is None:
@@ -193,7 +228,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 captured[capture_nodes[node]] = grad_out
             if runs:
                 _backward_node(node, grad_out, pending, captured, retain_graph, create_graph,
-                               fit_to_input)
+                               fit_to_input, held)
+        for variable, grad in held.values():
+            _store_leaf_grad(variable, _run_hooks(variable._hooks, grad), captured,
+                             create_graph)
     finally:
         _state.grad_enabled = previous_mode
     return captured
@@ -212,7 +250,7 @@ def _nodes_leading_to(order, targets) -> set:
 
 
 def _backward_node(node, grad_out, pending, captured, retain_graph, create_graph,
-                   fit_to_input):
+                   fit_to_input, held):
     saved = node.saved
     if saved is None:
         raise _freed_error(node)
@@ -240,7 +278,7 @@ def _backward_node(node, grad_out, pending, captured, retain_graph, create_graph
             grad = fit_to_input(grad, variable, node)
         parent = variable.grad_fn
         if parent is None:
-            _deliver_to_leaf(variable, grad, captured, create_graph)
+            _deliver_to_leaf(variable, grad, captured, create_graph, held)
         elif parent in pending:
             pending[parent] = pending[parent] + grad
         else:
@@ -269,14 +307,20 @@ def _run_hooks(hooks, grad, accumulating=True):
     return grad
 
 
-def _deliver_to_leaf(variable, grad, captured, create_graph):
+def _deliver_to_leaf(variable, grad, captured, create_graph, held):
     key = id(variable)
     if captured is not None and key not in captured:
         return  # grad() was not asked for this leaf
-    hooks = getattr(variable, "_hooks", None)
-    if hooks:
-        grad = _run_hooks(hooks, grad)
+    if getattr(variable, "_hooks", None):
+        entry = held.get(key)
+        held[key] = (variable, grad if entry is None else entry[1] + grad)
+        return
+    _store_leaf_grad(variable, grad, captured, create_graph)
+
+
+def _store_leaf_grad(variable, grad, captured, create_graph):
     if captured is not None:
+        key = id(variable)
         captured[key] = grad if captured[key] is None else captured[key] + grad
         return
     variable._accumulate(grad, create_graph)

@@ -172,7 +172,7 @@ class _Call:
     def pack(self, results):
         """Results (one per leaf) in the caller's kinds; a bare result for an int argnums."""
         if not self.nested:
-            results = [_to_kind(r, kind) for r, kind in zip(results, self.kinds)]
+            results = [_to_kind(r, kind) for r, kind in zip(results, self.kinds, strict=True)]
         return results[0] if self.single else tuple(results)
 
 
@@ -186,10 +186,10 @@ def _jacobian_of(call, out):
     for k in range(out.size):
         seed = np.zeros(out.shape, dtype=out.dtype)
         seed.flat[k] = 1
-        for rows, g in zip(rows_per_leaf, call.grads(out, seed)):
+        for rows, g in zip(rows_per_leaf, call.grads(out, seed), strict=True):
             rows.append(g)
     return [_stack_rows(rows, out.shape, leaf, call.nested)
-            for rows, leaf in zip(rows_per_leaf, call.leaves)]
+            for rows, leaf in zip(rows_per_leaf, call.leaves, strict=True)]
 
 
 def _stack_rows(rows, out_shape, leaf, nested):
