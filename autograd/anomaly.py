@@ -98,6 +98,14 @@ def check_forward(op, out, inputs, node=None):
     upstream = [i for i, v in enumerate(inputs) if not _is_finite(_raw(v))]
     cause = (f"input {upstream[0]} was already non-finite" if upstream
              else "its inputs were finite")
+    running = _backward_in_progress()
+    if running is not None:  # create_graph=True: backward formulas record operators too
+        site = getattr(running, "site", None)
+        raise FloatingPointError(
+            f"detect_anomaly: operator '{op.name}', recorded by the backward of operator "
+            f"'{running.op.name}' {_where(site)} under create_graph=True, produced "
+            f"{_kind(out)} (input shapes {shapes}; {cause}){_source(site)}"
+        )
     raise FloatingPointError(
         f"detect_anomaly: operator '{op.name}' {_where(site)} produced {_kind(out)} in its "
         f"forward output (input shapes {shapes}; {cause}){_source(site)}"
@@ -108,8 +116,8 @@ def check_backward(node, grad_out, grads):
     """Raise if the gradient `node`'s backward computed for one of its inputs is not
     finite (`grads` is in input order, before broadcasting is summed away)."""
     for i, grad in enumerate(grads):
-        if grad is None or _is_finite(_raw(grad)):
-            continue
+        if grad is None or not node.inputs[i].requires_grad or _is_finite(_raw(grad)):
+            continue  # a constant's gradient is thrown away: no alarm for it
         site = getattr(node, "site", None)
         shape = np.shape(_raw(node.inputs[i]))
         if _is_finite(_raw(grad_out)):
@@ -138,6 +146,19 @@ def _user_site():
     if frame is None:
         return None
     return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
+
+
+def _backward_in_progress():
+    """The node whose backward is running in this thread, if any (found on the stack;
+    only ever called to word an error, so it costs nothing otherwise)."""
+    from .engine import _backward_node
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is _backward_node.__code__:
+            return frame.f_locals.get("node")
+        frame = frame.f_back
+    return None
 
 
 def _where(site) -> str:
