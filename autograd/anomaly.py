@@ -151,11 +151,11 @@ def _user_site():
 def _backward_in_progress():
     """The node whose backward is running in this thread, if any (found on the stack;
     only ever called to word an error, so it costs nothing otherwise)."""
-    from .engine import _backward_node
+    from .engine import _walk_backward
 
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code is _backward_node.__code__:
+        if frame.f_code is _walk_backward.__code__:
             return frame.f_locals.get("node")
         frame = frame.f_back
     return None
