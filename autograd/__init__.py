@@ -6,7 +6,6 @@ to them as a graph of variable and operator nodes; backward() walks that graph o
 
 from . import functional
 from .anomaly import detect_anomaly
-from .anomaly import is_anomaly_enabled
 from .checks import GraphCheckError, GraphCheckReport, check_graph
 from .creation import (
                        arange,
@@ -85,6 +84,6 @@ __all__ = [
     "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
 ]
 __all__ += [
-    "value_and_grad", "grad_of", "jacobian", "hessian", "hvp", "is_anomaly_enabled",
-    "check_graph", "GraphCheckReport", "GraphCheckError",
+    "value_and_grad", "grad_of", "jacobian", "hessian", "hvp", "check_graph",
+    "GraphCheckReport", "GraphCheckError",
 ]

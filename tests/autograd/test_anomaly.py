@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import autograd
-from autograd import Scalar, Tensor, detect_anomaly, is_anomaly_enabled, log, sqrt, where
+from autograd import Scalar, Tensor, detect_anomaly, log, sqrt, where
+from autograd.anomaly import is_anomaly_enabled
 from autograd.grad_mode import _state
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's log(0) etc.
