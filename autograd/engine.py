@@ -129,7 +129,6 @@ class Operator:
     """
 
     name = "op"
-    differentiable = True  # False for ops whose output never requires grad (comparisons)
 
     @staticmethod
     def forward(ctx, *inputs, **params):
@@ -280,7 +279,11 @@ def _walk_backward(order, pending, kind, captured, capture_nodes, needed, held, 
             raise _freed_error(node)
         if node.versions is not None:
             _check_versions(node)
-        grads = node.op.backward(GraphContext(node) if create_graph else node, grad_out)
+        try:
+            grads = node.op.backward(GraphContext(node) if create_graph else node, grad_out)
+        except ZeroDivisionError as error:  # Scalar math is Python float arithmetic
+            raise ZeroDivisionError(f"{node.op.name} backward: {error} (the derivative is "
+                                    "infinite there)") from error
         if saved and not retain_graph:
             node.saved = None
         inputs = node.inputs

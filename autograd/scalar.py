@@ -90,14 +90,20 @@ def _binary(op, x, y):
         y = _constant(y, op.name)
     if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
         node = new_node(ScalarNode, op, (x, y), None)
-        out = op.forward(node, x.data, y.data)
+        try:
+            out = op.forward(node, x.data, y.data)
+        except ZeroDivisionError as error:
+            raise _division_error(op, error, y) from error
         if node.saved:
             _note_output(node, out)
         if _state.anomaly_enabled:
             _anomaly_check(op, out, (x, y), node)
     else:
         node = None
-        out = op.forward(_NO_GRAD_CTX, x.data, y.data)
+        try:
+            out = op.forward(_NO_GRAD_CTX, x.data, y.data)
+        except ZeroDivisionError as error:
+            raise _division_error(op, error, y) from error
     result = _new(Scalar)
     result.data = out
     result.grad = None
@@ -106,6 +112,13 @@ def _binary(op, x, y):
     result.name = None
     result._hooks = None
     return result
+
+
+def _division_error(op, error, divisor):
+    return ZeroDivisionError(
+        f"{op.name}: {error} (divisor {divisor.data!r}); Scalar follows Python float "
+        "arithmetic, use Tensor for IEEE inf/nan results"
+    )
 
 
 def _anomaly_check(op, out, inputs, node):
@@ -328,6 +341,10 @@ class ScalarXP:
     @staticmethod
     def power(x, exponent):
         return x**exponent if type(x) is Scalar else MathXP.power(x, exponent)
+
+    @staticmethod
+    def sqrt(x):
+        return x**0.5 if type(x) is Scalar else MathXP.sqrt(x)
 
     @staticmethod
     def sign(x):
