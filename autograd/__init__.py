@@ -6,14 +6,60 @@ to them as a graph of variable and operator nodes; backward() walks that graph o
 
 from . import functional
 from .anomaly import detect_anomaly
-from .creation import (arange, default_generator, from_numpy, full, full_like, manual_seed,
-                       ones, ones_like, rand, randn, randn_like, tensor, zeros, zeros_like)
+from .creation import (
+                       arange,
+                       default_generator,
+                       from_numpy,
+                       full,
+                       full_like,
+                       manual_seed,
+                       ones,
+                       ones_like,
+                       rand,
+                       randn,
+                       randn_like,
+                       tensor,
+                       zeros,
+                       zeros_like,
+)
 from .engine import Node, Operator, topological_order
-from .functional import (abs, backward, broadcast_to, clip, concatenate, dot, exp,
-                         expand_dims, grad, log, log_softmax, logsumexp, matmul, maximum, mean,
-                         minimum, power, register_hook, relu, reshape, retain_grad, sigmoid,
-                         sign, softmax, softplus, sqrt, squeeze, stack, std, swapaxes, tanh,
-                         transpose, unsqueeze, var, where)
+from .functional import (
+                       abs,
+                       backward,
+                       broadcast_to,
+                       clip,
+                       concatenate,
+                       dot,
+                       exp,
+                       expand_dims,
+                       grad,
+                       log,
+                       log_softmax,
+                       logsumexp,
+                       matmul,
+                       maximum,
+                       mean,
+                       minimum,
+                       power,
+                       register_hook,
+                       relu,
+                       reshape,
+                       retain_grad,
+                       sigmoid,
+                       sign,
+                       softmax,
+                       softplus,
+                       sqrt,
+                       squeeze,
+                       stack,
+                       std,
+                       swapaxes,
+                       tanh,
+                       transpose,
+                       unsqueeze,
+                       var,
+                       where,
+)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .scalar import Scalar

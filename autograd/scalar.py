@@ -56,16 +56,43 @@ def _note_output(node, out):
             return
 
 
+# _unary and _binary are the hot path of every Scalar expression (micrograd's demo makes
+# 65,000 of these calls per step), so the node and the result are built inline here
+# rather than through Node.__init__ and helper calls.
+
+
+def _new_node(op, inputs):
+    node = _new(ScalarNode)
+    node.op = op
+    node.inputs = inputs
+    node.params = None
+    node.saved = ()
+    node.out_pos = -1
+    node.hooks = None
+    node.versions = None
+    return node
+
+
 def _unary(op, x):
     if x.requires_grad and _state.grad_enabled:
-        node = ScalarNode(op, (x,), None)
+        node = _new_node(op, (x,))
         out = op.forward(node, x.data)
-        if node.saved:
-            _note_output(node, out)
+        saved = node.saved
+        if saved and saved[0] is out:
+            node.out_pos = 0
         if _state.anomaly_enabled:
             _anomaly_check(op, out, (x,))
-        return _make(out, node)
-    return _make(op.forward(_NO_GRAD_CTX, x.data), None)
+    else:
+        node = None
+        out = op.forward(_NO_GRAD_CTX, x.data)
+    result = _new(Scalar)
+    result.data = out
+    result.grad = None
+    result.requires_grad = node is not None
+    result.grad_fn = node
+    result.name = None
+    result._hooks = None
+    return result
 
 
 def _binary(op, x, y):
@@ -74,14 +101,23 @@ def _binary(op, x, y):
     if type(y) is not Scalar:
         y = _constant(y, op.name)
     if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
-        node = ScalarNode(op, (x, y), None)
+        node = _new_node(op, (x, y))
         out = op.forward(node, x.data, y.data)
         if node.saved:
             _note_output(node, out)
         if _state.anomaly_enabled:
             _anomaly_check(op, out, (x, y))
-        return _make(out, node)
-    return _make(op.forward(_NO_GRAD_CTX, x.data, y.data), None)
+    else:
+        node = None
+        out = op.forward(_NO_GRAD_CTX, x.data, y.data)
+    result = _new(Scalar)
+    result.data = out
+    result.grad = None
+    result.requires_grad = node is not None
+    result.grad_fn = node
+    result.name = None
+    result._hooks = None
+    return result
 
 
 def _anomaly_check(op, out, inputs):
@@ -133,6 +169,7 @@ class Scalar:
         return _make(out, ctx)
 
     _fit_grad = None  # no broadcasting: a Scalar's gradient is already the right shape
+    _plain_accumulate = True  # a leaf's gradient is a float: grad = grad + g
     _graph_xp = None  # ScalarXP below
 
     @staticmethod

@@ -205,6 +205,8 @@ class Tensor:
             _note_saved(ctx, saved, raw_out, variables)
         return Tensor._make(out, ctx, True)
 
+    _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
+
     @staticmethod
     def _fit_grad(grad, variable, node):
         shape = variable._data.shape
@@ -532,11 +534,11 @@ class Tensor:
     def minimum(self, other):
         return el.Minimum.apply(self, other)
 
-    exp.__doc__, log.__doc__, sqrt.__doc__ = el.Exp.__doc__, el.Log.__doc__, el.Sqrt.__doc__
-    abs.__doc__, tanh.__doc__, sigmoid.__doc__ = el.Abs.__doc__, el.Tanh.__doc__, el.Sigmoid.__doc__
-    relu.__doc__, softplus.__doc__, sign.__doc__ = el.Relu.__doc__, el.Softplus.__doc__, el.Sign.__doc__
-    clip.__doc__, maximum.__doc__, minimum.__doc__ = (el.Clip.__doc__, el.Maximum.__doc__,
-                                                      el.Minimum.__doc__)
+    for _method, _op in [(exp, el.Exp), (log, el.Log), (sqrt, el.Sqrt), (abs, el.Abs),
+                         (tanh, el.Tanh), (sigmoid, el.Sigmoid), (relu, el.Relu),
+                         (softplus, el.Softplus), (sign, el.Sign), (clip, el.Clip),
+                         (maximum, el.Maximum), (minimum, el.Minimum)]:
+        _method.__doc__ = _op.__doc__
 
     # -- reductions -----------------------------------------------------------------
 
@@ -576,9 +578,11 @@ class Tensor:
         (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "log_softmax")
         return rd.LogSoftmax.apply(self, axis=axis)
 
-    sum.__doc__, mean.__doc__, max.__doc__ = rd.Sum.__doc__, rd.Mean.__doc__, rd.Max.__doc__
-    min.__doc__, var.__doc__, logsumexp.__doc__ = rd.Min.__doc__, rd.Var.__doc__, rd.LogSumExp.__doc__
-    softmax.__doc__, log_softmax.__doc__ = rd.Softmax.__doc__, rd.LogSoftmax.__doc__
+    for _method, _op in [(sum, rd.Sum), (mean, rd.Mean), (max, rd.Max), (min, rd.Min),
+                         (var, rd.Var), (logsumexp, rd.LogSumExp), (softmax, rd.Softmax),
+                         (log_softmax, rd.LogSoftmax)]:
+        _method.__doc__ = _op.__doc__
+    del _method, _op
 
     def _check_nonempty_reduction(self, axis, op_name):
         if self._data.size:

@@ -1,0 +1,20 @@
+"""Every ```python block of README.md runs, in order, in one namespace."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def python_blocks(path):
+    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_readme_code_runs(capsys):
+    blocks = python_blocks(ROOT / "README.md")
+    assert len(blocks) >= 3
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "dy/dw" in printed and "(2, 3) <sum>" in printed
