@@ -10,16 +10,43 @@ Neuron-level models on Scalars live in nn.scalar; weight initialisers in nn.init
 """
 
 from . import data, datasets, init, scalar
-from .activations import (GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Sign, Softmax,
-                          Tanh, erf, gelu, leaky_relu, log_softmax, relu, sigmoid, sign,
-                          softmax, tanh)
+from .activations import (
+    GELU,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Sign,
+    Softmax,
+    Tanh,
+    erf,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    sign,
+    softmax,
+    tanh,
+)
 from .checkpoint import CheckpointError, load, save
 from .data import DataLoader, StandardScaler, standardize, train_test_split
 from .init import manual_seed
 from .layers import MLP, Dropout, Linear, Maxout, ModuleList, Perceptron, Sequential, dropout
-from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss,
-                     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                     l2_penalty, mse_loss, nll_loss)
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    MSELoss,
+    NLLLoss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l2_penalty,
+    mse_loss,
+    nll_loss,
+)
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
 from .training import EarlyStopping, History, accuracy, evaluate, fit
 

@@ -79,23 +79,23 @@ class Sequential(Module):
         if not isinstance(module, Module):
             raise TypeError(f"{type(self).__name__}: expected a Module, got "
                             f"{type(module).__name__}")
-        self.add_module(str(len(self._modules)), module)
+        self.add_module(str(len(self._members)), module)
         return self
 
     def __getitem__(self, index):
-        modules = list(self._modules.values())
+        modules = list(self._members.values())
         if isinstance(index, slice):
             return type(self)(*modules[index])
         return modules[index]
 
     def __len__(self):
-        return len(self._modules)
+        return len(self._members)
 
     def __iter__(self):
-        return iter(list(self._modules.values()))
+        return iter(list(self._members.values()))
 
     def forward(self, x):
-        for module in self._modules.values():
+        for module in self._members.values():
             x = module(x)
         return x
 

@@ -55,7 +55,7 @@ class CrossEntropy(Operator):
         lse = np.log(np.exp(x - m).sum(axis=-1)) + m[..., 0]
         ctx.save(x)
         # where(): a masked logit of −inf with q = 0 contributes 0, not 0·(−inf) = nan.
-        return lse - np.where(target != 0, target * x, 0).sum(axis=-1)
+        return lse - (target * np.where(target != 0, x, 0)).sum(axis=-1)
 
     @staticmethod
     def backward(ctx, grad_out):

@@ -75,42 +75,46 @@ class Module:
     """
 
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
+        # One registry in registration order: name -> Parameter or Module.
+        object.__setattr__(self, "_members", OrderedDict())
         object.__setattr__(self, "training", True)
+
+    @property
+    def _parameters(self) -> OrderedDict:
+        return OrderedDict((n, v) for n, v in self._members.items() if isinstance(v, Parameter))
+
+    @property
+    def _modules(self) -> OrderedDict:
+        return OrderedDict((n, v) for n, v in self._members.items() if isinstance(v, Module))
 
     # -- registration by attribute ------------------------------------------------------
 
     def __setattr__(self, name, value):
-        registry = self.__dict__.get("_parameters")
-        if registry is None and isinstance(value, (Parameter, Module)):
-            raise AttributeError(
-                f"cannot assign {type(value).__name__} '{name}' before "
-                f"{type(self).__name__}.__init__ called super().__init__()"
-            )
-        if registry is not None:
-            if isinstance(value, Parameter):
-                self._modules.pop(name, None)
-                self._parameters[name] = value
-                value.name = name
-            elif isinstance(value, Module):
-                self._parameters.pop(name, None)
-                self._modules[name] = value
-                _rename_parameters(value, name)
-            elif name in self._parameters and isinstance(value, Tensor):
-                raise TypeError(
-                    f"{type(self).__name__}: cannot assign a plain Tensor to parameter "
-                    f"'{name}'; wrap it in nn.Parameter(...), or update the values in place "
-                    f"under no_grad() (self.{name}.data[...] = ...)"
+        members = self.__dict__.get("_members")
+        if members is None:
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"cannot assign {type(value).__name__} '{name}' before "
+                    f"{type(self).__name__}.__init__ called super().__init__()"
                 )
+        elif isinstance(value, (Parameter, Module)):
+            members[name] = value
+            if isinstance(value, Parameter):
+                value.name = name
             else:
-                self._parameters.pop(name, None)
-                self._modules.pop(name, None)
+                _rename_parameters(value, name)
+        elif isinstance(members.get(name), Parameter) and isinstance(value, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign a plain Tensor to parameter "
+                f"'{name}'; wrap it in nn.Parameter(...), or update the values in place "
+                f"under no_grad() (self.{name}.data[...] = ...)"
+            )
+        else:
+            members.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        self._members.pop(name, None)
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -146,33 +150,22 @@ class Module:
         return (module for _, module in self.named_children())
 
     def named_modules(self, prefix: str = ""):
-        """(path, module) for this module and every descendant, each once, depth first."""
-        seen = set()
-        stack = [(prefix, self)]
-        while stack:
-            path, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            yield path, module
-            children = [(f"{path}.{name}" if path else name, child)
-                        for name, child in module._modules.items() if child is not None]
-            stack.extend(reversed(children))
+        """(path, module) for this module and every descendant, each once, depth first in
+        registration order."""
+        return ((path, member) for path, member in _walk(self, prefix, recurse=True)
+                if isinstance(member, Module))
 
     def modules(self):
         return (module for _, module in self.named_modules())
 
     def named_parameters(self, prefix: str = "", recurse: bool = True):
-        """(path, parameter) pairs in registration order; a parameter shared by several
-        modules appears once, under its first path."""
+        """(path, parameter) pairs in registration order, depth first; a parameter shared
+        by several modules appears once, under its first path."""
         seen = set()
-        walk = self.named_modules(prefix) if recurse else [(prefix, self)]
-        for path, module in walk:
-            for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
-                    continue
-                seen.add(id(param))
-                yield (f"{path}.{name}" if path else name), param
+        for path, member in _walk(self, prefix, recurse):
+            if isinstance(member, Parameter) and id(member) not in seen:
+                seen.add(id(member))
+                yield path, member
 
     def parameters(self, recurse: bool = True):
         return (param for _, param in self.named_parameters(recurse=recurse))
@@ -271,6 +264,28 @@ class Module:
         return _repr_tree(self, top=True)
 
 
+def _walk(module, prefix, recurse):
+    """(path, member) for `module` and, depth first in registration order, everything
+    registered below it; each module is entered once (iteratively: no recursion limit)."""
+    yield prefix, module
+    entered = {id(module)}
+    stack = [(prefix, iter(module._members.items()))]
+    while stack:
+        path, members = stack[-1]
+        for name, member in members:
+            full = f"{path}.{name}" if path else name
+            if isinstance(member, Module):
+                if not recurse or id(member) in entered:
+                    continue
+                entered.add(id(member))
+                yield full, member
+                stack.append((full, iter(member._members.items())))
+                break
+            yield full, member
+        else:
+            stack.pop()
+
+
 def _rename_parameters(module, prefix):
     for path, param in module.named_parameters():
         param.name = f"{prefix}.{path}"
@@ -299,7 +314,7 @@ def _repr_tree(module, top=False) -> str:
     extra = module.extra_repr()
     count = module.num_parameters()
     note = f"  # {_count(count)}" if count else ""
-    children = [(n, c) for n, c in module._modules.items() if c is not None]
+    children = list(module._modules.items())
     if not children:
         return f"{name}({extra}){note}"
     lines = [f"{name}({extra}" if extra else f"{name}("]
