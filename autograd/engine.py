@@ -50,6 +50,22 @@ class Node:
         return f"<{self.op.name}>"
 
 
+_new = object.__new__
+
+
+def new_node(node_class, op, inputs, params):
+    """A fresh operator node (a plain function: cheaper than Node.__init__ on the hot path)."""
+    node = _new(node_class)
+    node.op = op
+    node.inputs = inputs
+    node.params = params
+    node.saved = ()
+    node.out_pos = -1
+    node.hooks = None
+    node.versions = None
+    return node
+
+
 class _DiscardingContext:
     """The ctx forward gets when nothing is recorded (no_grad, or no input needs grad)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .engine import Node, _DiscardingContext
+from .engine import Node, _DiscardingContext, new_node
 from .grad_mode import _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
@@ -61,21 +61,9 @@ def _note_output(node, out):
 # rather than through Node.__init__ and helper calls.
 
 
-def _new_node(op, inputs):
-    node = _new(ScalarNode)
-    node.op = op
-    node.inputs = inputs
-    node.params = None
-    node.saved = ()
-    node.out_pos = -1
-    node.hooks = None
-    node.versions = None
-    return node
-
-
 def _unary(op, x):
     if x.requires_grad and _state.grad_enabled:
-        node = _new_node(op, (x,))
+        node = new_node(ScalarNode, op, (x,), None)
         out = op.forward(node, x.data)
         saved = node.saved
         if saved and saved[0] is out:
@@ -101,7 +89,7 @@ def _binary(op, x, y):
     if type(y) is not Scalar:
         y = _constant(y, op.name)
     if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
-        node = _new_node(op, (x, y))
+        node = new_node(ScalarNode, op, (x, y), None)
         out = op.forward(node, x.data, y.data)
         if node.saved:
             _note_output(node, out)
@@ -158,7 +146,7 @@ class Scalar:
         """General path (custom operators, operators with parameters)."""
         variables = tuple(v if type(v) is Scalar else _constant(v, op.name) for v in inputs)
         record = _state.grad_enabled and any(v.requires_grad for v in variables)
-        ctx = ScalarNode(op, variables, params) if record else _NO_GRAD_CTX
+        ctx = new_node(ScalarNode, op, variables, params) if record else _NO_GRAD_CTX
         out = op.forward(ctx, *[v.data for v in variables], **params)
         if not record:
             return _make(out, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine
-from .engine import Node, _accumulate_lock
+from .engine import Node, _accumulate_lock, new_node
 from .grad_mode import _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
@@ -178,17 +178,23 @@ class Tensor:
 
     @staticmethod
     def _apply(op, inputs, params):
-        like = None
+        """Run `op` on tensors and record a node if any input requires grad.
+
+        The hot path of every Tensor expression: loops are spelled out, and numbers and
+        arrays are turned into constant tensors only when they occur.
+        """
+        variables = inputs
         for value in inputs:
-            if isinstance(value, Tensor):
-                like = value
+            if not isinstance(value, Tensor):
+                variables = _as_variables(inputs, op.name)
                 break
-        variables = tuple(
-            value if isinstance(value, Tensor) else _constant(value, like, op.name)
-            for value in inputs
-        )
-        record = _state.grad_enabled and any(v.requires_grad for v in variables)
-        ctx = TensorNode(op, variables, params) if record else _NO_GRAD_CTX
+        record = False
+        if _state.grad_enabled:
+            for variable in variables:
+                if variable.requires_grad:
+                    record = True
+                    break
+        ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
         try:
             out = op.forward(ctx, *[v._data for v in variables], **params)
         except (ValueError, TypeError, IndexError) as error:
@@ -200,9 +206,8 @@ class Tensor:
             _anomaly_check_forward(op, out, variables)
         if not record:
             return Tensor._make(out)
-        saved = ctx.saved
-        if saved:
-            _note_saved(ctx, saved, raw_out, variables)
+        if ctx.saved:
+            _note_saved(ctx, ctx.saved, raw_out, variables)
         return Tensor._make(out, ctx, True)
 
     _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
@@ -210,7 +215,7 @@ class Tensor:
     @staticmethod
     def _fit_grad(grad, variable, node):
         shape = variable._data.shape
-        if not hasattr(grad, "shape"):
+        if type(grad) is not np.ndarray and not isinstance(grad, (Tensor, np.generic)):
             grad = np.asarray(grad, dtype=variable._data.dtype)
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, node.op.name)
@@ -702,20 +707,34 @@ def _op_name(variable):
     return variable.grad_fn.op.name if variable.grad_fn is not None else "leaf"
 
 
+def _as_variables(inputs, op_name):
+    like = None
+    for value in inputs:
+        if isinstance(value, Tensor):
+            like = value
+            break
+    return tuple(
+        value if isinstance(value, Tensor) else _constant(value, like, op_name)
+        for value in inputs
+    )
+
+
 def _constant(value, like, op_name):
     """A non-variable operand as a constant tensor. A Python number takes the dtype numpy
     would give it next to `like` (so float32 * 2.5 stays float32)."""
-    if isinstance(value, (bool, int, float)) and like is not None:
-        return Tensor._make(np.asarray(value, dtype=np.result_type(like._data.dtype, value)))
+    if type(value) is float or type(value) is int or type(value) is bool:
+        if like is None:
+            return Tensor._make(np.asarray(value))
+        dtype = like._data.dtype
+        if dtype.kind != "f":
+            dtype = np.result_type(dtype, value)
+        return Tensor._make(np.array(value, dtype=dtype))
     if getattr(value, "_apply", None) is not None:
         raise TypeError(
             f"{op_name}: cannot combine {type(value).__name__} and Tensor in one operator; "
             "use Tensor(scalar.data) to make a tensor from a Scalar's value"
         )
-    if isinstance(value, np.ndarray):
-        array = value
-    else:
-        array = np.asarray(value)
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype.kind not in _DATA_KINDS:
         raise TypeError(f"{op_name}: unsupported operand {value!r} of dtype {array.dtype}")
     return Tensor._make(array)
