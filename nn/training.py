@@ -242,7 +242,6 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int, val_data=None, met
     was_training = model.training
     if early_stopping is not None:
         early_stopping.reset()
-        monitor = early_stopping.monitor or ("val_loss" if val_data is not None else "loss")
     bar = _progress_bar(epochs, progress)
     try:
         for epoch in range(epochs):
@@ -254,23 +253,11 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int, val_data=None, met
                 for name, value in evaluate(model, loss_fn, val_data, functions).items():
                     history.append("val_" + name, value)
             history.epochs = epoch + 1
-            if bar is not None:
-                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()}, refresh=False)
-                bar.update(1)
-            if tol is not None:
-                change = _largest_change(model, before)
-                history.append("max_change", change)
-                if change < tol:
-                    _stop(history, f"every parameter moved less than tol={tol} in epoch {epoch}")
-                    break
-            if early_stopping is not None:
-                if monitor not in history:
-                    raise ValueError(f"fit: EarlyStopping monitors {monitor!r}, which is not "
-                                     f"in the history ({', '.join(history)})")
-                if early_stopping.step(history[monitor][-1], epoch, model):
-                    _stop(history, f"{monitor} did not improve for "
-                                   f"{early_stopping.patience} epochs")
-                    break
+            reason = _stop_reason(model, history, before, tol, early_stopping, val_data)
+            _show_progress(bar, history)
+            if reason is not None:
+                history.stopped_early, history.stop_reason = True, reason
+                break
     except KeyboardInterrupt:
         history.interrupted = True
     except FloatingPointError as error:
@@ -287,6 +274,25 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int, val_data=None, met
     return history
 
 
-def _stop(history, reason):
-    history.stopped_early = True
-    history.stop_reason = reason
+def _stop_reason(model, history, before, tol, early_stopping, val_data):
+    """Why training stops after this epoch (the tol rule, early stopping), or None."""
+    epoch = history.epochs - 1
+    if tol is not None:
+        change = _largest_change(model, before)
+        history.append("max_change", change)
+        if change < tol:
+            return f"every parameter moved less than tol={tol} in epoch {epoch}"
+    if early_stopping is not None:
+        monitor = early_stopping.monitor or ("val_loss" if val_data is not None else "loss")
+        if monitor not in history:
+            raise ValueError(f"fit: EarlyStopping monitors {monitor!r}, which is not in the "
+                             f"history ({', '.join(history)})")
+        if early_stopping.step(history[monitor][-1], epoch, model):
+            return f"{monitor} did not improve for {early_stopping.patience} epochs"
+    return None
+
+
+def _show_progress(bar, history):
+    if bar is not None:
+        bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()}, refresh=False)
+        bar.update(1)
