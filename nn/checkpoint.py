@@ -60,6 +60,8 @@ def _write_npz(file, arrays) -> None:
 
 
 def _umask() -> int:
+    # Reading the umask means setting it: another thread creating a file in these two
+    # calls' instant would get umask 0. Acceptable for a checkpoint writer.
     mask = os.umask(0)
     os.umask(mask)
     return mask

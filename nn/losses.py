@@ -173,6 +173,20 @@ def _class_labels(target, input, where):
     return labels
 
 
+def _classes_last(x, axis, where):
+    """x with its class axis moved to the end (labels then index the other axes in order)."""
+    if x.ndim == 0:
+        raise ValueError(f"{where}: input must have a class axis, got a 0-d tensor")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
+            or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{where}: axis {axis!r} is out of range for an input of shape "
+                         f"{x.shape}")
+    axis = int(axis) % x.ndim
+    if axis == x.ndim - 1:
+        return x
+    return x.transpose(*[i for i in range(x.ndim) if i != axis], axis)
+
+
 def _as_float_tensor(input, where):
     input = as_tensor(input)
     if input.dtype.kind != "f":
@@ -223,17 +237,19 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> 
 binary_cross_entropy_with_logits.__doc__ = BinaryCrossEntropyWithLogits.__doc__
 
 
-def cross_entropy(input, target, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
-    """Cross-entropy of logits (N, C) — or (C,), or (..., C): classes on the last axis —
-    against integer labels (N,) in 0..C−1. "mean" averages over samples.
+def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float = 0.0,
+                  axis: int = -1) -> Tensor:
+    """Cross-entropy of logits (N, C) — or (C,), or (..., C) — against integer labels (N,)
+    in 0..C−1 (one per sample: the input's shape without `axis`). "mean" averages over
+    samples. Classes lie on `axis`, the last by default; PyTorch's (N, C, d1, ...) layout
+    is axis=1.
 
     With label_smoothing ε, the target is (1 − ε)·onehot + ε/C (PyTorch's definition).
     Same as nll_loss(log_softmax(input), target), but one operator whose gradient is
     exactly softmax − onehot.
     """
     where = "cross_entropy"
-    x = _as_float_tensor(input, where)
+    x = _classes_last(_as_float_tensor(input, where), axis, where)
     labels = _class_labels(target, x, where)
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
             or not 0 <= label_smoothing <= 1:
@@ -246,12 +262,13 @@ def cross_entropy(input, target, reduction: str = "mean",
                    where)
 
 
-def nll_loss(input, target, reduction: str = "mean") -> Tensor:
+def nll_loss(input, target, reduction: str = "mean", axis: int = -1) -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) (e.g. from log_softmax)
     against integer labels (N,):  loss_n = −input[n, target_n];  "mean" averages over
-    samples. Its gradient is −1 at each sample's label and 0 elsewhere."""
+    samples. Its gradient is −1 at each sample's label and 0 elsewhere. Classes lie on
+    `axis` (the last by default)."""
     where = "nll_loss"
-    logp = _as_float_tensor(input, where)
+    logp = _classes_last(_as_float_tensor(input, where), axis, where)
     labels = _class_labels(target, logp, where)
     index = tuple(np.indices(labels.shape)) + (labels,)
     return _reduce(-logp[index], reduction, where)
@@ -290,6 +307,16 @@ class _Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
+class _ClassificationLoss(_Loss):
+    def __init__(self, reduction: str = "mean", axis: int = -1):
+        super().__init__(reduction)
+        self.axis = axis
+
+    def extra_repr(self):
+        parts = [super().extra_repr(), "" if self.axis == -1 else f"axis={self.axis}"]
+        return ", ".join(p for p in parts if p)
+
+
 class MSELoss(_Loss):
     __doc__ = mse_loss.__doc__
 
@@ -311,15 +338,15 @@ class BCEWithLogitsLoss(_Loss):
         return binary_cross_entropy_with_logits(input, target, self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_ClassificationLoss):
     __doc__ = cross_entropy.__doc__
 
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
-        super().__init__(reduction)
+    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0, axis: int = -1):
+        super().__init__(reduction, axis)
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
-        return cross_entropy(input, target, self.reduction, self.label_smoothing)
+        return cross_entropy(input, target, self.reduction, self.label_smoothing, self.axis)
 
     def extra_repr(self):
         parts = [super().extra_repr()]
@@ -328,8 +355,8 @@ class CrossEntropyLoss(_Loss):
         return ", ".join(p for p in parts if p)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_ClassificationLoss):
     __doc__ = nll_loss.__doc__
 
     def forward(self, input, target):
-        return nll_loss(input, target, self.reduction)
+        return nll_loss(input, target, self.reduction, self.axis)

@@ -253,3 +253,18 @@ def test_unknown_reduction_and_bad_label_smoothing():
         nn.mse_loss(np.zeros(2), np.zeros(2), reduction="max")
     with pytest.raises(ValueError, match="label_smoothing must be in \\[0, 1\\]"):
         nn.cross_entropy(LOGITS, LABELS, label_smoothing=1.5)
+
+
+def test_class_axis_can_be_any_axis_like_pytorchs_n_c_d_layout():
+    logits = RNG.normal(size=(2, 4, 3, 5))  # (N, C, d1, d2), classes on axis 1
+    labels = RNG.integers(0, 4, size=(2, 3, 5))
+    classes_last = np.moveaxis(logits, 1, -1)
+    expected = nn.cross_entropy(classes_last, labels, reduction="none").data
+    np.testing.assert_array_equal(
+        nn.CrossEntropyLoss(reduction="none", axis=1)(logits, labels).data, expected)
+    np.testing.assert_allclose(
+        nn.NLLLoss(axis=1)(nn.log_softmax(logits, axis=1), labels).item(), expected.mean())
+    x = Tensor(logits, requires_grad=True)
+    assert gradcheck(lambda x: nn.cross_entropy(x, labels, "none", axis=1), (x,))
+    with pytest.raises(ValueError, match="axis 4 is out of range"):
+        nn.cross_entropy(logits, labels, axis=4)
