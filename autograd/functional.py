@@ -115,7 +115,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _check_one_kind(variables, caller):
-    kinds = {type(v).__name__ for v in variables}
+    # Subclasses (nn.Parameter) count as their base kind.
+    kinds = {"Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in variables}
     if len(kinds) > 1:
         raise TypeError(f"{caller}: cannot mix {' and '.join(sorted(kinds))} in one call")
     for v in variables:
