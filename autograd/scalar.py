@@ -69,7 +69,7 @@ def _unary(op, x):
         if saved and saved[0] is out:
             node.out_pos = 0
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, (x,))
+            _anomaly_check(op, out, (x,), node)
     else:
         node = None
         out = op.forward(_NO_GRAD_CTX, x.data)
@@ -90,14 +90,20 @@ def _binary(op, x, y):
         y = _constant(y, op.name)
     if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
         node = new_node(ScalarNode, op, (x, y), None)
-        out = op.forward(node, x.data, y.data)
+        try:
+            out = op.forward(node, x.data, y.data)
+        except ZeroDivisionError as error:
+            raise _division_error(op, error, y) from error
         if node.saved:
             _note_output(node, out)
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, (x, y))
+            _anomaly_check(op, out, (x, y), node)
     else:
         node = None
-        out = op.forward(_NO_GRAD_CTX, x.data, y.data)
+        try:
+            out = op.forward(_NO_GRAD_CTX, x.data, y.data)
+        except ZeroDivisionError as error:
+            raise _division_error(op, error, y) from error
     result = _new(Scalar)
     result.data = out
     result.grad = None
@@ -108,10 +114,17 @@ def _binary(op, x, y):
     return result
 
 
-def _anomaly_check(op, out, inputs):
+def _division_error(op, error, divisor):
+    return ZeroDivisionError(
+        f"{op.name}: {error} (divisor {divisor.data!r}); Scalar follows Python float "
+        "arithmetic, use Tensor for IEEE inf/nan results"
+    )
+
+
+def _anomaly_check(op, out, inputs, node):
     from .anomaly import check_forward
 
-    check_forward(op, out, inputs)
+    check_forward(op, out, inputs, node)
 
 
 class Scalar:
@@ -153,7 +166,7 @@ class Scalar:
         if ctx.saved:
             _note_output(ctx, out)
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, variables)
+            _anomaly_check(op, out, variables, ctx)
         return _make(out, ctx)
 
     _fit_grad = None  # no broadcasting: a Scalar's gradient is already the right shape
@@ -328,6 +341,10 @@ class ScalarXP:
     @staticmethod
     def power(x, exponent):
         return x**exponent if type(x) is Scalar else MathXP.power(x, exponent)
+
+    @staticmethod
+    def sqrt(x):
+        return x**0.5 if type(x) is Scalar else MathXP.sqrt(x)
 
     @staticmethod
     def sign(x):

@@ -203,7 +203,7 @@ class Tensor:
         if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
             out = np.asarray(out)
         if _state.anomaly_enabled:
-            _anomaly_check_forward(op, out, variables)
+            _anomaly_check_forward(op, out, variables, ctx if record else None)
         if not record:
             return Tensor._make(out)
         if ctx.saved:
@@ -760,10 +760,10 @@ def _note_saved(node, saved, out, variables):
         node.versions = versions
 
 
-def _anomaly_check_forward(op, out, variables):
+def _anomaly_check_forward(op, out, variables, node):
     from .anomaly import check_forward
 
-    check_forward(op, out, variables)
+    check_forward(op, out, variables, node)
 
 
 def _shape_arg(shape):
