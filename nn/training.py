@@ -12,6 +12,7 @@ Written out so that a learner can replace fit() by those lines at any time.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import warnings
 
@@ -171,7 +172,12 @@ def _progress_bar(total, enabled):
     if not enabled:
         return None
     try:
-        from tqdm.auto import tqdm
+        # tqdm.auto picks the notebook widget inside Jupyter, which needs ipywidgets; without
+        # it tqdm.auto warns "IProgress not found" in every notebook. The text bar works there.
+        if importlib.util.find_spec("ipywidgets") is not None:
+            from tqdm.auto import tqdm
+        else:
+            from tqdm import tqdm
     except ImportError:
         warnings.warn("fit: tqdm is not installed, so no progress bar is shown "
                       "(pip install tqdm, or pass progress=False)", RuntimeWarning,
