@@ -1,4 +1,5 @@
-"""Small matplotlib helpers for the teaching notebooks: loss landscapes and optimiser paths.
+"""Small matplotlib helpers for the teaching notebooks: loss landscapes and optimiser paths,
+decision boundaries of classifiers in the plane, and confusion matrices.
 
 matplotlib is optional (the `notebooks` extra), so it is imported when a function is first
 called, not when this module is imported. Every function draws on `ax` when given, else on
@@ -9,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_contours", "plot_path"]
+__all__ = [
+    "confusion_matrix",
+    "plot_confusion_matrix",
+    "plot_contours",
+    "plot_decision_boundary",
+    "plot_path",
+]
 
 
 def _pyplot():
@@ -133,3 +140,116 @@ def plot_path(path, *, ax=None, label=None, color=None, markersize=3, **line_kwa
     )
     ax.plot(*points[-1], marker="o", markersize=7, color=color, linestyle="none", zorder=4)
     return line
+
+
+def _as_labels(values, where, name):
+    array = np.asarray(getattr(values, "data", values))
+    if array.ndim != 1:
+        raise ValueError(
+            f"{where}: {name} must be one label per sample, shape (n,), got {array.shape}"
+        )
+    return array
+
+
+def plot_decision_boundary(
+    predict, X, y, *, ax=None, resolution=300, margin=0.5, cmap="coolwarm", markersize=30
+):
+    """The regions of the plane a classifier assigns to each class, with the data on top.
+
+    `predict` takes an (n, 2) float64 array of points and returns one class label per
+    point (shape (n,), e.g. `lambda P: model(P).data.argmax(axis=1)`); any labels work
+    (−1/+1, 0/1, 0..K−1) as long as they are those of `y`. The grid covers the data
+    plus `margin` on every side. Regions are shaded, the boundaries between them drawn
+    as black lines, and each sample is a dot coloured by its true class, so a dot on
+    the wrong colour is a mistake. Returns the filled contour set.
+    """
+    where = "plot_decision_boundary"
+    X = np.asarray(getattr(X, "data", X), dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"{where}: X must have shape (n, 2), got {X.shape}")
+    y = _as_labels(y, where, "y")
+    if len(y) != len(X):
+        raise ValueError(f"{where}: X has {len(X)} samples but y has {len(y)}")
+    ax = _axes(ax)
+    (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    predicted = _as_labels(predict(grid), where, "predict(points)")
+    if predicted.shape != (len(grid),):
+        raise ValueError(
+            f"{where}: predict returned shape {predicted.shape} for "
+            f"{len(grid)} points; it must return one label per point"
+        )
+    classes = np.unique(np.concatenate([y, predicted]))
+    index = np.searchsorted(classes, predicted).reshape(gx.shape)
+    k = len(classes)
+    boundaries = np.arange(k + 1) - 0.5
+    regions = ax.contourf(gx, gy, index, levels=boundaries, cmap=cmap, alpha=0.3)
+    if k > 1:
+        ax.contour(gx, gy, index, levels=boundaries[1:-1], colors="black", linewidths=1)
+    colors = _pyplot().get_cmap(cmap)(np.linspace(0, 1, max(k, 2)))
+    for i, label in enumerate(classes):
+        members = y == label
+        if members.any():
+            ax.scatter(
+                X[members, 0],
+                X[members, 1],
+                s=markersize,
+                color=colors[i],
+                edgecolors="black",
+                linewidths=0.6,
+                label=f"class {label:g}",
+                zorder=3,
+            )
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    return regions
+
+
+def confusion_matrix(y_true, y_pred, n_classes=None):
+    """Counts C[i, j] of samples of true class i predicted as class j (labels 0..K−1)."""
+    where = "confusion_matrix"
+    y_true = _as_labels(y_true, where, "y_true")
+    y_pred = _as_labels(y_pred, where, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{where}: y_true has shape {y_true.shape} but y_pred has {y_pred.shape}")
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0):
+            raise ValueError(f"{where}: {name} must hold class indices 0..K−1")
+    largest = int(max(y_true.max(initial=-1), y_pred.max(initial=-1)))
+    k = largest + 1 if n_classes is None else int(n_classes)
+    if largest >= k:
+        raise ValueError(f"{where}: label {largest} does not fit n_classes={k}")
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def plot_confusion_matrix(y_true, y_pred, *, ax=None, class_names=None, cmap="Blues"):
+    """Draw the confusion matrix of integer labels: rows are the true classes, columns the
+    predicted ones, every cell labelled with its count, so the diagonal holds the correct
+    predictions and any other dark cell is a common confusion. Returns the matrix."""
+    n = None if class_names is None else len(class_names)
+    matrix = confusion_matrix(y_true, y_pred, n)
+    ax = _axes(ax)
+    ax.imshow(matrix, cmap=cmap)
+    k = len(matrix)
+    names = [str(i) for i in range(k)] if class_names is None else list(class_names)
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    threshold = matrix.max() / 2
+    for i in range(k):
+        for j in range(k):
+            if matrix[i, j]:
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if matrix[i, j] > threshold else "black",
+                )
+    return matrix
