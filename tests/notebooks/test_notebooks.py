@@ -32,13 +32,15 @@ def _ids(paths):
     return [p.stem for p in paths]
 
 
-def _kernel_env() -> dict:
+def _kernel_env(scratch: Path) -> dict:
     env = dict(os.environ)
     # Render figures as Jupyter does (headless), not with the Agg backend that `make test`
     # exports for the rest of the suite: under Agg plt.show() draws nothing and warns.
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     env["PYTHONHASHSEED"] = "0"
     env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `make test`: small matrices, busy cores
+    # Hypothesis caches in ./.hypothesis of the kernel's folder; keep notebooks/ clean.
+    env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(scratch / "hypothesis")
     return env
 
 
@@ -48,7 +50,7 @@ def test_the_notebook_folder_is_found():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_top_to_bottom_within_a_minute_without_warnings(path):
+def test_notebook_runs_top_to_bottom_within_a_minute_without_warnings(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
@@ -59,7 +61,7 @@ def test_notebook_runs_top_to_bottom_within_a_minute_without_warnings(path):
     start = time.perf_counter()
     failure = None
     try:
-        client.execute(env=_kernel_env())
+        client.execute(env=_kernel_env(tmp_path))
     except CellExecutionError as error:  # its message: the failing cell and its traceback
         failure = f"{path.name} failed:\n{ANSI_ESCAPE.sub('', str(error))}"
     if failure:  # outside the except block, so the report is not chained to nbclient's
