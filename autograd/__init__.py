@@ -6,6 +6,7 @@ to them as a graph of variable and operator nodes; backward() walks that graph o
 
 from . import functional
 from .anomaly import detect_anomaly
+from .checks import GraphCheckError, GraphCheckReport, check_graph
 from .creation import (
                        arange,
                        default_generator,
@@ -64,6 +65,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .scalar import Scalar
 from .tensor import Tensor
+from .transforms import grad_of, hessian, hvp, jacobian, value_and_grad
 
 Tensor._graph_xp = functional
 
@@ -80,6 +82,10 @@ __all__ = [
     "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum", "power", "relu",
     "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
     "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
+]
+__all__ += [
+    "value_and_grad", "grad_of", "jacobian", "hessian", "hvp", "check_graph",
+    "GraphCheckReport", "GraphCheckError",
 ]
 
 from .environment import warn_about_hips_autograd as _warn_about_hips_autograd  # noqa: E402

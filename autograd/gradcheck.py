@@ -42,7 +42,9 @@ def _prepare_inputs(inputs):
                 x = Scalar(x.data, name=x.name)
                 checked.append(i)
         elif float_tensors[i] and (x.requires_grad or not any_marked):
-            x = Tensor(x.data, dtype=np.float64, requires_grad=True, name=x.name)
+            # C order: _numeric_gradient perturbs the data through a reshape(-1) view.
+            data = np.ascontiguousarray(x.data, dtype=np.float64)
+            x = Tensor(data, requires_grad=True, name=x.name)
             checked.append(i)
         prepared.append(x)
     if not checked:
@@ -103,11 +105,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
     elementwise |analytic − numeric| ≤ atol + rtol·|numeric|; else GradcheckError naming
     the input, the worst element, both values and the tolerance."""
     xs, checked = _prepare_inputs(inputs)
+    return _check(fn, xs, checked, None, eps, atol, rtol, seed)
+
+
+def _check(fn, xs, checked, label, eps, atol, rtol, seed) -> bool:
     outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
     rng = np.random.default_rng(seed)
     cotangents = [rng.standard_normal(np.shape(o.data)) for o in outputs]
     analytic = _analytic_gradients(outputs, cotangents, xs, checked)
-    label = _label(fn, outputs)
+    label = label or _label(fn, outputs)
     for i, a in zip(checked, analytic):
         n = _numeric_gradient(fn, xs, i, cotangents, eps)
         _compare(label, i, a, n, atol, rtol)
@@ -141,8 +147,9 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
     """gradcheck of the first derivative: checks that backward is itself differentiable
     (create_graph=True) and that its derivative matches finite differences."""
     xs, checked = _prepare_inputs(inputs)
-    with no_grad():
-        outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
+    outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
+    # Errors name fn's operator, not the mul or add that happens to end its backward.
+    label = f"{_label(fn, outputs)} (second derivative)"
     rng = np.random.default_rng(seed + 1)
     cotangents = [rng.standard_normal(np.shape(o.data)) for o in outputs]
 
@@ -157,5 +164,4 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
             return grad([o for o, _ in pairs], wrt, grad_outputs=seeds, create_graph=True,
                         materialize_grads=True)
 
-    first_derivative.__name__ = f"grad of {_label(fn, outputs)}"
-    return gradcheck(first_derivative, xs, eps=eps, atol=atol, rtol=rtol, seed=seed + 2)
+    return _check(first_derivative, xs, checked, label, eps, atol, rtol, seed + 2)

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from . import engine
-from .engine import Node, _accumulate_lock
+from .engine import Node, _accumulate_lock, new_node
 from .grad_mode import _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
@@ -196,17 +196,23 @@ class Tensor:
 
     @staticmethod
     def _apply(op, inputs, params):
-        like = None
+        """Run `op` on tensors and record a node if any input requires grad.
+
+        The hot path of every Tensor expression: loops are spelled out, and numbers and
+        arrays are turned into constant tensors only when they occur.
+        """
+        variables = inputs
         for value in inputs:
-            if isinstance(value, Tensor):
-                like = value
+            if not isinstance(value, Tensor):
+                variables = _as_variables(inputs, op.name)
                 break
-        variables = tuple(
-            value if isinstance(value, Tensor) else _constant(value, like, op.name)
-            for value in inputs
-        )
-        record = _state.grad_enabled and any(v.requires_grad for v in variables)
-        ctx = TensorNode(op, variables, params) if record else _NO_GRAD_CTX
+        record = False
+        if _state.grad_enabled:
+            for variable in variables:
+                if variable.requires_grad:
+                    record = True
+                    break
+        ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
         try:
             out = op.forward(ctx, *[v._data for v in variables], **params)
         except (ValueError, TypeError, IndexError) as error:
@@ -215,17 +221,19 @@ class Tensor:
         if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
             out = np.asarray(out)
         if _state.anomaly_enabled:
-            _anomaly_check_forward(op, out, variables)
+            _anomaly_check_forward(op, out, variables, ctx if record else None)
         result = Tensor._make(out, ctx, True) if record else Tensor._make(out)
         _share_counter_with_viewed_input(result, out, variables)
         if record and ctx.saved:
             _note_saved(ctx, ctx.saved, raw_out, variables, result)
         return result
 
+    _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
+
     @staticmethod
     def _fit_grad(grad, variable, node):
         shape = variable._data.shape
-        if not hasattr(grad, "shape"):
+        if type(grad) is not np.ndarray and not isinstance(grad, (Tensor, np.generic)):
             grad = np.asarray(grad, dtype=variable._data.dtype)
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, node.op.name)
@@ -843,20 +851,34 @@ def _op_name(variable):
     return variable.grad_fn.op.name if variable.grad_fn is not None else "leaf"
 
 
+def _as_variables(inputs, op_name):
+    like = None
+    for value in inputs:
+        if isinstance(value, Tensor):
+            like = value
+            break
+    return tuple(
+        value if isinstance(value, Tensor) else _constant(value, like, op_name)
+        for value in inputs
+    )
+
+
 def _constant(value, like, op_name):
     """A non-variable operand as a constant tensor. A Python number takes the dtype numpy
     would give it next to `like` (so float32 * 2.5 stays float32)."""
-    if isinstance(value, (bool, int, float)) and like is not None:
-        return Tensor._make(np.asarray(value, dtype=np.result_type(like._data.dtype, value)))
+    if type(value) is float or type(value) is int or type(value) is bool:
+        if like is None:
+            return Tensor._make(np.asarray(value))
+        dtype = like._data.dtype
+        if dtype.kind != "f":
+            dtype = np.result_type(dtype, value)
+        return Tensor._make(np.array(value, dtype=dtype))
     if getattr(value, "_apply", None) is not None:
         raise TypeError(
             f"{op_name}: cannot combine {type(value).__name__} and Tensor in one operator; "
             "use Tensor(scalar.data) to make a tensor from a Scalar's value"
         )
-    if isinstance(value, np.ndarray):
-        array = value
-    else:
-        array = np.asarray(value)
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype.kind not in _DATA_KINDS:
         raise TypeError(f"{op_name}: unsupported operand {value!r} of dtype {array.dtype}")
     return Tensor._make(array)
@@ -896,10 +918,10 @@ def _note_saved(node, saved, out, variables, result):
         node.versions = tuple(versions)
 
 
-def _anomaly_check_forward(op, out, variables):
+def _anomaly_check_forward(op, out, variables, node):
     from .anomaly import check_forward
 
-    check_forward(op, out, variables)
+    check_forward(op, out, variables, node)
 
 
 def _shape_arg(shape):

@@ -159,3 +159,13 @@ def test_scalar_accepts_numpy_numbers():
     a = Scalar(np.float32(2.0))
     b = a * np.float64(3.0)
     assert b.data == 6.0 and type(b.data) is float
+
+
+def test_scalar_division_by_zero_raises_with_the_operator_named():
+    with pytest.raises(ZeroDivisionError, match=r"^div: .*divisor 0\.0"):
+        Scalar(1.0) / Scalar(0.0)
+    x = Scalar(0.0)
+    y = x.log()
+    assert y.data == -math.inf
+    with pytest.raises(ZeroDivisionError, match="log backward"):
+        y.backward()
