@@ -43,7 +43,8 @@ def _prepare_inputs(inputs):
                 checked.append(i)
         elif float_tensors[i] and (x.requires_grad or not any_marked):
             # C order: _numeric_gradient perturbs the data through a reshape(-1) view.
-            data = np.ascontiguousarray(x.data, dtype=np.float64)
+            # (np.ascontiguousarray would turn a 0-d input into shape (1,).)
+            data = np.array(x.data, dtype=np.float64, order="C")
             x = Tensor(data, requires_grad=True, name=x.name)
             checked.append(i)
         prepared.append(x)

@@ -66,6 +66,17 @@ def test_B2_zero_dimensional_tensors_work_everywhere():
     assert repr(Tensor(2.0)) == "Tensor(2.)"  # numpy's formatting, like torch's tensor(2.)
 
 
+def test_B2_gradcheck_keeps_zero_dimensional_inputs_zero_dimensional():
+    seen = []
+
+    def f(t):
+        seen.append(t.shape)
+        return ag.stack([t, t.max() * 2.0])  # stack needs both parts 0-d
+
+    assert ag.gradcheck(f, (leaf(1.5),))
+    assert set(seen) == {()}
+
+
 def test_B3_a_one_element_output_of_any_rank_needs_no_explicit_grad():
     x = leaf([[3.0]])
     (x * x).backward()
