@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
+import nn
 from autograd import Tensor
 from autograd.testing import broadcastable_shapes
 
@@ -127,6 +128,47 @@ def test_log_sigmoid_row_is_minus_softplus_of_minus_x(dtype, big):
     np.testing.assert_allclose(out.data, [0.0, -big, -np.log(2.0)], rtol=1e-7, atol=1e-30)
     np.testing.assert_allclose(grad.data, [0.0, 1.0, 0.5], atol=1e-30)  # sigmoid(-x)
     assert np.all(np.isfinite(out.data))
+
+
+# -- the losses (nn.losses) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype, big", EXTREMES, ids=EXTREME_IDS)
+def test_bce_with_logits_row_is_exact_where_sigmoid_then_log_gives_inf(dtype, big):
+    x = leaf([big, -big, 0.0], dtype)
+    target = np.array([0.0, 1.0, 1.0], dtype=dtype)
+    out, grad = forward_backward(
+        lambda t: nn.binary_cross_entropy_with_logits(t, target, reduction="none"),
+        x)
+    np.testing.assert_allclose(out.data, [big, big, np.log(2.0)], rtol=1e-7)
+    np.testing.assert_allclose(grad.data, [1.0, -1.0, -0.5], atol=1e-30)  # σ(x) − y
+    assert out.dtype == dtype
+
+
+def test_bce_on_probabilities_row_clamps_each_log_at_minus_100():
+    p = leaf([1.0, 0.0, 0.5])
+    target = np.array([0.0, 1.0, 1.0])
+    out, grad = forward_backward(
+        lambda t: nn.binary_cross_entropy(t, target, reduction="none"), p)
+    np.testing.assert_allclose(out.data, [100.0, 100.0, np.log(2.0)])
+    assert np.all(np.isfinite(grad.data))  # (p − y) / max(p(1 − p), eps)
+    assert grad.data[2] == pytest.approx(-2.0)
+
+
+@pytest.mark.parametrize("dtype, big", EXTREMES, ids=EXTREME_IDS)
+def test_cross_entropy_row_is_stable_for_huge_logits(dtype, big):
+    x = leaf([[big, 0.0, -big], [big, 0.0, -big]], dtype)
+    labels = np.array([0, 2])
+    out, grad = forward_backward(
+        lambda t: nn.cross_entropy(t, labels, reduction="none"), x)
+    np.testing.assert_allclose(out.data, [0.0, 2 * big], atol=1e-30)
+    np.testing.assert_allclose(grad.data, [[0.0, 0.0, 0.0], [1.0, 0.0, -1.0]], atol=1e-30)
+
+
+def test_cross_entropy_row_labels_out_of_range_name_the_label_and_class_count():
+    with pytest.raises(IndexError, match=r"label 3 at position \(1,\) is out of range for 3 "
+                                         r"classes"):
+        nn.cross_entropy(leaf(np.zeros((2, 3))), np.array([0, 3]))
 
 
 # -- exp, log, sqrt, norm, pow ----------------------------------------------------------
