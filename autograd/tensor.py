@@ -365,6 +365,23 @@ class Tensor:
         detached._version_counter = self._version_counter
         return detached
 
+    def __reduce_ex__(self, protocol):
+        """Pickle the data (with its dtype), requires_grad and name: never the graph, never
+        .grad. A non-leaf comes back as a leaf that requires grad (PyTorch does the same)."""
+        return (_rebuild, (self._data, self.requires_grad, self.name))
+
+    def __deepcopy__(self, memo):
+        """A copy like pickle's (data, requires_grad, name; no .grad) of a leaf. A tensor
+        made by an operator is refused, as in PyTorch: copying it could not copy its graph."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                f"deepcopy: only leaf tensors can be deep-copied; this one was made by "
+                f"'{self.grad_fn.op.name}'. Use .detach().copy() for a copy outside the "
+                "graph, or .copy() for a differentiable one"
+            )
+        rebuild, args = self.__reduce_ex__(4)[:2]
+        return rebuild(*args)
+
     def copy(self) -> Tensor:
         """A differentiable copy (a new array); gradients flow back to self."""
         return self + 0 if self.requires_grad else Tensor._make(self._data.copy())
@@ -845,6 +862,10 @@ def _fresh_grad(grad):
         return ar.Add.apply(grad, 0)
     finally:
         _state.grad_enabled = previous
+
+
+def _rebuild(data, requires_grad, name):
+    return Tensor(data, requires_grad=requires_grad, name=name)
 
 
 def _op_name(variable):
