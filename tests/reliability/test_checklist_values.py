@@ -46,6 +46,25 @@ def test_A2_anomaly_mode_names_log_in_the_where_trap():
             ag.where(x.data > 0, x.log(), 0.0)
 
 
+def test_A2_anomaly_mode_names_the_operator_whose_backward_makes_nan():
+    x = leaf([0.0, 1.0])
+    with pytest.raises(FloatingPointError) as info, ag.detect_anomaly():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = x.sqrt() * 0  # created inside: the node remembers this line
+            y.sum().backward()
+    message = str(info.value)
+    assert "backward of operator 'sqrt'" in message
+    assert "nan in the gradient for input 0 (shape (2,))" in message
+    assert "created at" in message and __file__.rsplit("/", 1)[-1] in message
+
+
+def test_A2_backward_only_anomaly_mode_names_log_in_the_where_trap():
+    x = leaf([0.0, 2.0])
+    with pytest.raises(FloatingPointError, match=r"backward of operator 'log'.*where"):
+        with ag.detect_anomaly(forward=False), np.errstate(divide="ignore", invalid="ignore"):
+            ag.where(x.data > 0, x.log(), 0.0).sum().backward()
+
+
 def test_A2_anomaly_mode_also_checks_scalar_graphs():
     with pytest.raises(FloatingPointError, match="'log'"), ag.detect_anomaly():
         Scalar(-1.0).log()
