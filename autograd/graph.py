@@ -467,13 +467,21 @@ def format_value(value) -> str:
 
 
 def operator_params(node) -> list:
-    """The parameters worth showing: everything but None, False flags, and `axes` that
-    cover every axis of the input (a full reduction reads as plain `sum(x)`)."""
+    """The parameters worth showing, in numpy's words: reductions' `axes` as `axis` (an
+    int for one axis), and nothing for None, False flags, or a reduction over every axis
+    (a full sum reads as plain `sum(x)`)."""
     params = node.params or {}
-    full = tuple(range(len(shape_of(node.inputs[0])))) if node.inputs else None
-    return [(key, value) for key, value in params.items()
-            if value is not None and value is not False
-            and not (key == "axes" and value == full)]
+    every_axis = tuple(range(len(shape_of(node.inputs[0])))) if node.inputs else None
+    shown = []
+    for key, value in params.items():
+        if value is None or value is False:
+            continue
+        if key == "axes" and "keepdims" in params:  # a reduction (transpose has axes too)
+            if value == every_axis:
+                continue
+            key, value = "axis", value[0] if len(value) == 1 else value
+        shown.append((key, value))
+    return shown
 
 
 def constant_text(graph, variable) -> str | None:

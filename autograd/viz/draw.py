@@ -136,9 +136,6 @@ def operator_label(node) -> str:
         if len(name) > 7 and "_" in name:
             text = text.replace("_", "_<BR/>", 1)
         main = f'<FONT POINT-SIZE="{9 if len(name) > 6 else 10}">{text}</FONT>'
-    if "axes" in params:
-        axes = params.pop("axes")
-        params["axis" if len(axes) == 1 else "axes"] = axes[0] if len(axes) == 1 else axes
     extras = [key if value is True else f"{key}={_param(value)}"
               for key, value in params.items()]
     extras = [style.escape(e) for e in extras if len(e) <= 14]

@@ -49,8 +49,8 @@ SCALE_LOW, SCALE_HIGH = 1e-7, 1e3  # the ends of the colour scale (log10: -7 …
 VANISHING, EXPLODING = 1e-6, 1e2  # below / above: flagged in tables and legends
 # Stops from pale grey (vanishing) through blues and purple to dark red (exploding);
 # relative luminance falls monotonically, so "fainter" always means "smaller".
-RAMP = ("#dedede", "#b9d3ea", "#6baed6", "#2f7bbf", "#4a3f9a", "#9c1c4f", "#b30000",
-        "#6b0000")
+RAMP = ("#dedede", "#b9d3ea", "#6baed6", "#2f7bbf", "#6a3d9a", "#9a1035", "#8b0000",
+        "#5c0000")
 ZERO_COLOR = "#bdbdbd"  # exactly zero gradient (a dead ReLU): dotted
 NONE_COLOR = "#cfcfcf"  # no gradient at all (constants, or before backward): dashed
 NAN_COLOR = "#d41bd4"  # nan/inf in the gradient: loud magenta
@@ -72,13 +72,25 @@ def scale_position(magnitude: float) -> float:
     return min(1.0, max(0.0, (math.log10(magnitude) - low) / (high - low)))
 
 
+def _linear(channel: float) -> float:
+    c = channel / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _srgb(linear: float) -> float:
+    c = linear * 12.92 if linear <= 0.0031308 else 1.055 * linear ** (1 / 2.4) - 0.055
+    return 255 * c
+
+
 def ramp_color(position: float) -> str:
-    """The colour at `position` in [0, 1] along RAMP (linear between stops)."""
+    """The colour at `position` in [0, 1] along RAMP, mixed in linear light between stops
+    (so luminance, a linear function there, falls monotonically along the ramp)."""
     scaled = position * (len(RAMP) - 1)
     i = min(int(scaled), len(RAMP) - 2)
     frac = scaled - i
-    a, b = _rgb(RAMP[i]), _rgb(RAMP[i + 1])
-    return _hex(x + (y - x) * frac for x, y in zip(a, b, strict=True))
+    a = [_linear(c) for c in _rgb(RAMP[i])]
+    b = [_linear(c) for c in _rgb(RAMP[i + 1])]
+    return _hex(_srgb(x + (y - x) * frac) for x, y in zip(a, b, strict=True))
 
 
 def magnitude_color(magnitude) -> str:
@@ -109,11 +121,7 @@ def magnitude_style(magnitude) -> str:
 
 def relative_luminance(color: str) -> float:
     """WCAG relative luminance of an #rrggbb colour (used to keep the ramp monotone)."""
-    def linear(c):
-        c = c / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in _rgb(color))
+    r, g, b = (_linear(c) for c in _rgb(color))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
