@@ -177,6 +177,7 @@ class Graph:
         self.inputs = tuple(_flatten(list(inputs)))
         self.name = name
         self._traced = bool(inputs)
+        self._scopes = None
         self.operators = self._walk()
         self._output_of = self._outputs_by_node()
         self.variables = self._variables_in_order()
@@ -297,14 +298,18 @@ class Graph:
     @property
     def scopes(self) -> list:
         """Every Scope with an operator in the graph (and their parents), outer first."""
-        seen, ordered = set(), []
-        for node in self.operators:
-            own = scope_of(node)
-            for item in own.chain() if own is not None else ():
-                if id(item) not in seen:
-                    seen.add(id(item))
-                    ordered.append(item)
-        return ordered
+        if self._scopes is None:
+            seen, ordered = set(), []
+            for node in self.operators:
+                own = scope_of(node)
+                if own is None or id(own) in seen:
+                    continue
+                for item in own.chain():
+                    if id(item) not in seen:
+                        seen.add(id(item))
+                        ordered.append(item)
+            self._scopes = ordered
+        return list(self._scopes)
 
     def scope_label(self, scope_: Scope) -> str:
         """`layers.0: Linear` for a module under an outer module, else the scope's name."""

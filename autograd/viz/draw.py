@@ -71,14 +71,20 @@ class Painter:
         if params:
             detail += f", {len(params)} parameter{'s' if len(params) != 1 else ''}"
         if item.kind == "composite":
+            name = _break_name(self.graph.scope_label(scope_))
             return {"shape": "doublecircle", "style": "filled", "fillcolor": style.OPERATOR_FILL,
                     "color": style.OPERATOR_BORDER, "class": "operator composite",
-                    "label": f"<{label}<BR/>{style.small(detail, size=7)}>",
+                    "label": f'<<FONT POINT-SIZE="9">{name}</FONT>>', "margin": "0.02",
                     "tooltip": style.plain(f"{self.graph.scope_label(scope_)}: {detail}; "
                                            "expand=True draws them")}
+        lines = [f"<B>{label}</B>", style.small(detail)] + self.fold_lines(item, params)
         return {"shape": "box3d", "style": "filled", "fillcolor": style.MODULE_FILL,
-                "color": style.MODULE_BORDER, "class": "module",
-                "label": f"<<B>{label}</B><BR/>{style.small(detail)}>"}
+                "color": style.MODULE_BORDER, "class": "module", "margin": "0.12,0.08",
+                "label": style.html_label(lines)}
+
+    def fold_lines(self, item, params) -> list:
+        """Extra lines for a folded module (the gradient painter lists parameter grads)."""
+        return []
 
     def summary_attrs(self, item) -> dict:
         counts = item.obj or {}
@@ -132,14 +138,17 @@ def operator_label(node) -> str:
     if name in style.SYMBOLS:
         main = f'<FONT POINT-SIZE="14">{style.escape(style.SYMBOLS[name])}</FONT>'
     else:
-        text = style.escape(name)
-        if len(name) > 7 and "_" in name:
-            text = text.replace("_", "_<BR/>", 1)
-        main = f'<FONT POINT-SIZE="{9 if len(name) > 6 else 10}">{text}</FONT>'
+        main = f'<FONT POINT-SIZE="{9 if len(name) > 6 else 10}">{_break_name(name)}</FONT>'
     extras = [key if value is True else f"{key}={_param(value)}"
               for key, value in params.items()]
     extras = [style.escape(e) for e in extras if len(e) <= 14]
     return main + ("<BR/>" + style.small("<BR/>".join(extras), size=8) if extras else "")
+
+
+def _break_name(name: str) -> str:
+    """A long snake_case name on two lines (log_<BR/>softmax), escaped."""
+    text = style.escape(name)
+    return text.replace("_", "_<BR/>", 1) if len(name) > 7 and "_" in name else text
 
 
 def _param_tip(node) -> str:

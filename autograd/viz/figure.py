@@ -4,7 +4,7 @@ helpful error (and Jupyter fallback) when Graphviz's `dot` program is missing.""
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import graphviz
@@ -106,13 +106,17 @@ def _as_figure(digraph) -> Figure:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it over `path`. os.open with
+    mode 0o666 lets the umask decide the permissions, as for any new file (tempfile's
+    files are private, 0o600)."""
     directory = path.parent if str(path.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{path.name}.", delete=False)
+    temporary = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with handle:
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-        os.replace(handle.name, path)
+        os.replace(temporary, path)
     except BaseException:
-        os.unlink(handle.name)
+        temporary.unlink(missing_ok=True)
         raise

@@ -57,6 +57,21 @@ class GradientPainter(Painter):
         return [style.swatch(color) + " " + style.small(text[0], "#000000", 10)] + \
             [style.small(line, "#000000", 10) for line in text[1:]]
 
+    def fold_lines(self, item, params) -> list:
+        prefix = self.graph.scope_label(item.obj).split(":")[0] + "."
+        lines = []
+        for param in params:
+            name = self.graph.name_of(param)
+            name = name[len(prefix):] if name.startswith(prefix) else name
+            grad = self.grads.get(id(param))
+            if grad is None:
+                lines.append(style.small(f"{style.escape(name)}: no grad", "#999999"))
+                continue
+            color = style.magnitude_color(style.magnitude(grad))
+            text = style.escape(f"{name} " + style.grad_lines(grad)[0])
+            lines.append(style.swatch(color) + " " + style.small(text, "#000000"))
+        return lines
+
     def edge_magnitude(self, edge):
         sizes = [style.magnitude(self.grads.get(id(v))) for v in edge.variables]
         sizes = [m for m in sizes if m is not None]

@@ -78,7 +78,9 @@ def _is_node(thing) -> bool:
 
 
 def module_scopes(graph) -> list:
-    return [s for s in graph.scopes if s.module is not None and not s.composite]
+    """Scopes that fold as modules: every scope that is not a composite function (a scope
+    opened without a module object groups and folds the same way)."""
+    return [s for s in graph.scopes if not s.composite]
 
 
 def folded_scopes(graph, modules, expand) -> set:
@@ -102,7 +104,7 @@ def folded_scopes(graph, modules, expand) -> set:
 
 
 def _module_depth(scope_: Scope) -> int:
-    return sum(1 for s in scope_.chain()[:-1] if s.module is not None and not s.composite)
+    return sum(1 for s in scope_.chain()[:-1] if not s.composite)
 
 
 # --------------------------------------------------------------------------------------

@@ -47,10 +47,11 @@ SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "m
 
 SCALE_LOW, SCALE_HIGH = 1e-7, 1e3  # the ends of the colour scale (log10: -7 … 3)
 VANISHING, EXPLODING = 1e-6, 1e2  # below / above: flagged in tables and legends
-# Stops from pale grey (vanishing) through blues and purple to dark red (exploding);
-# relative luminance falls monotonically, so "fainter" always means "smaller".
-RAMP = ("#dedede", "#b9d3ea", "#6baed6", "#2f7bbf", "#6a3d9a", "#9a1035", "#8b0000",
-        "#5c0000")
+# (log10 magnitude, colour) stops: pale grey where gradients vanish, blues to purple
+# for the usual 1e-3 … 1e1, reds from 1e2 (exploding). Relative luminance falls along the
+# ramp, so "fainter" always means "smaller".
+RAMP = ((-7.0, "#dedede"), (-5.0, "#b9d3ea"), (-3.0, "#6baed6"), (-1.5, "#2f7bbf"),
+        (1.0, "#6a3d9a"), (1.7, "#9a1035"), (2.2, "#8b0000"), (3.0, "#5c0000"))
 ZERO_COLOR = "#bdbdbd"  # exactly zero gradient (a dead ReLU): dotted
 NONE_COLOR = "#cfcfcf"  # no gradient at all (constants, or before backward): dashed
 NAN_COLOR = "#d41bd4"  # nan/inf in the gradient: loud magenta
@@ -83,13 +84,15 @@ def _srgb(linear: float) -> float:
 
 
 def ramp_color(position: float) -> str:
-    """The colour at `position` in [0, 1] along RAMP, mixed in linear light between stops
-    (so luminance, a linear function there, falls monotonically along the ramp)."""
-    scaled = position * (len(RAMP) - 1)
-    i = min(int(scaled), len(RAMP) - 2)
-    frac = scaled - i
-    a = [_linear(c) for c in _rgb(RAMP[i])]
-    b = [_linear(c) for c in _rgb(RAMP[i + 1])]
+    """The colour at `position` in [0, 1] of the log scale, mixed in linear light between
+    RAMP's stops (luminance is linear there, so it falls monotonically)."""
+    low, high = math.log10(SCALE_LOW), math.log10(SCALE_HIGH)
+    exponent = low + position * (high - low)
+    last = len(RAMP) - 2
+    segment = next((i for i in range(last) if exponent <= RAMP[i + 1][0]), last)
+    (x0, c0), (x1, c1) = RAMP[segment], RAMP[segment + 1]
+    frac = min(1.0, max(0.0, (exponent - x0) / (x1 - x0)))
+    a, b = [_linear(c) for c in _rgb(c0)], [_linear(c) for c in _rgb(c1)]
     return _hex(_srgb(x + (y - x) * frac) for x, y in zip(a, b, strict=True))
 
 
