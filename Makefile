@@ -17,7 +17,9 @@ dot:
 	@bash scripts/install-graphviz.sh
 
 test: $(STAMP) dot  ## the full suite, notebooks included (CI's command)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+	# One BLAS thread: the suite's matrices are small, and two threads on two busy cores only
+	# contend (the library itself leaves threading to numpy).
+	OPENBLAS_NUM_THREADS=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
 demo: $(STAMP) dot  ## train an MLP on digits and draw its graphs into demo-output/
 	$(BIN)/python -m nn.demo --out demo-output

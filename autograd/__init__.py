@@ -6,19 +6,67 @@ to them as a graph of variable and operator nodes; backward() walks that graph o
 
 from . import functional
 from .anomaly import detect_anomaly
-from .creation import (arange, default_generator, from_numpy, full, full_like, manual_seed,
-                       ones, ones_like, rand, randn, randn_like, tensor, zeros, zeros_like)
+from .checks import GraphCheckError, GraphCheckReport, check_graph
+from .creation import (
+                       arange,
+                       default_generator,
+                       from_numpy,
+                       full,
+                       full_like,
+                       manual_seed,
+                       ones,
+                       ones_like,
+                       rand,
+                       randn,
+                       randn_like,
+                       tensor,
+                       zeros,
+                       zeros_like,
+)
 from .engine import Node, Operator, topological_order
-from .functional import (abs, backward, broadcast_to, clip, concatenate, dot, exp,
-                         expand_dims, grad, log, log_softmax, logsumexp, matmul, maximum, mean,
-                         minimum, power, register_hook, relu, reshape, retain_grad, sigmoid,
-                         sign, softmax, softplus, sqrt, squeeze, stack, std, swapaxes, tanh,
-                         transpose, unsqueeze, var, where)
+from .functional import (
+                       abs,
+                       backward,
+                       broadcast_to,
+                       clip,
+                       concatenate,
+                       dot,
+                       exp,
+                       expand_dims,
+                       grad,
+                       log,
+                       log_softmax,
+                       logsumexp,
+                       matmul,
+                       maximum,
+                       mean,
+                       minimum,
+                       power,
+                       register_hook,
+                       relu,
+                       reshape,
+                       retain_grad,
+                       sigmoid,
+                       sign,
+                       softmax,
+                       softplus,
+                       sqrt,
+                       squeeze,
+                       stack,
+                       std,
+                       swapaxes,
+                       tanh,
+                       transpose,
+                       unsqueeze,
+                       var,
+                       where,
+)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Graph, scope, trace
 from .scalar import Scalar
 from .tensor import Tensor
+from .transforms import grad_of, hessian, hvp, jacobian, value_and_grad
 
 Tensor._graph_xp = functional
 
@@ -36,6 +84,10 @@ __all__ = [
     "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
     "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
     "trace", "Graph", "scope", "viz",
+]
+__all__ += [
+    "value_and_grad", "grad_of", "jacobian", "hessian", "hvp", "check_graph",
+    "GraphCheckReport", "GraphCheckError",
 ]
 
 

@@ -8,6 +8,7 @@ has no reference cycles and dies by reference counting as soon as its output doe
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Any
 
@@ -33,10 +34,13 @@ class Node:
     backward (None once a backward has released it), `params` the non-variable arguments
     (axis, exponent, ...), `out_pos` the index in `saved` of the forward's own output.
     `scope` (the autograd.graph.Scope, e.g. an nn.Module call, that made the node) is set
-    only while a scope is open; read it with getattr(node, "scope", None).
+    only while a scope is open; read it with getattr(node, "scope", None). `site` (file,
+    line, function of the user's code) is set only under detect_anomaly(). Neither is
+    assigned otherwise, so they cost nothing on the hot path.
     """
 
-    __slots__ = ("op", "inputs", "saved", "params", "out_pos", "hooks", "versions", "scope")
+    __slots__ = ("op", "inputs", "saved", "params", "out_pos", "hooks", "versions", "site",
+                 "scope")
     xp: Any = None  # the math namespace for raw data; set by each variable kind
 
     def __init__(self, op, inputs, params):
@@ -63,6 +67,24 @@ class Node:
         return f"<{self.op.name}>"
 
 
+_new = object.__new__
+
+
+def new_node(node_class, op, inputs, params):
+    """A fresh operator node (a plain function: cheaper than Node.__init__ on the hot path)."""
+    node = _new(node_class)
+    node.op = op
+    node.inputs = inputs
+    node.params = params
+    node.saved = ()
+    node.out_pos = -1
+    node.hooks = None
+    node.versions = None
+    if _scopes_open:
+        node.scope = _scope_state.current
+    return node
+
+
 class _DiscardingContext:
     """The ctx forward gets when nothing is recorded (no_grad, or no input needs grad)."""
 
@@ -77,20 +99,53 @@ class _DiscardingContext:
 
 
 class Operator:
-    """Base class of every operator, built-in or user-defined (like torch.autograd.Function).
+    """Base class of every operator, built-in or yours (PyTorch's torch.autograd.Function).
 
-    Subclasses set `name` and define two static methods:
-      forward(ctx, *raw_inputs, **params) -> raw output
-      backward(ctx, grad_out) -> one gradient per input (a tuple, or a bare value for one
-                                 input), each in the OUTPUT's shape, or None for no gradient
-    Raw data is a float for Scalar graphs and an ndarray for Tensor graphs. Use only
-    operators, methods common to ndarrays and Tensors, and `ctx.xp` functions in backward:
-    then the same formula runs on the fast path and, under create_graph=True, on variables,
-    so every operator is differentiable twice. `Op.apply(*inputs, **params)` runs it.
+    An operator is one class: a lowercase `name` (shown in reprs, listings, pictures and
+    error messages), a docstring with its math, and two static methods side by side:
+
+      forward(ctx, *inputs, **params) -> output
+          Inputs arrive as raw data: ndarrays for Tensors, floats for Scalars. `params`
+          are apply's keyword arguments (axis, slope, ...), also readable as ctx.params.
+          Call ctx.save(...) with what backward needs; when the derivative is a function
+          of the output, save the output itself (the engine recognises it).
+      backward(ctx, grad_out) -> one gradient per input, in argument order
+          A tuple, or a bare value for a one-input operator; None for an input without a
+          gradient. Each gradient has the OUTPUT's shape: the engine sums broadcast axes
+          back to each input's shape. Read ctx.saved, ctx.params and ctx.inputs (the
+          input variables, for their .shape). Return grad_out times the local derivative;
+          gradcheck's random upstream gradient catches a backward that forgets grad_out.
+
+    `Op.apply(*inputs, **params)` runs it on Tensors or Scalars (numbers and arrays become
+    constants) and records one node when grad mode is on and an input requires grad.
+
+    Write backward with operators (+ - * / **, comparisons, .sum(), .reshape()) and
+    `ctx.xp` functions (exp, log, tanh, sigmoid, sign, power; on Tensors also sqrt,
+    where, maximum, ...), never numpy directly. The same formula then runs on floats, on
+    ndarrays, and, under create_graph=True, on variables that record the backward pass,
+    so the operator has second derivatives for free.
+
+        class Cube(Operator):
+            # out = x³;  ∂out/∂x = 3x²
+            name = "cube"
+
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save(x)
+                return x * x * x
+
+            @staticmethod
+            def backward(ctx, grad_out):
+                (x,) = ctx.saved
+                return grad_out * 3 * x * x
+
+        y = Cube.apply(Tensor([1.0, 2.0], requires_grad=True))   # Tensor([1., 8.])
+
+    Check it with gradcheck and gradgradcheck (or autograd.testing.assert_gradients_close
+    under hypothesis); inside a network, check_graph finds the first wrong operator.
     """
 
     name = "op"
-    differentiable = True  # False for ops whose output never requires grad (comparisons)
 
     @staticmethod
     def forward(ctx, *inputs, **params):
@@ -161,78 +216,138 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
 
     Without `capture`, leaf gradients are accumulated into `.grad` (PyTorch's backward).
     With `capture` (a list of variables), gradients are returned in a dict keyed by
-    id(variable) instead, and no `.grad` is touched (PyTorch's autograd.grad).
+    id(variable) instead and no `.grad` is touched (PyTorch's autograd.grad): only the
+    nodes on a path to a captured variable run, so the rest of the graph keeps its saved
+    values, and retain_grad() hooks stay silent.
     """
     kind = type(roots[0])
-    fit_to_input = kind._fit_grad
     pending: dict = {}
-    captured: dict = {} if capture is not None else None
-    capture_nodes = {}
-    if capture is not None:
-        for variable in capture:
-            if variable.grad_fn is not None:
-                capture_nodes[variable.grad_fn] = id(variable)
-
     leaf_roots = []
     for root, grad in zip(roots, root_grads):
         node = root.grad_fn
         if node is None:
             leaf_roots.append((root, grad))
-        elif node in pending:
-            pending[node] = pending[node] + grad
         else:
-            pending[node] = grad
-
+            pending[node] = pending[node] + grad if node in pending else grad
+    captured = None
+    capture_nodes: dict = {}
+    if capture is not None:
+        # Leaves are pre-registered: a leaf gradient is delivered only if its key exists.
+        captured = {id(v): None for v in capture if v.grad_fn is None}
+        capture_nodes = {v.grad_fn: id(v) for v in capture if v.grad_fn is not None}
+    order = topological_order(list(pending))
+    needed = None if capture is None else _nodes_leading_to(order, capture)
+    _tune_collector(len(order))
+    held: dict = {}  # leaves with hooks: their hooks see the total gradient, once
     previous_mode = _state.grad_enabled
     _state.grad_enabled = bool(create_graph)
     try:
         for root, grad in leaf_roots:
-            _deliver_to_leaf(root, grad, captured, create_graph)
-        for node in topological_order(list(pending)):
-            grad_out = pending.pop(node, None)
-            if grad_out is None:
-                continue
-            if node.hooks:
-                grad_out = _run_hooks(node.hooks, grad_out)
-            if node in capture_nodes:
-                captured[capture_nodes[node]] = grad_out
-            _backward_node(node, grad_out, pending, captured, retain_graph, create_graph,
-                           fit_to_input)
+            _deliver_to_leaf(root, grad, captured, create_graph, held)
+        _walk_backward(order, pending, kind, captured, capture_nodes, needed, held,
+                       retain_graph, create_graph)
+        for variable, grad in held.values():
+            _store_leaf_grad(variable, _run_hooks(variable._hooks, grad), captured,
+                             create_graph)
     finally:
         _state.grad_enabled = previous_mode
     return captured
 
 
-def _backward_node(node, grad_out, pending, captured, retain_graph, create_graph,
-                   fit_to_input):
-    saved = node.saved
-    if saved is None:
-        raise _freed_error(node)
-    if node.versions is not None:
-        _check_versions(node)
-    ctx = GraphContext(node) if create_graph else node
-    grads = node.op.backward(ctx, grad_out)
-    if not retain_graph and saved:
-        node.saved = None
-    if type(grads) is not tuple:
-        grads = (grads,)
-    if len(grads) != len(node.inputs):
-        raise RuntimeError(
-            f"{node.op.name}: backward returned {len(grads)} gradients for "
-            f"{len(node.inputs)} inputs"
-        )
-    for variable, grad in zip(node.inputs, grads):
-        if grad is None or not variable.requires_grad:
+def _nodes_leading_to(order, targets) -> set:
+    """The nodes of `order` whose backward reaches one of `targets` (variables)."""
+    target_ids = {id(v) for v in targets}
+    needed: set = set()
+    for node in reversed(order):  # the makers of a node's inputs come first
+        for variable in node.inputs:
+            if id(variable) in target_ids or variable.grad_fn in needed:
+                needed.add(node)
+                break
+    return needed
+
+
+def _walk_backward(order, pending, kind, captured, capture_nodes, needed, held, retain_graph,
+                   create_graph):
+    """The backward loop: each node's backward runs once, after all its consumers'.
+
+    This loop is the engine's hot path, so the common cases are written inline.
+    """
+    fit_to_input = kind._fit_grad
+    # Scalar leaves take `grad = grad + g` directly; Tensors need their locked, copying path.
+    plain_leaves = kind._plain_accumulate and captured is None and not create_graph
+    accumulating = captured is None
+    anomaly = _state.anomaly_enabled
+    take_pending = pending.pop
+    for node in order:
+        grad_out = take_pending(node, None)
+        if grad_out is None:
             continue
-        if fit_to_input is not None:
-            grad = fit_to_input(grad, variable, node)
-        parent = variable.grad_fn
-        if parent is None:
-            _deliver_to_leaf(variable, grad, captured, create_graph)
-        elif parent in pending:
-            pending[parent] = pending[parent] + grad
-        else:
-            pending[parent] = grad
+        runs = needed is None or node in needed
+        if not runs and node not in capture_nodes:
+            continue  # grad(): nothing this node's backward reaches was asked for
+        if node.hooks:
+            grad_out = _run_hooks(node.hooks, grad_out, accumulating)
+        if capture_nodes and node in capture_nodes:
+            captured[capture_nodes[node]] = grad_out
+        if not runs:
+            continue
+        saved = node.saved
+        if saved is None:
+            raise _freed_error(node)
+        if node.versions is not None:
+            _check_versions(node)
+        try:
+            grads = node.op.backward(GraphContext(node) if create_graph else node, grad_out)
+        except ZeroDivisionError as error:  # Scalar math is Python float arithmetic
+            raise ZeroDivisionError(f"{node.op.name} backward: {error} (the derivative is "
+                                    "infinite there)") from error
+        if saved and not retain_graph:
+            node.saved = None
+        inputs = node.inputs
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(inputs):
+            raise RuntimeError(f"{node.op.name}: backward returned {len(grads)} gradients "
+                               f"for {len(inputs)} inputs")
+        if anomaly:
+            from .anomaly import check_backward
+
+            check_backward(node, grad_out, grads)
+        for variable, grad in zip(inputs, grads):
+            if grad is None or not variable.requires_grad:
+                continue
+            if fit_to_input is not None:
+                grad = fit_to_input(grad, variable, node)
+            parent = variable.grad_fn
+            if parent is not None:
+                pending[parent] = pending[parent] + grad if parent in pending else grad
+            elif plain_leaves and variable._hooks is None:
+                previous = variable.grad
+                variable.grad = grad if previous is None else previous + grad
+            else:
+                _deliver_to_leaf(variable, grad, captured, create_graph, held)
+
+
+_COLLECTOR_TUNING_FLOOR = 5_000
+_COLLECTOR_TUNING_CEILING = 50_000
+
+
+def _tune_collector(node_count):
+    """Raise the cyclic collector's generation-0 threshold for programs with big graphs.
+
+    tracegrad graphs hold no reference cycles and die by reference counting, but every node
+    and variable still counts as an allocation for CPython's cyclic collector, which by
+    default runs every 700 allocations and then walks the young graph for nothing; on
+    micrograd's demo that is a third of the time. After a backward over n nodes the
+    threshold is raised (never lowered) to about n, at most 50,000, so a training loop that
+    builds such graphs is collected a few times per step instead of hundreds.
+    """
+    if node_count < _COLLECTOR_TUNING_FLOOR:
+        return
+    threshold, *older = gc.get_threshold()
+    wanted = min(node_count, _COLLECTOR_TUNING_CEILING)
+    if 0 < threshold < wanted:
+        gc.set_threshold(wanted, *older)
 
 
 def _check_versions(node):
@@ -247,21 +362,31 @@ def _check_versions(node):
             )
 
 
-def _run_hooks(hooks, grad):
+def _run_hooks(hooks, grad, accumulating=True):
     for hook in hooks:
+        if not accumulating and getattr(hook, "stores_grad", False):
+            continue  # retain_grad() fills .grad only in backward(), never in grad()
         replaced = hook(grad)
         if replaced is not None:
             grad = replaced
     return grad
 
 
-def _deliver_to_leaf(variable, grad, captured, create_graph):
-    hooks = getattr(variable, "_hooks", None)
-    if hooks:
-        grad = _run_hooks(hooks, grad)
+def _deliver_to_leaf(variable, grad, captured, create_graph, held):
+    key = id(variable)
+    if captured is not None and key not in captured:
+        return  # grad() was not asked for this leaf
+    if getattr(variable, "_hooks", None):
+        entry = held.get(key)
+        held[key] = (variable, grad if entry is None else entry[1] + grad)
+        return
+    _store_leaf_grad(variable, grad, captured, create_graph)
+
+
+def _store_leaf_grad(variable, grad, captured, create_graph):
     if captured is not None:
         key = id(variable)
-        captured[key] = captured[key] + grad if key in captured else grad
+        captured[key] = grad if captured[key] is None else captured[key] + grad
         return
     variable._accumulate(grad, create_graph)
 
@@ -287,9 +412,13 @@ class GraphContext:
         )
 
     def _as_variable(self, index, value, kind):
+        # Equal floats can be one object, so prefer the input saved in the same position.
+        inputs = self.node.inputs
+        if index < len(inputs) and value is inputs[index].data:
+            return inputs[index]
         if index == self.node.out_pos:
             return kind._from_node(value, self.node)
-        for variable in self.node.inputs:
+        for variable in inputs:
             if value is variable.data:
                 return variable
         return value

@@ -115,7 +115,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _check_one_kind(variables, caller):
-    kinds = {type(v).__name__ for v in variables}
+    # Subclasses (nn.Parameter) count as their base kind.
+    kinds = {"Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in variables}
     if len(kinds) > 1:
         raise TypeError(f"{caller}: cannot mix {' and '.join(sorted(kinds))} in one call")
     for v in variables:
@@ -136,27 +137,66 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-def register_hook(variable, hook):
-    """Call hook(grad) whenever `variable`'s gradient is computed; a non-None return value
-    replaces the gradient that flows on. Returns a handle with .remove()."""
-    if not variable.requires_grad:
-        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
-                           "require grad")
+class _UserHook:
+    """Runs a user's hook on a gradient the way PyTorch does: the hook sees a Tensor (a
+    float for a Scalar) and may return a replacement of the same shape, or None."""
+
+    __slots__ = ("fn", "shape")
+
+    def __init__(self, fn, variable):
+        self.fn = fn
+        self.shape = getattr(variable, "shape", None)
+
+    def __call__(self, grad):
+        raw = getattr(grad, "_apply", None) is None  # backward's fast path: bare numbers
+        if self.shape is None:  # a Scalar's gradient: a float, or a Scalar (create_graph)
+            result = self.fn(grad)
+            return float(result) if raw and result is not None else result
+        result = self.fn(Tensor._make(np.asarray(grad)) if raw else grad)
+        if result is None:
+            return None
+        if not isinstance(result, Tensor):
+            result = Tensor._make(np.asarray(result))
+        if result.shape != self.shape:
+            name = getattr(self.fn, "__name__", type(self.fn).__name__)
+            raise ValueError(f"register_hook: hook '{name}' returned a gradient of shape "
+                             f"{result.shape} for a tensor of shape {self.shape}")
+        return result._data if raw else result
+
+
+def _hook_list(variable):
+    """The list backward runs for `variable`: the leaf's own, or its operator node's."""
     if variable.grad_fn is None:
         if variable._hooks is None:
             variable._hooks = []
-        hooks = variable._hooks
-    else:
-        if variable.grad_fn.hooks is None:
-            variable.grad_fn.hooks = []
-        hooks = variable.grad_fn.hooks
-    hooks.append(hook)
-    return _HookHandle(hooks, hook)
+        return variable._hooks
+    if variable.grad_fn.hooks is None:
+        variable.grad_fn.hooks = []
+    return variable.grad_fn.hooks
+
+
+def register_hook(variable, hook):
+    """Call hook(grad) whenever `variable`'s gradient is computed; a non-None return value
+    (same shape) replaces the gradient that flows on. Hooks run in registration order and
+    get a Tensor (a float for a Scalar). Returns a handle with .remove()."""
+    if not variable.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                           "require grad")
+    if not callable(hook):
+        raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+    hooks = _hook_list(variable)
+    wrapped = _UserHook(hook, variable)
+    # retain_grad's hook stays last, so .grad shows what every hook made of the gradient.
+    retained = [i for i, h in enumerate(hooks) if isinstance(h, _RetainGrad)]
+    hooks.insert(retained[0] if retained else len(hooks), wrapped)
+    return _HookHandle(hooks, wrapped)
 
 
 class _RetainGrad:
     """A hook that stores a non-leaf's gradient in its .grad (through a weak reference,
-    so the graph still holds no cycle)."""
+    so the graph still holds no cycle). The engine skips it inside grad()."""
+
+    stores_grad = True
 
     def __init__(self, variable):
         self.target = weakref.ref(variable)
@@ -168,17 +208,16 @@ class _RetainGrad:
 
 
 def retain_grad(variable):
-    """Keep a non-leaf variable's gradient in .grad after backward (leaves always do)."""
+    """Keep a non-leaf variable's gradient in .grad after backward (leaves always do).
+    The stored gradient is the one after all of the variable's hooks have run."""
     if not variable.requires_grad:
         raise RuntimeError("retain_grad: cannot retain the gradient of a tensor that does not "
                            "require grad")
-    node = variable.grad_fn
-    if node is None:
+    if variable.grad_fn is None:
         return
-    if node.hooks is None:
-        node.hooks = []
-    if not any(isinstance(h, _RetainGrad) and h.target() is variable for h in node.hooks):
-        node.hooks.insert(0, _RetainGrad(variable))
+    hooks = _hook_list(variable)
+    if not any(isinstance(h, _RetainGrad) and h.target() is variable for h in hooks):
+        hooks.append(_RetainGrad(variable))
 
 
 # --------------------------------------------------------------------------------------

@@ -42,7 +42,9 @@ def _prepare_inputs(inputs):
                 x = Scalar(x.data, name=x.name)
                 checked.append(i)
         elif float_tensors[i] and (x.requires_grad or not any_marked):
-            x = Tensor(x.data, dtype=np.float64, requires_grad=True, name=x.name)
+            # C order: _numeric_gradient perturbs the data through a reshape(-1) view.
+            data = np.ascontiguousarray(x.data, dtype=np.float64)
+            x = Tensor(data, requires_grad=True, name=x.name)
             checked.append(i)
         prepared.append(x)
     if not checked:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .engine import Node, _DiscardingContext
+from .engine import Node, _DiscardingContext, new_node
 from .grad_mode import _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
@@ -56,16 +56,31 @@ def _note_output(node, out):
             return
 
 
+# _unary and _binary are the hot path of every Scalar expression (micrograd's demo makes
+# 65,000 of these calls per step), so the node and the result are built inline here
+# rather than through Node.__init__ and helper calls.
+
+
 def _unary(op, x):
     if x.requires_grad and _state.grad_enabled:
-        node = ScalarNode(op, (x,), None)
+        node = new_node(ScalarNode, op, (x,), None)
         out = op.forward(node, x.data)
-        if node.saved:
-            _note_output(node, out)
+        saved = node.saved
+        if saved and saved[0] is out:
+            node.out_pos = 0
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, (x,))
-        return _make(out, node)
-    return _make(op.forward(_NO_GRAD_CTX, x.data), None)
+            _anomaly_check(op, out, (x,), node)
+    else:
+        node = None
+        out = op.forward(_NO_GRAD_CTX, x.data)
+    result = _new(Scalar)
+    result.data = out
+    result.grad = None
+    result.requires_grad = node is not None
+    result.grad_fn = node
+    result.name = None
+    result._hooks = None
+    return result
 
 
 def _binary(op, x, y):
@@ -74,20 +89,42 @@ def _binary(op, x, y):
     if type(y) is not Scalar:
         y = _constant(y, op.name)
     if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
-        node = ScalarNode(op, (x, y), None)
-        out = op.forward(node, x.data, y.data)
+        node = new_node(ScalarNode, op, (x, y), None)
+        try:
+            out = op.forward(node, x.data, y.data)
+        except ZeroDivisionError as error:
+            raise _division_error(op, error, y) from error
         if node.saved:
             _note_output(node, out)
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, (x, y))
-        return _make(out, node)
-    return _make(op.forward(_NO_GRAD_CTX, x.data, y.data), None)
+            _anomaly_check(op, out, (x, y), node)
+    else:
+        node = None
+        try:
+            out = op.forward(_NO_GRAD_CTX, x.data, y.data)
+        except ZeroDivisionError as error:
+            raise _division_error(op, error, y) from error
+    result = _new(Scalar)
+    result.data = out
+    result.grad = None
+    result.requires_grad = node is not None
+    result.grad_fn = node
+    result.name = None
+    result._hooks = None
+    return result
 
 
-def _anomaly_check(op, out, inputs):
+def _division_error(op, error, divisor):
+    return ZeroDivisionError(
+        f"{op.name}: {error} (divisor {divisor.data!r}); Scalar follows Python float "
+        "arithmetic, use Tensor for IEEE inf/nan results"
+    )
+
+
+def _anomaly_check(op, out, inputs, node):
     from .anomaly import check_forward
 
-    check_forward(op, out, inputs)
+    check_forward(op, out, inputs, node)
 
 
 class Scalar:
@@ -122,17 +159,18 @@ class Scalar:
         """General path (custom operators, operators with parameters)."""
         variables = tuple(v if type(v) is Scalar else _constant(v, op.name) for v in inputs)
         record = _state.grad_enabled and any(v.requires_grad for v in variables)
-        ctx = ScalarNode(op, variables, params) if record else _NO_GRAD_CTX
+        ctx = new_node(ScalarNode, op, variables, params) if record else _NO_GRAD_CTX
         out = op.forward(ctx, *[v.data for v in variables], **params)
         if not record:
             return _make(out, None)
         if ctx.saved:
             _note_output(ctx, out)
         if _state.anomaly_enabled:
-            _anomaly_check(op, out, variables)
+            _anomaly_check(op, out, variables, ctx)
         return _make(out, ctx)
 
     _fit_grad = None  # no broadcasting: a Scalar's gradient is already the right shape
+    _plain_accumulate = True  # a leaf's gradient is a float: grad = grad + g
     _graph_xp = None  # ScalarXP below
 
     @staticmethod
@@ -303,6 +341,10 @@ class ScalarXP:
     @staticmethod
     def power(x, exponent):
         return x**exponent if type(x) is Scalar else MathXP.power(x, exponent)
+
+    @staticmethod
+    def sqrt(x):
+        return x**0.5 if type(x) is Scalar else MathXP.sqrt(x)
 
     @staticmethod
     def sign(x):

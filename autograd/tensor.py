@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine
-from .engine import Node, _accumulate_lock
+from .engine import Node, _accumulate_lock, new_node
 from .grad_mode import _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
@@ -178,17 +178,23 @@ class Tensor:
 
     @staticmethod
     def _apply(op, inputs, params):
-        like = None
+        """Run `op` on tensors and record a node if any input requires grad.
+
+        The hot path of every Tensor expression: loops are spelled out, and numbers and
+        arrays are turned into constant tensors only when they occur.
+        """
+        variables = inputs
         for value in inputs:
-            if isinstance(value, Tensor):
-                like = value
+            if not isinstance(value, Tensor):
+                variables = _as_variables(inputs, op.name)
                 break
-        variables = tuple(
-            value if isinstance(value, Tensor) else _constant(value, like, op.name)
-            for value in inputs
-        )
-        record = _state.grad_enabled and any(v.requires_grad for v in variables)
-        ctx = TensorNode(op, variables, params) if record else _NO_GRAD_CTX
+        record = False
+        if _state.grad_enabled:
+            for variable in variables:
+                if variable.requires_grad:
+                    record = True
+                    break
+        ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
         try:
             out = op.forward(ctx, *[v._data for v in variables], **params)
         except (ValueError, TypeError, IndexError) as error:
@@ -197,18 +203,19 @@ class Tensor:
         if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
             out = np.asarray(out)
         if _state.anomaly_enabled:
-            _anomaly_check_forward(op, out, variables)
+            _anomaly_check_forward(op, out, variables, ctx if record else None)
         if not record:
             return Tensor._make(out)
-        saved = ctx.saved
-        if saved:
-            _note_saved(ctx, saved, raw_out, variables)
+        if ctx.saved:
+            _note_saved(ctx, ctx.saved, raw_out, variables)
         return Tensor._make(out, ctx, True)
+
+    _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
 
     @staticmethod
     def _fit_grad(grad, variable, node):
         shape = variable._data.shape
-        if not hasattr(grad, "shape"):
+        if type(grad) is not np.ndarray and not isinstance(grad, (Tensor, np.generic)):
             grad = np.asarray(grad, dtype=variable._data.dtype)
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, node.op.name)
@@ -532,11 +539,11 @@ class Tensor:
     def minimum(self, other):
         return el.Minimum.apply(self, other)
 
-    exp.__doc__, log.__doc__, sqrt.__doc__ = el.Exp.__doc__, el.Log.__doc__, el.Sqrt.__doc__
-    abs.__doc__, tanh.__doc__, sigmoid.__doc__ = el.Abs.__doc__, el.Tanh.__doc__, el.Sigmoid.__doc__
-    relu.__doc__, softplus.__doc__, sign.__doc__ = el.Relu.__doc__, el.Softplus.__doc__, el.Sign.__doc__
-    clip.__doc__, maximum.__doc__, minimum.__doc__ = (el.Clip.__doc__, el.Maximum.__doc__,
-                                                      el.Minimum.__doc__)
+    for _method, _op in [(exp, el.Exp), (log, el.Log), (sqrt, el.Sqrt), (abs, el.Abs),
+                         (tanh, el.Tanh), (sigmoid, el.Sigmoid), (relu, el.Relu),
+                         (softplus, el.Softplus), (sign, el.Sign), (clip, el.Clip),
+                         (maximum, el.Maximum), (minimum, el.Minimum)]:
+        _method.__doc__ = _op.__doc__
 
     # -- reductions -----------------------------------------------------------------
 
@@ -576,9 +583,11 @@ class Tensor:
         (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "log_softmax")
         return rd.LogSoftmax.apply(self, axis=axis)
 
-    sum.__doc__, mean.__doc__, max.__doc__ = rd.Sum.__doc__, rd.Mean.__doc__, rd.Max.__doc__
-    min.__doc__, var.__doc__, logsumexp.__doc__ = rd.Min.__doc__, rd.Var.__doc__, rd.LogSumExp.__doc__
-    softmax.__doc__, log_softmax.__doc__ = rd.Softmax.__doc__, rd.LogSoftmax.__doc__
+    for _method, _op in [(sum, rd.Sum), (mean, rd.Mean), (max, rd.Max), (min, rd.Min),
+                         (var, rd.Var), (logsumexp, rd.LogSumExp), (softmax, rd.Softmax),
+                         (log_softmax, rd.LogSoftmax)]:
+        _method.__doc__ = _op.__doc__
+    del _method, _op
 
     def _check_nonempty_reduction(self, axis, op_name):
         if self._data.size:
@@ -698,20 +707,34 @@ def _op_name(variable):
     return variable.grad_fn.op.name if variable.grad_fn is not None else "leaf"
 
 
+def _as_variables(inputs, op_name):
+    like = None
+    for value in inputs:
+        if isinstance(value, Tensor):
+            like = value
+            break
+    return tuple(
+        value if isinstance(value, Tensor) else _constant(value, like, op_name)
+        for value in inputs
+    )
+
+
 def _constant(value, like, op_name):
     """A non-variable operand as a constant tensor. A Python number takes the dtype numpy
     would give it next to `like` (so float32 * 2.5 stays float32)."""
-    if isinstance(value, (bool, int, float)) and like is not None:
-        return Tensor._make(np.asarray(value, dtype=np.result_type(like._data.dtype, value)))
+    if type(value) is float or type(value) is int or type(value) is bool:
+        if like is None:
+            return Tensor._make(np.asarray(value))
+        dtype = like._data.dtype
+        if dtype.kind != "f":
+            dtype = np.result_type(dtype, value)
+        return Tensor._make(np.array(value, dtype=dtype))
     if getattr(value, "_apply", None) is not None:
         raise TypeError(
             f"{op_name}: cannot combine {type(value).__name__} and Tensor in one operator; "
             "use Tensor(scalar.data) to make a tensor from a Scalar's value"
         )
-    if isinstance(value, np.ndarray):
-        array = value
-    else:
-        array = np.asarray(value)
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype.kind not in _DATA_KINDS:
         raise TypeError(f"{op_name}: unsupported operand {value!r} of dtype {array.dtype}")
     return Tensor._make(array)
@@ -737,10 +760,10 @@ def _note_saved(node, saved, out, variables):
         node.versions = versions
 
 
-def _anomaly_check_forward(op, out, variables):
+def _anomaly_check_forward(op, out, variables, node):
     from .anomaly import check_forward
 
-    check_forward(op, out, variables)
+    check_forward(op, out, variables, node)
 
 
 def _shape_arg(shape):

@@ -1,0 +1,74 @@
+"""Neural networks on tracegrad's Tensor: modules, layers, losses, initialisers, data,
+a training loop and checkpoints. PyTorch's names and conventions throughout.
+
+    import nn, optim
+    model = nn.MLP(64, [64], 10)                        # logits out
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    history = nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=20)
+
+Neuron-level models on Scalars live in nn.scalar; weight initialisers in nn.init.
+"""
+
+from . import data, datasets, init, scalar
+from .activations import (
+    GELU,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Sign,
+    Softmax,
+    Tanh,
+    erf,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    sign,
+    softmax,
+    tanh,
+)
+from .checkpoint import CheckpointError, load, save
+from .data import DataLoader, StandardScaler, standardize, train_test_split
+from .init import manual_seed
+from .layers import MLP, Dropout, Linear, Maxout, ModuleList, Perceptron, Sequential, dropout
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    MSELoss,
+    NLLLoss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l2_penalty,
+    mse_loss,
+    nll_loss,
+)
+from .module import IncompatibleKeys, Module, Parameter, StateDictError
+from .training import EarlyStopping, History, accuracy, evaluate, fit
+
+__all__ = [
+    # modules and parameters
+    "Module", "Parameter", "StateDictError", "IncompatibleKeys",
+    # layers
+    "Linear", "Sequential", "ModuleList", "MLP", "Dropout", "Maxout", "Perceptron",
+    # activations: modules, then functions
+    "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Sign", "LeakyReLU", "GELU",
+    "Identity",
+    "relu", "sigmoid", "tanh", "softmax", "log_softmax", "sign", "leaky_relu", "gelu", "erf",
+    "dropout",
+    # losses: modules, then functions
+    "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "nll_loss", "l2_penalty",
+    # training, checkpoints, randomness
+    "fit", "evaluate", "EarlyStopping", "History", "accuracy",
+    "save", "load", "CheckpointError", "manual_seed",
+    # data
+    "DataLoader", "StandardScaler", "standardize", "train_test_split",
+    # submodules
+    "data", "datasets", "init", "scalar",
+]

@@ -1,8 +1,21 @@
 """The built-in operators, one class each, forward and backward side by side."""
 
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Sub
-from .elementwise import (Abs, Clip, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Sign,
-                          Softplus, Sqrt, Tanh, Where)
+from .elementwise import (
+                          Abs,
+                          Clip,
+                          Exp,
+                          Log,
+                          Maximum,
+                          Minimum,
+                          Relu,
+                          Sigmoid,
+                          Sign,
+                          Softplus,
+                          Sqrt,
+                          Tanh,
+                          Where,
+)
 from .linalg import Matmul
 from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
 from .shape import AsType, BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose

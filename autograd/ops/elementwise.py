@@ -198,7 +198,8 @@ class Clip(Operator):
 
 
 class Maximum(Operator):
-    """out = max(x, y) elementwise;  the gradient goes to the larger input, half to each on a tie."""
+    """out = max(x, y) elementwise;  the gradient goes to the larger input, half to each on
+    a tie."""
 
     name = "maximum"
 
@@ -215,7 +216,8 @@ class Maximum(Operator):
 
 
 class Minimum(Operator):
-    """out = min(x, y) elementwise;  the gradient goes to the smaller input, half to each on a tie."""
+    """out = min(x, y) elementwise;  the gradient goes to the smaller input, half to each on
+    a tie."""
 
     name = "minimum"
 

@@ -1,0 +1,362 @@
+"""Loss functions, each as a function and as a Module, PyTorch's names and conventions.
+
+Every loss takes `reduction`: "mean" (the default: the average over all elements, or
+over samples for the classification losses), "sum", or "none" (one loss per element or
+per sample). Targets are constants: no gradient flows into them, except in mse_loss when
+the target is itself a Tensor that requires grad.
+
+The study text's mean squared error is mse_loss: L = (1/N) Σ (ŷᵢ − yᵢ)², whose
+gradient (2/N) Σ (ŷᵢ − yᵢ)·xᵢ gives its worked example's ∇L(w) = −30, ∇L(b) = −10.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from autograd import Operator, Tensor
+
+from .activations import as_tensor
+from .module import Module
+
+__all__ = [
+    "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "nll_loss", "l2_penalty",
+    "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+LOG_CLAMP = -100.0  # PyTorch's BCELoss bound on each log term: log(0) counts as −100
+BCE_EPS = 1e-12  # keeps BCE's gradient (p − y)/(p(1 − p)) finite at p = 0 or 1
+
+
+# --------------------------------------------------------------------------------------
+# Operators: the losses whose stable form needs its own forward and backward
+
+
+class CrossEntropy(Operator):
+    """Cross-entropy of logits x (..., C) against target distributions q (..., C), one
+    value per sample (q is the one-hot of the labels, or its label-smoothed form):
+
+        loss = −Σ_c q_c · log softmax(x)_c = logsumexp(x) − Σ_c q_c · x_c
+        ∂loss/∂x = softmax(x) − q
+
+    logsumexp is computed after subtracting the row maximum, so logits of ±1000 are fine.
+    The backward is written with operators and ctx.xp only, so it is differentiable.
+    """
+
+    name = "cross_entropy"
+
+    @staticmethod
+    def forward(ctx, x, target):
+        m = x.max(axis=-1, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        lse = np.log(np.exp(x - m).sum(axis=-1)) + m[..., 0]
+        ctx.save(x)
+        # where(): a masked logit of −inf with q = 0 contributes 0, not 0·(−inf) = nan.
+        return lse - (target * np.where(target != 0, x, 0)).sum(axis=-1)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        e = ctx.xp.exp(x - x.max(axis=-1, keepdims=True))
+        softmax = e / e.sum(axis=-1, keepdims=True)
+        return grad_out.reshape(grad_out.shape + (1,)) * (softmax - ctx.params["target"])
+
+
+class BinaryCrossEntropy(Operator):
+    """Binary cross-entropy of probabilities p against targets y in [0, 1]:
+
+        loss = −[y · log p + (1 − y) · log(1 − p)],  each log clamped at ≥ −100
+        ∂loss/∂p = (p − y) / max(p(1 − p), 1e−12)
+
+    The clamps (PyTorch's) make p = 0 or 1 cost 100 instead of inf, with a finite gradient.
+    """
+
+    name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, p, target):
+        with np.errstate(divide="ignore"):  # log(0) = −inf, clamped just below
+            log_p = np.maximum(np.log(p), LOG_CLAMP)
+            log_not_p = np.maximum(np.log1p(-p), LOG_CLAMP)
+        ctx.save(p)
+        return -(target * log_p + (1 - target) * log_not_p)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (p,) = ctx.saved
+        y = ctx.params["target"]
+        return grad_out * (p - y) / ctx.xp.maximum(p * (1 - p), BCE_EPS)
+
+
+class BinaryCrossEntropyWithLogits(Operator):
+    """Binary cross-entropy of σ(x) against y, computed from the logit x without σ:
+
+        loss = max(x, 0) − x·y + log(1 + e^(−|x|))    (= −[y log σ(x) + (1−y) log(1−σ(x))])
+        ∂loss/∂x = σ(x) − y
+
+    Stable for any x: e^(−|x|) ≤ 1 never overflows, so x = ±100 gives exactly 100 where
+    sigmoid-then-log would give log(0).
+    """
+
+    name = "binary_cross_entropy_with_logits"
+
+    @staticmethod
+    def forward(ctx, x, target):
+        ctx.save(x)
+        return np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * (ctx.xp.sigmoid(x) - ctx.params["target"])
+
+
+# --------------------------------------------------------------------------------------
+# Argument checks
+
+
+def _check_reduction(reduction, where):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', "
+                         f"got {reduction!r}")
+    return reduction
+
+
+def _reduce(losses, reduction, where):
+    _check_reduction(reduction, where)
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _same_shape_target(target, input, where):
+    """The target as a constant array in the input's dtype (float32 stays float32)."""
+    if isinstance(target, Tensor):
+        target = target.data
+    target = np.asarray(target)
+    if target.dtype.kind not in "fiub":
+        raise TypeError(f"{where}: target has unsupported dtype {target.dtype}")
+    if target.shape != input.shape:
+        raise ValueError(f"{where}: input has shape {input.shape} but target has shape "
+                         f"{target.shape}; they must match (reshape one of them, e.g. "
+                         "y.reshape(-1, 1))")
+    return target.astype(input.dtype, copy=False)
+
+
+def _class_labels(target, input, where):
+    """Integer labels, one per sample, each in 0..C−1 (TypeError / ValueError /
+    IndexError otherwise, naming the shapes or the offending label)."""
+    if input.ndim == 0:
+        raise ValueError(f"{where}: input must have a class axis (..., C), got a 0-d tensor")
+    if isinstance(target, Tensor):
+        target = target.data
+    labels = np.asarray(target)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{where}: target must hold integer class labels, got dtype "
+                        f"{labels.dtype}; convert with y.astype(np.int64) (probability "
+                        "targets are not supported)")
+    expected = input.shape[:-1]
+    if labels.shape != expected:
+        raise ValueError(f"{where}: input of shape {input.shape} needs a target of shape "
+                         f"{expected} (one class label per sample), got {labels.shape}")
+    n_classes = input.shape[-1]
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        position = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise IndexError(f"{where}: label {labels[position]} at position {position} is out "
+                         f"of range for {n_classes} classes (valid labels: 0..{n_classes - 1})")
+    return labels
+
+
+def _classes_last(x, axis, where):
+    """x with its class axis moved to the end (labels then index the other axes in order)."""
+    if x.ndim == 0:
+        raise ValueError(f"{where}: input must have a class axis, got a 0-d tensor")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
+            or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{where}: axis {axis!r} is out of range for an input of shape "
+                         f"{x.shape}")
+    axis = int(axis) % x.ndim
+    if axis == x.ndim - 1:
+        return x
+    return x.transpose(*[i for i in range(x.ndim) if i != axis], axis)
+
+
+def _as_float_tensor(input, where):
+    input = as_tensor(input)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{where}: input must be floating point, got dtype {input.dtype}")
+    return input
+
+
+# --------------------------------------------------------------------------------------
+# Functions
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean squared error:  L = (1/N) Σ (inputᵢ − targetᵢ)²  over all N elements;
+    ∂L/∂inputᵢ = (2/N)(inputᵢ − targetᵢ). Shapes must match exactly (no broadcasting,
+    which would silently compare every prediction with every target)."""
+    where = "mse_loss"
+    input = _as_float_tensor(input, where)
+    if isinstance(target, Tensor) and target.requires_grad:
+        if target.shape != input.shape:
+            _same_shape_target(target, input, where)  # raises with both shapes
+    else:
+        target = _same_shape_target(target, input, where)
+    diff = input - target
+    return _reduce(diff * diff, reduction, where)
+
+
+def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
+    where = "binary_cross_entropy"
+    p = _as_float_tensor(input, where)
+    target = _same_shape_target(target, p, where)
+    if p.size and (p.data.min() < 0 or p.data.max() > 1 or np.isnan(p.data).any()):
+        raise ValueError(f"{where}: input must hold probabilities in [0, 1], got values from "
+                         f"{p.data.min()} to {p.data.max()}; for logits use "
+                         "binary_cross_entropy_with_logits (BCEWithLogitsLoss)")
+    return _reduce(BinaryCrossEntropy.apply(p, target=target), reduction, where)
+
+
+binary_cross_entropy.__doc__ = BinaryCrossEntropy.__doc__
+
+
+def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
+    where = "binary_cross_entropy_with_logits"
+    x = _as_float_tensor(input, where)
+    target = _same_shape_target(target, x, where)
+    return _reduce(BinaryCrossEntropyWithLogits.apply(x, target=target), reduction, where)
+
+
+binary_cross_entropy_with_logits.__doc__ = BinaryCrossEntropyWithLogits.__doc__
+
+
+def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float = 0.0,
+                  axis: int = -1) -> Tensor:
+    """Cross-entropy of logits (N, C) — or (C,), or (..., C) — against integer labels (N,)
+    in 0..C−1 (one per sample: the input's shape without `axis`). "mean" averages over
+    samples. Classes lie on `axis`, the last by default; PyTorch's (N, C, d1, ...) layout
+    is axis=1.
+
+    With label_smoothing ε, the target is (1 − ε)·onehot + ε/C (PyTorch's definition).
+    Same as nll_loss(log_softmax(input), target), but one operator whose gradient is
+    exactly softmax − onehot.
+    """
+    where = "cross_entropy"
+    x = _classes_last(_as_float_tensor(input, where), axis, where)
+    labels = _class_labels(target, x, where)
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
+            or not 0 <= label_smoothing <= 1:
+        raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    q = np.zeros(x.shape, dtype=x.dtype)
+    np.put_along_axis(q, labels[..., None], 1, axis=-1)
+    if label_smoothing:
+        q = q * (1 - label_smoothing) + label_smoothing / x.shape[-1]
+    return _reduce(CrossEntropy.apply(x, target=q.astype(x.dtype, copy=False)), reduction,
+                   where)
+
+
+def nll_loss(input, target, reduction: str = "mean", axis: int = -1) -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C) (e.g. from log_softmax)
+    against integer labels (N,):  loss_n = −input[n, target_n];  "mean" averages over
+    samples. Its gradient is −1 at each sample's label and 0 elsewhere. Classes lie on
+    `axis` (the last by default)."""
+    where = "nll_loss"
+    logp = _classes_last(_as_float_tensor(input, where), axis, where)
+    labels = _class_labels(target, logp, where)
+    index = tuple(np.indices(labels.shape)) + (labels,)
+    return _reduce(-logp[index], reduction, where)
+
+
+def l2_penalty(params, lam: float) -> Tensor:
+    """The study text's regulariser  s = (λ/2) Σ_W ‖W‖²_F  over the given tensors;
+    ∂s/∂W = λ·W, so J = L + s adds λ·W to each gradient (weight decay). Pass the tensors
+    to penalise: the text penalises the weight matrices, not the biases."""
+    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or lam < 0:
+        raise ValueError(f"l2_penalty: lam must be a number >= 0, got {lam!r}")
+    if isinstance(params, Tensor):
+        params = [params]
+    params = list(params)
+    if not params:
+        raise ValueError("l2_penalty: got no parameters (an exhausted generator? pass a list)")
+    total = None
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"l2_penalty: expected Tensors, got {type(p).__name__}")
+        square = (p * p).sum()
+        total = square if total is None else total + square
+    return (lam / 2) * total
+
+
+# --------------------------------------------------------------------------------------
+# Modules
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        self.reduction = _check_reduction(reduction, type(self).__name__)
+
+    def extra_repr(self):
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class _ClassificationLoss(_Loss):
+    def __init__(self, reduction: str = "mean", axis: int = -1):
+        super().__init__(reduction)
+        self.axis = axis
+
+    def extra_repr(self):
+        parts = [super().extra_repr(), "" if self.axis == -1 else f"axis={self.axis}"]
+        return ", ".join(p for p in parts if p)
+
+
+class MSELoss(_Loss):
+    __doc__ = mse_loss.__doc__
+
+    def forward(self, input, target):
+        return mse_loss(input, target, self.reduction)
+
+
+class BCELoss(_Loss):
+    __doc__ = BinaryCrossEntropy.__doc__
+
+    def forward(self, input, target):
+        return binary_cross_entropy(input, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    __doc__ = BinaryCrossEntropyWithLogits.__doc__
+
+    def forward(self, input, target):
+        return binary_cross_entropy_with_logits(input, target, self.reduction)
+
+
+class CrossEntropyLoss(_ClassificationLoss):
+    __doc__ = cross_entropy.__doc__
+
+    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0, axis: int = -1):
+        super().__init__(reduction, axis)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return cross_entropy(input, target, self.reduction, self.label_smoothing, self.axis)
+
+    def extra_repr(self):
+        parts = [super().extra_repr()]
+        if self.label_smoothing:
+            parts.append(f"label_smoothing={self.label_smoothing}")
+        return ", ".join(p for p in parts if p)
+
+
+class NLLLoss(_ClassificationLoss):
+    __doc__ = nll_loss.__doc__
+
+    def forward(self, input, target):
+        return nll_loss(input, target, self.reduction, self.axis)

@@ -1,0 +1,327 @@
+"""Module and Parameter: the building blocks every layer and model is made of.
+
+A Module registers what is assigned to its attributes: a `Parameter` becomes one of its
+parameters, a `Module` one of its children, in assignment order. Everything else
+(`parameters()`, `state_dict()`, `zero_grad()`, `train()`/`eval()`, the repr) walks that
+tree. Parameters are named by their path in the tree (`layers.0.weight`), and the name is
+stored in `param.name` so graph listings and pictures show it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+
+__all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys"]
+
+
+class Parameter(Tensor):
+    """A Tensor that is a model's learnable parameter: a leaf with requires_grad=True.
+
+    Parameter(data, requires_grad=True, name=None) copies `data` (like Tensor); Python
+    numbers and lists become float64, float32 arrays stay float32. Assigning one to a
+    Module attribute registers it. Pickling and copy.deepcopy keep the data, dtype,
+    requires_grad and name, never `.grad` (PyTorch does the same).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, requires_grad=requires_grad, name=name)
+        if self.dtype.kind != "f":
+            raise TypeError(f"Parameter: needs a floating dtype, got {self.dtype}; pass "
+                            "float data or call .astype(np.float64)")
+
+    def __reduce_ex__(self, protocol):
+        return (Parameter, (self.data, self.requires_grad, self.name))
+
+    def __repr__(self):
+        body = super().__repr__()[len("Tensor"):]
+        # array2string indented continuation lines for "Tensor(": shift them under "Parameter(".
+        return "Parameter" + body.replace("\n" + " " * 7, "\n" + " " * 10)
+
+
+class StateDictError(ValueError):
+    """A state dict that does not fit the module: lists every missing, unexpected and
+    mis-shaped entry at once."""
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _graph_scope(module):
+    """Where nodes made inside `module` get grouped in graph pictures (see __call__)."""
+    return contextlib.nullcontext()
+
+
+class Module:
+    """Base class of layers and models: subclass it, assign parameters and submodules in
+    __init__, and write forward(). Calling the module runs forward.
+
+        class Affine(Module):
+            def __init__(self, n):
+                super().__init__()
+                self.weight = Parameter(np.ones(n))
+                self.bias = Parameter(np.zeros(n))
+
+            def forward(self, x):
+                return x * self.weight + self.bias
+    """
+
+    def __init__(self):
+        # One registry in registration order: name -> Parameter or Module.
+        object.__setattr__(self, "_members", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    @property
+    def _parameters(self) -> OrderedDict:
+        return OrderedDict((n, v) for n, v in self._members.items() if isinstance(v, Parameter))
+
+    @property
+    def _modules(self) -> OrderedDict:
+        return OrderedDict((n, v) for n, v in self._members.items() if isinstance(v, Module))
+
+    # -- registration by attribute ------------------------------------------------------
+
+    def __setattr__(self, name, value):
+        members = self.__dict__.get("_members")
+        if members is None:
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"cannot assign {type(value).__name__} '{name}' before "
+                    f"{type(self).__name__}.__init__ called super().__init__()"
+                )
+        elif isinstance(value, (Parameter, Module)):
+            members[name] = value
+            if isinstance(value, Parameter):
+                value.name = name
+            else:
+                _rename_parameters(value, name)
+        elif isinstance(members.get(name), Parameter) and isinstance(value, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign a plain Tensor to parameter "
+                f"'{name}'; wrap it in nn.Parameter(...), or update the values in place "
+                f"under no_grad() (self.{name}.data[...] = ...)"
+            )
+        else:
+            members.pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._members.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """setattr(self, name, param), for names chosen at run time."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
+                            f"{type(param).__name__}")
+        setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """setattr(self, name, module), for names chosen at run time (Sequential uses it)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: '{name}' must be a Module, got "
+                            f"{type(module).__name__}")
+        setattr(self, name, module)
+
+    # -- calling ----------------------------------------------------------------------
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward() method")
+
+    def __call__(self, *args, **kwargs):
+        with _graph_scope(self):  # GRAPH SCOPE: the lead wires autograd.graph's scope here
+            return self.forward(*args, **kwargs)
+
+    # -- walking the tree ---------------------------------------------------------------
+
+    def named_children(self):
+        """(name, child) for each direct submodule, in registration order."""
+        return iter(self._modules.items())
+
+    def children(self):
+        return (module for _, module in self.named_children())
+
+    def named_modules(self, prefix: str = ""):
+        """(path, module) for this module and every descendant, each once, depth first in
+        registration order."""
+        return ((path, member) for path, member in _walk(self, prefix, recurse=True)
+                if isinstance(member, Module))
+
+    def modules(self):
+        return (module for _, module in self.named_modules())
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """(path, parameter) pairs in registration order, depth first; a parameter shared
+        by several modules appears once, under its first path."""
+        seen = set()
+        for path, member in _walk(self, prefix, recurse):
+            if isinstance(member, Parameter) and id(member) not in seen:
+                seen.add(id(member))
+                yield path, member
+
+    def parameters(self, recurse: bool = True):
+        return (param for _, param in self.named_parameters(recurse=recurse))
+
+    def num_parameters(self) -> int:
+        """Number of learnable scalars (shared parameters counted once)."""
+        return sum(p.size for p in self.parameters())
+
+    # -- training state -----------------------------------------------------------------
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget accumulated gradients: .grad = None (default) or zeros."""
+        for param in self.parameters():
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad.data[...] = 0
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode for this module and all descendants (Dropout drops); returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (Dropout is the identity); same as train(False)."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter; returns self."""
+        for param in self.parameters():
+            param.requires_grad = bool(requires_grad)
+        return self
+
+    def to(self, dtype) -> Module:
+        """Cast every parameter to a floating dtype in place (np.float32 for speed, or
+        np.float64); gradients are dropped. Returns self."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: needs a floating dtype, got {dtype}")
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+            param.grad = None
+        return self
+
+    # -- state dicts --------------------------------------------------------------------
+
+    def state_dict(self) -> OrderedDict:
+        """{path: ndarray}: a copy of every parameter's values, in registration order.
+
+        Copies, not views (unlike PyTorch), so a saved state is a snapshot that later
+        training does not change; EarlyStopping's restore_best relies on it.
+        """
+        return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy values from `state_dict` into the parameters: all or nothing.
+
+        Everything is checked first and nothing is assigned unless all of it fits; one
+        StateDictError (a ValueError) then lists every missing key, unexpected key,
+        shape mismatch and non-numeric entry. With strict=False, missing and unexpected
+        keys are allowed (shape mismatches still are not). Values are cast to each
+        parameter's dtype (as PyTorch does). Returns (missing_keys, unexpected_keys).
+        """
+        own = OrderedDict(self.named_parameters())
+        values, problems = {}, []
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        if strict and missing:
+            problems.append("missing key(s): " + ", ".join(repr(k) for k in missing))
+        if strict and unexpected:
+            problems.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        for key, param in own.items():
+            if key in state_dict:
+                value, problem = _checked_value(key, state_dict[key], param)
+                if problem:
+                    problems.append(problem)
+                values[key] = value
+        if problems:
+            raise StateDictError(
+                f"error(s) in loading state_dict for {type(self).__name__}:\n  "
+                + "\n  ".join(problems)
+            )
+        with no_grad():
+            for key, value in values.items():
+                own[key][...] = value
+        return IncompatibleKeys(missing, unexpected)
+
+    # -- display ------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses (override in layers)."""
+        return ""
+
+    def __repr__(self):
+        return _repr_tree(self, top=True)
+
+
+def _walk(module, prefix, recurse):
+    """(path, member) for `module` and, depth first in registration order, everything
+    registered below it; each module is entered once (iteratively: no recursion limit)."""
+    yield prefix, module
+    entered = {id(module)}
+    stack = [(prefix, iter(module._members.items()))]
+    while stack:
+        path, members = stack[-1]
+        for name, member in members:
+            full = f"{path}.{name}" if path else name
+            if isinstance(member, Module):
+                if not recurse or id(member) in entered:
+                    continue
+                entered.add(id(member))
+                yield full, member
+                stack.append((full, iter(member._members.items())))
+                break
+            yield full, member
+        else:
+            stack.pop()
+
+
+def _rename_parameters(module, prefix):
+    for path, param in module.named_parameters():
+        param.name = f"{prefix}.{path}"
+
+
+def _checked_value(key, value, param):
+    """(array cast to param's dtype, None) or (None, a description of what is wrong)."""
+    if isinstance(value, Tensor):
+        value = value.data
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiub":
+        return None, f"{key!r}: unsupported dtype {array.dtype} (numeric arrays only)"
+    if array.shape != param.shape:
+        return None, (f"size mismatch for {key!r}: checkpoint has shape {array.shape}, "
+                      f"the model's parameter has shape {param.shape}")
+    return array.astype(param.dtype, copy=True), None
+
+
+def _count(n: int) -> str:
+    return f"{n:,} param" + ("" if n == 1 else "s")
+
+
+def _repr_tree(module, top=False) -> str:
+    """PyTorch's nested layout, each module with parameters annotated with its count."""
+    name = type(module).__name__
+    extra = module.extra_repr()
+    count = module.num_parameters()
+    note = f"  # {_count(count)}" if count else ""
+    children = list(module._modules.items())
+    if not children:
+        return f"{name}({extra}){note}"
+    lines = [f"{name}({extra}" if extra else f"{name}("]
+    if extra:
+        lines[0] += ","
+    for child_name, child in children:
+        body = _repr_tree(child).replace("\n", "\n  ")
+        lines.append(f"  ({child_name}): {body}")
+    lines.append(f"){note}")
+    return "\n".join(lines)
