@@ -13,6 +13,7 @@ from .expand import expansion
 from .figure import Figure
 from .scene import DEFAULT_MAX_NODES, build_scene
 
+RANKDIRS = ("LR", "TB", "BT", "RL")  # data flows left to right by default
 MEDIUM, LARGE = 300, 1000  # node counts from which layout trades polish for speed (_layout)
 
 
@@ -21,10 +22,14 @@ class Painter:
 
     legend_kinds = ("input", "parameter", "constant", "output")
 
-    def __init__(self, graph, title=None, legend=True):
+    def __init__(self, graph, title=None, legend=True, rankdir="LR"):
+        if rankdir not in RANKDIRS:
+            raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got "
+                             f"{rankdir!r}")
         self.graph = graph
         self.title = title
         self.legend = legend
+        self.rankdir = rankdir
 
     # -- variables ----------------------------------------------------------------------
 
@@ -59,7 +64,7 @@ class Painter:
         name = node.op.name
         return {"shape": "circle", "style": "filled", "fillcolor": style.OPERATOR_FILL,
                 "color": style.OPERATOR_BORDER, "label": f"<{operator_label(node)}>",
-                "margin": "0.02", "width": "0.35", "class": f"operator op-{_css(name)}",
+                "margin": "0.04", "width": "0.35", "class": f"operator op-{_css(name)}",
                 "tooltip": style.plain(_formula(node) + _param_tip(node))}
 
     def fold_attrs(self, item) -> dict:
@@ -215,7 +220,7 @@ def _layout(size: int) -> dict:
 def paint(scene, painter: Painter, notes=()) -> Figure:
     """The Figure for a scene, styled by `painter`."""
     figure = Figure(name="tracegrad")  # never user text: a name like <lambda> reads as HTML
-    figure.graph_attr.update(_layout(len(scene)))
+    figure.graph_attr.update(_layout(len(scene)), rankdir=painter.rankdir)
     figure.attr("node", fontname=style.FONT, fontsize="11", height="0.3")
     figure.attr("edge", arrowsize="0.6", color="#666666")
     rows = painter.title_rows() + [
@@ -329,7 +334,7 @@ def as_graph(thing) -> Graph:
 
 
 def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES,
-                  title=None, legend=True) -> Figure:
+                  title=None, legend=True, rankdir="LR") -> Figure:
     """The computation graph behind `output` (a Scalar or Tensor, a list of them, or a
     Graph): variables as boxes with name, shape, dtype and value (a summary when large),
     operators as circles, parameters (leaves that require grad) in orange.
@@ -337,14 +342,16 @@ def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_
     modules: "cluster" groups each nn.Module call in a labelled box (nested calls nest);
         "collapse" draws every innermost module as one node; an int d draws each module
         call at depth d as one node (0: the whole model as one node).
-    expand: draw composite operators (softmax, log_softmax, logsumexp, and functions such
-        as cross-entropy that nn marks as composite) as their primitives.
+    expand: draw composite operators (softmax, log_softmax, logsumexp, nn's fused
+        cross-entropy losses, and scopes opened with composite=True) as their primitives.
     max_nodes: above this many nodes, modules fold (deepest first) and then the nodes
         farthest from the outputs are summarised in one node; None draws everything.
+    title: a line above the picture; legend: the colour key; rankdir: "LR" (data flows
+        left to right), "TB", "BT" (the study text's bottom-to-top) or "RL".
     """
     graph = as_graph(output)
     scene = build_scene(graph, modules, expand, max_nodes)
-    return paint(scene, Painter(graph, title=title, legend=legend))
+    return paint(scene, Painter(graph, title=title, legend=legend, rankdir=rankdir))
 
 
 draw_dot = forward_graph  # micrograd's name for the same picture

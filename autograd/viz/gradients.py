@@ -39,8 +39,8 @@ class GradientPainter(Painter):
     """Each variable shows its gradient; edges are coloured and widened by the gradient
     magnitude (RMS) of the variable they connect to, on a log scale with a legend."""
 
-    def __init__(self, graph, grads, title=None, legend=True):
-        super().__init__(graph, title=title, legend=legend)
+    def __init__(self, graph, grads, title=None, legend=True, rankdir="LR"):
+        super().__init__(graph, title=title, legend=legend, rankdir=rankdir)
         self.grads = grads
 
     def variable_lines(self, variable) -> list:
@@ -121,7 +121,7 @@ def _notes(graph, grads) -> list:
 
 def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
                   modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES, title=None,
-                  legend=True) -> Figure:
+                  legend=True, rankdir="LR") -> Figure:
     """The graph behind `output` with every variable's gradient, edges coloured and
     thickened by gradient magnitude (the RMS of the gradient's elements, log scale from
     1e-7 to 1e3) so vanishing and exploding gradients stand out; dotted edges carry an
@@ -132,11 +132,11 @@ def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
     forward_graph's.
     """
     graph = as_graph(output)
+    scene = build_scene(graph, modules, expand, max_nodes)  # bad options fail before backward
+    painter = GradientPainter(graph, {}, title=title, legend=legend, rankdir=rankdir)
     if run_backward:
         run_backward_retaining(graph, grad, retain_graph)
-    grads = gradients_of(graph)
-    scene = build_scene(graph, modules, expand, max_nodes)
-    painter = GradientPainter(graph, grads, title=title, legend=legend)
+    grads = painter.grads = gradients_of(graph)
     return paint(scene, painter, notes=_notes(graph, grads))
 
 

@@ -1,11 +1,13 @@
 """Backpropagation one operator at a time, as a sequence of pictures.
 
 `backward_steps(y)` runs `y.backward()` once with hooks that record, in the engine's own
-order, which operator runs at each step, the gradient that reaches it, and every
-contribution delivered to a leaf. Each frame then draws the graph with the operator being
-processed highlighted, the edges it sends gradients along drawn against the data flow, and
-the gradients known so far filled in. Every frame has the same layout: gradient text sits
-in fixed-size cells, so the nodes never move between frames.
+order, which operator runs at each step, the gradient that reaches it, and each leaf's
+total gradient. Each frame then draws the graph with the operator being processed
+highlighted, the edges it sends gradients along drawn against the data flow, and every
+gradient that is complete so far (all the variable's uses have run) filled in; a variable
+whose gradient is still being summed says how many of its uses are in. (The engine sums a
+gradient's parts internally, so the partial sums themselves are not shown.) Every frame
+has the same layout: gradient text sits in fixed-size cells, so nodes never move.
 """
 
 from __future__ import annotations
@@ -18,21 +20,22 @@ import numpy as np
 
 from .. import functional
 from . import style
-from .draw import Painter, _formula, _row, as_graph, paint
+from .draw import RANKDIRS, Painter, _formula, _row, as_graph, paint
 from .figure import DotNotFoundError, Figure, _write_atomically
 from .gradients import GradientPainter
 from .scene import DEFAULT_MAX_NODES, build_scene
 
 
 class _Recorder:
-    """Hooks that log the backward pass: the node order, each node's incoming gradient,
-    and each contribution to a leaf (with the step at which it arrived)."""
+    """Hooks that log the backward pass: the order the engine runs the operator nodes
+    in, the gradient reaching each one, and each leaf's total gradient (leaf hooks run
+    once, with the sum of every contribution, as in PyTorch)."""
 
     def __init__(self, graph):
         self.graph = graph
         self.order: list = []
-        self.incoming: dict = {}
-        self.contributions: list = []  # (step, id(leaf), grad)
+        self.incoming: dict = {}  # node -> gradient of its output
+        self.leaf_totals: dict = {}  # id(leaf) -> its gradient from this backward
 
     def node_hook(self, node):
         def hook(grad):
@@ -43,7 +46,7 @@ class _Recorder:
 
     def leaf_hook(self, leaf):
         def hook(grad):
-            self.contributions.append((len(self.order), id(leaf), _copy(grad)))
+            self.leaf_totals[id(leaf)] = _copy(grad)
 
         return hook
 
@@ -69,82 +72,65 @@ def _copy(grad):
 
 
 class _Timeline:
-    """What is known about each variable's gradient after each step."""
+    """What is known about each variable's gradient after each step: a gradient is
+    complete once every operator that uses the variable has run its backward."""
 
     def __init__(self, graph, recorder):
         self.graph = graph
         self.order = recorder.order
         self.step_of = {node: i + 1 for i, node in enumerate(recorder.order)}
-        self.final, self.uses = {}, {}
+        self.final = dict(recorder.leaf_totals)
+        self.uses: dict = {}  # id(variable) -> the step of each use whose backward ran
         for node in graph.operators:
+            step = self.step_of.get(node)
             for variable in node.inputs:
-                self.uses.setdefault(id(variable), []).append(self.step_of.get(node))
-            producer_step = self.step_of.get(node)
-            if producer_step is not None:
+                uses = self.uses.setdefault(id(variable), [])
+                if step is not None:
+                    uses.append(step)
+            if step is not None:
                 self.final[id(graph.output_of(node))] = recorder.incoming[node]
-        self.pieces: dict = {}
-        for step, key, grad in recorder.contributions:
-            self.pieces.setdefault(key, []).append((step, grad))
-            self.uses.setdefault(key, [])
-        for key, pieces in self.pieces.items():
-            self.final[key] = _sum(g for _, g in pieces)
 
     def known_at(self, variable, k):
-        """(state, value): "known", "partial" (some uses processed), or "pending"."""
+        """(state, value, uses done, uses) after step k; state is "known", "partial"
+        (some uses have run), "pending", or "none" (no gradient reaches it)."""
         key = id(variable)
         if key not in self.final:
-            return "none", None
-        if key in self.pieces:  # a leaf: exact partial sums
-            arrived = [g for step, g in self.pieces[key] if step <= k]
-            if len(arrived) == len(self.pieces[key]):
-                return "known", self.final[key]
-            return ("partial", _sum(arrived)) if arrived else ("pending", None)
-        steps = [s for s in self.uses.get(key, []) if s is not None]  # uses that ran
-        done = sum(1 for s in steps if s <= k)
-        if done == len(steps):
-            return "known", self.final[key]
-        return ("partial", None) if done else ("pending", None)
-
-
-def _sum(grads):
-    total = None
-    for g in grads:
-        total = g if total is None else total + g
-    return total
+            return "none", None, 0, 0
+        uses = self.uses.get(key, [])
+        done = sum(1 for step in uses if step <= k)
+        if done == len(uses):
+            return "known", self.final[key], done, len(uses)
+        return ("partial" if done else "pending"), None, done, len(uses)
 
 
 class StepPainter(GradientPainter):
     """One frame: known gradients filled in, the current operator highlighted."""
 
-    def __init__(self, graph, timeline, k, widths, title_width, legend):
-        super().__init__(graph, {}, title=None, legend=legend)
+    def __init__(self, graph, timeline, k, widths, title_width, legend, rankdir):
+        super().__init__(graph, {}, title=None, legend=legend, rankdir=rankdir)
         self.timeline, self.k = timeline, k
         self.widths, self.title_width = widths, title_width
         self.node = timeline.order[k - 1] if k >= 1 else None
         self.touched = set() if self.node is None else {
             id(v) for v in self.node.inputs if v.requires_grad}
         for variable in graph.variables:
-            state, value = timeline.known_at(variable, k)
-            self.grads[id(variable)] = value if state in ("known", "partial") else None
+            state, value, _, _ = timeline.known_at(variable, k)
+            self.grads[id(variable)] = value if state == "known" else None
 
     def grad_cell(self, variable) -> str | None:
         """The gradient as a fixed-size table cell, so every frame has the same layout."""
-        state, value = self.timeline.known_at(variable, self.k)
+        state, value, done, uses = self.timeline.known_at(variable, self.k)
         if state == "none":
             return None
-        if state == "pending":
-            width, height = self.widths[id(variable)]
-            return (f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}">'
-                    f'{style.small("grad ?", "#999999", 10)}</TD>')
-        elif value is None:
-            text = ["grad: partial sum"]
+        width, height = self.widths[id(variable)]
+        if state == "known":
+            color = style.magnitude_color(style.magnitude(value))
+            body = style.swatch(color) + " " + "<BR/>".join(
+                style.escape(t) for t in style.grad_lines(value))
+            body = style.small(body, "#000000", 10)
         else:
-            text = style.grad_lines(value) + (["(partial sum)"] if state == "partial" else [])
-        color = style.magnitude_color(style.magnitude(value)) if value is not None else "#ffffff"
-        width, height = self.widths.get(id(variable), (60, 14))
-        body = style.swatch(color) + " " + "<BR/>".join(style.escape(t) for t in text)
-        return (f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}">'
-                f'{style.small(body, "#000000", 10)}</TD>')
+            body = style.small(style.escape(_waiting_text(state, done, uses)), "#999999", 10)
+        return f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}">{body}</TD>'
 
     def variable_attrs(self, variable) -> dict:
         attrs = super().variable_attrs(variable)
@@ -204,16 +190,19 @@ def frame_title(graph, timeline, k) -> list:
             _formula(node)]
 
 
+def _waiting_text(state, done, uses) -> str:
+    return f"grad: {done} of {uses} uses in" if state == "partial" else "grad ?"
+
+
 def _text_widths(graph, timeline, frames) -> dict:
     """Per variable, a (width, height) in points that fits every gradient text it shows."""
     sizes = {}
     for variable in graph.variables:
-        longest, lines = len("grad ?"), 1
+        longest, lines = 0, 1
         for k in frames:
-            state, value = timeline.known_at(variable, k)
-            text = ["grad: partial sum"] if state == "partial" and value is None else []
-            if value is not None:
-                text = style.grad_lines(value) + (["(partial sum)"] if state == "partial" else [])
+            state, value, done, uses = timeline.known_at(variable, k)
+            text = style.grad_lines(value) if state == "known" else [
+                _waiting_text(state, done, uses)]
             longest = max([longest] + [len(t) for t in text])
             lines = max(lines, len(text))
         sizes[id(variable)] = (int(5.8 * longest + 14), 13 * lines + 2)
@@ -225,9 +214,9 @@ class BackwardSteps:
     one per operator); save() writes numbered images, save_html() one paged HTML file.
     In Jupyter it displays as a player with previous/next/play controls."""
 
-    def __init__(self, graph, timeline, scene, legend=True):
+    def __init__(self, graph, timeline, scene, legend=True, rankdir="LR"):
         self.graph, self.timeline, self.scene = graph, timeline, scene
-        self.legend = legend
+        self.legend, self.rankdir = legend, rankdir
         frames = range(len(self))
         self._widths = _text_widths(graph, timeline, frames)
         longest = max(len(line) for k in frames for line in frame_title(graph, timeline, k))
@@ -241,7 +230,7 @@ class BackwardSteps:
             raise IndexError(f"backward_steps: frame {k} out of range for {len(self)} frames")
         k %= len(self)
         painter = StepPainter(self.graph, self.timeline, k, self._widths, self._title_width,
-                              self.legend)
+                              self.legend, self.rankdir)
         return paint(self.scene, painter)
 
     def __iter__(self):
@@ -275,18 +264,21 @@ class BackwardSteps:
 
 
 def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
-                   expand=False, max_nodes=DEFAULT_MAX_NODES, legend=True) -> BackwardSteps:
+                   expand=False, max_nodes=DEFAULT_MAX_NODES, legend=True,
+                   rankdir="LR") -> BackwardSteps:
     """Run backward from `output` and return its frames, one per backward step.
 
     This is `output.backward(grad, retain_graph=...)`: leaf gradients accumulate into
     `.grad` as usual; the frames show this pass's gradients only. The drawing options
     are forward_graph's.
     """
+    if rankdir not in RANKDIRS:  # bad options fail before backward runs, not at frame 0
+        raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     graph = as_graph(output)
+    scene = build_scene(graph, modules, expand, max_nodes)
     recorder = _Recorder(graph)
     recorder.run(grad, retain_graph)
-    scene = build_scene(graph, modules, expand, max_nodes)
-    return BackwardSteps(graph, _Timeline(graph, recorder), scene, legend)
+    return BackwardSteps(graph, _Timeline(graph, recorder), scene, legend, rankdir)
 
 
 def _strip_xml_header(svg: str) -> str:

@@ -507,7 +507,7 @@ def test_frames_fill_in_gradients_as_they_become_known():
     labels = [next(a["label"] for a in by_class(parse(f), "parameter").values())
               for f in steps]
     assert "grad ?" in labels[0]
-    assert "(partial sum)" in labels[1] and "grad 1<" in labels[1]  # from the add
+    assert "grad: 1 of 3 uses in" in labels[1]  # the add has run, the mul has not
     assert "grad 7<" in labels[-1]  # 2x + 1
     assert x.grad == 7.0
 
@@ -613,3 +613,57 @@ def test_with_dot_jupyter_gets_svg():
     out, _ = neuron()
     bundle = viz.forward_graph(out)._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
+
+
+# --------------------------------------------------------------------------------------
+# with the real nn package
+
+
+@pytest.fixture
+def nn_scopes(monkeypatch):
+    """nn.Module.__call__ opens autograd.graph.scope (wired here as the lead wires it)."""
+    import nn.module
+
+    monkeypatch.setattr(nn.module, "_graph_scope",
+                        lambda module: scope(type(module).__name__, module=module))
+
+
+def test_an_nn_mlp_is_drawn_in_module_clusters_with_path_names(nn_scopes):
+    import nn
+
+    model = nn.MLP(4, [8], 3)
+    x = Tensor(np.random.default_rng(0).normal(size=(5, 4)), name="x")
+    loss = nn.CrossEntropyLoss()(model(x), np.array([0, 2, 1, 1, 0]))
+    dot = parse(viz.forward_graph(loss))
+    labels = [c.get("label", "") for c in dot["clusters"].values()]
+    for wanted in (">MLP<", "layers: Sequential", "layers.0: Linear", "layers.1: ReLU",
+                   ">CrossEntropyLoss<"):
+        assert any(wanted in label for label in labels), wanted
+    names = {a["label"].split("</B>")[0][4:] for a in by_class(dot, "parameter").values()}
+    assert names == {"layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"}
+
+
+def test_nn_fused_losses_expand_into_their_primitives():
+    import nn
+    from autograd.viz.expand import expansion
+
+    logits = Tensor(np.random.default_rng(0).normal(size=(4, 3)), requires_grad=True)
+    ce = nn.cross_entropy(logits, np.array([0, 1, 2, 1]), reduction="none")
+    steps = expansion(ce.grad_fn)
+    assert [s.op for s in steps][-3:] == ["sub", "× q", "−Σ"]
+    np.testing.assert_allclose(steps[-1].value, ce.data)
+    target = np.array([[1.0, 0.0, 1.0]] * 4)
+    bce = nn.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    np.testing.assert_allclose(expansion(bce.grad_fn)[-1].value, bce.data)
+
+
+def test_rankdir_is_an_option_and_bad_options_fail_before_backward():
+    out, (_, _, w1, _, _) = neuron()
+    assert viz.forward_graph(out, rankdir="BT").graph_attr["rankdir"] == "BT"
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        viz.forward_graph(out, rankdir="up")
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        viz.backward_steps(out, rankdir="up")
+    with pytest.raises(ValueError, match="modules must be"):
+        viz.gradient_flow(out, run_backward=True, modules="sideways")
+    assert w1.grad is None  # no backward ran
