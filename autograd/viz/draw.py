@@ -22,7 +22,7 @@ class Painter:
 
     legend_kinds = ("input", "parameter", "constant", "output")
 
-    def __init__(self, graph, title=None, legend=True, rankdir="LR"):
+    def __init__(self, graph, title=None, legend=True, rankdir="LR", highlight=None):
         if rankdir not in RANKDIRS:
             raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got "
                              f"{rankdir!r}")
@@ -30,6 +30,17 @@ class Painter:
         self.title = title
         self.legend = legend
         self.rankdir = rankdir
+        if highlight is not None and not isinstance(highlight, (list, tuple, set)):
+            highlight = [highlight]
+        self.highlight = {id(thing) for thing in highlight or ()}
+
+    def lit(self, attrs, things) -> dict:
+        """attrs, in the highlight colours if any of `things` is to be highlighted."""
+        if any(id(thing) in self.highlight for thing in things):
+            attrs.update(color=style.HIGHLIGHT, penwidth="3")
+            if attrs.get("shape") != "box":
+                attrs["fillcolor"] = style.HIGHLIGHT_FILL
+        return attrs
 
     # -- variables ----------------------------------------------------------------------
 
@@ -56,16 +67,18 @@ class Painter:
         if kind == "output":
             attrs["peripheries"] = "2"
         attrs["label"] = style.html_label(self.variable_lines(variable))
-        return attrs
+        return self.lit(attrs, [variable])
 
     # -- operators ----------------------------------------------------------------------
 
     def operator_attrs(self, node) -> dict:
         name = node.op.name
-        return {"shape": "circle", "style": "filled", "fillcolor": style.OPERATOR_FILL,
-                "color": style.OPERATOR_BORDER, "label": f"<{operator_label(node)}>",
-                "margin": "0.04", "width": "0.35", "class": f"operator op-{_css(name)}",
-                "tooltip": style.plain(_formula(node) + _param_tip(node))}
+        attrs = {"shape": "circle", "style": "filled", "fillcolor": style.OPERATOR_FILL,
+                 "color": style.OPERATOR_BORDER, "label": f"<{operator_label(node)}>",
+                 "margin": "0.02" if name in style.SYMBOLS else "0.03", "width": "0.35",
+                 "class": f"operator op-{_css(name)}",
+                 "tooltip": style.plain(_formula(node) + _param_tip(node))}
+        return self.lit(attrs, [node])
 
     def fold_attrs(self, item) -> dict:
         scope_ = item.obj
@@ -77,15 +90,18 @@ class Painter:
             detail += f", {len(params)} parameter{'s' if len(params) != 1 else ''}"
         if item.kind == "composite":
             name = _break_name(self.graph.scope_label(scope_))
-            return {"shape": "doublecircle", "style": "filled", "fillcolor": style.OPERATOR_FILL,
-                    "color": style.OPERATOR_BORDER, "class": "operator composite",
-                    "label": f'<<FONT POINT-SIZE="9">{name}</FONT>>', "margin": "0.02",
-                    "tooltip": style.plain(f"{self.graph.scope_label(scope_)}: {detail}; "
-                                           "expand=True draws them")}
+            attrs = {"shape": "doublecircle", "style": "filled",
+                     "fillcolor": style.OPERATOR_FILL, "color": style.OPERATOR_BORDER,
+                     "class": "operator composite", "margin": "0.02",
+                     "label": f'<<FONT POINT-SIZE="9">{name}</FONT>>',
+                     "tooltip": style.plain(f"{self.graph.scope_label(scope_)}: {detail}; "
+                                            "expand=True draws them")}
+            return self.lit(attrs, item.members)
         lines = [f"<B>{label}</B>", style.small(detail)] + self.fold_lines(item, params)
-        return {"shape": "box3d", "style": "filled", "fillcolor": style.MODULE_FILL,
-                "color": style.MODULE_BORDER, "class": "module", "margin": "0.12,0.08",
-                "label": style.html_label(lines)}
+        attrs = {"shape": "box3d", "style": "filled", "fillcolor": style.MODULE_FILL,
+                 "color": style.MODULE_BORDER, "class": "module", "margin": "0.12,0.08",
+                 "label": style.html_label(lines)}
+        return self.lit(attrs, item.members + item.hidden)
 
     def fold_lines(self, item, params) -> list:
         """Extra lines for a folded module (the gradient painter lists parameter grads)."""
@@ -334,7 +350,7 @@ def as_graph(thing) -> Graph:
 
 
 def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES,
-                  title=None, legend=True, rankdir="LR") -> Figure:
+                  title=None, legend=True, rankdir="LR", highlight=None) -> Figure:
     """The computation graph behind `output` (a Scalar or Tensor, a list of them, or a
     Graph): variables as boxes with name, shape, dtype and value (a summary when large),
     operators as circles, parameters (leaves that require grad) in orange.
@@ -348,10 +364,13 @@ def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_
         farthest from the outputs are summarised in one node; None draws everything.
     title: a line above the picture; legend: the colour key; rankdir: "LR" (data flows
         left to right), "TB", "BT" (the study text's bottom-to-top) or "RL".
+    highlight: operator nodes or variables (one, or a list) drawn in orange, e.g.
+        check_graph's report.failed_node.
     """
     graph = as_graph(output)
     scene = build_scene(graph, modules, expand, max_nodes)
-    return paint(scene, Painter(graph, title=title, legend=legend, rankdir=rankdir))
+    painter = Painter(graph, title=title, legend=legend, rankdir=rankdir, highlight=highlight)
+    return paint(scene, painter)
 
 
 draw_dot = forward_graph  # micrograd's name for the same picture

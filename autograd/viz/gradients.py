@@ -39,8 +39,9 @@ class GradientPainter(Painter):
     """Each variable shows its gradient; edges are coloured and widened by the gradient
     magnitude (RMS) of the variable they connect to, on a log scale with a legend."""
 
-    def __init__(self, graph, grads, title=None, legend=True, rankdir="LR"):
-        super().__init__(graph, title=title, legend=legend, rankdir=rankdir)
+    def __init__(self, graph, grads, title=None, legend=True, rankdir="LR", highlight=None):
+        super().__init__(graph, title=title, legend=legend, rankdir=rankdir,
+                         highlight=highlight)
         self.grads = grads
 
     def variable_lines(self, variable) -> list:
@@ -121,7 +122,7 @@ def _notes(graph, grads) -> list:
 
 def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
                   modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES, title=None,
-                  legend=True, rankdir="LR") -> Figure:
+                  legend=True, rankdir="LR", highlight=None) -> Figure:
     """The graph behind `output` with every variable's gradient, edges coloured and
     thickened by gradient magnitude (the RMS of the gradient's elements, log scale from
     1e-7 to 1e3) so vanishing and exploding gradients stand out; dotted edges carry an
@@ -133,7 +134,8 @@ def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
     """
     graph = as_graph(output)
     scene = build_scene(graph, modules, expand, max_nodes)  # bad options fail before backward
-    painter = GradientPainter(graph, {}, title=title, legend=legend, rankdir=rankdir)
+    painter = GradientPainter(graph, {}, title=title, legend=legend, rankdir=rankdir,
+                              highlight=highlight)
     if run_backward:
         run_backward_retaining(graph, grad, retain_graph)
     grads = painter.grads = gradients_of(graph)

@@ -667,3 +667,17 @@ def test_rankdir_is_an_option_and_bad_options_fail_before_backward():
     with pytest.raises(ValueError, match="modules must be"):
         viz.gradient_flow(out, run_backward=True, modules="sideways")
     assert w1.grad is None  # no backward ran
+
+
+def test_highlight_marks_the_given_operator_and_variable():
+    out, (_, _, w1, _, _) = neuron()
+    tanh = out.grad_fn
+    dot = parse(viz.forward_graph(out, highlight=[tanh, w1]))
+    lit = {i for i, a in dot["nodes"].items() if a.get("color") == style.HIGHLIGHT}
+    assert len(lit) == 2
+    assert {dot["nodes"][i]["class"] for i in lit} == {"operator op-tanh",
+                                                        "variable parameter"}
+    _, loss = mlp_loss()
+    folded = parse(viz.forward_graph(loss, modules=0, highlight=loss.grad_fn))
+    assert [a["class"] for a in folded["nodes"].values()
+            if a.get("color") == style.HIGHLIGHT] == ["operator composite"]
