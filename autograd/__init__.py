@@ -63,6 +63,7 @@ from .functional import (
 )
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .graph import Graph, scope, trace
 from .scalar import Scalar
 from .tensor import Tensor
 from .transforms import grad_of, hessian, hvp, jacobian, value_and_grad
@@ -82,11 +83,22 @@ __all__ = [
     "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum", "power", "relu",
     "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
     "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
+    "trace", "Graph", "scope", "viz",
 ]
 __all__ += [
     "value_and_grad", "grad_of", "jacobian", "hessian", "hvp", "check_graph",
     "GraphCheckReport", "GraphCheckError",
 ]
+
+
+def __getattr__(name):
+    # autograd.viz imports the graphviz package: load it on first use, not with autograd.
+    if name == "viz":
+        import importlib
+
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
 
 from .environment import warn_about_hips_autograd as _warn_about_hips_autograd  # noqa: E402
 from .functional import log_sigmoid, norm  # noqa: E402

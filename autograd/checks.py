@@ -81,11 +81,14 @@ class NodeCheck:
 class GraphCheckReport:
     """Every operator node checked, in forward order. str() is a table; `ok` (also the
     truth value) says whether all passed; `first_failure` and `failed_node` point at the
-    first wrong one (the Node, so a picture of the graph can highlight it)."""
+    first wrong one (the Node, so a picture of the graph can highlight it);
+    `outputs` are the function's outputs, so the whole graph can be drawn:
+    viz.forward_graph(report.outputs, highlight=report.failed_node)."""
 
-    def __init__(self, checks, atol, rtol):
+    def __init__(self, checks, atol, rtol, outputs=()):
         self.checks = checks
         self.atol, self.rtol = atol, rtol
+        self.outputs = list(outputs)
 
     @property
     def ok(self) -> bool:
@@ -153,7 +156,7 @@ def check_graph(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                          "or parameter require grad?")
     order = topological_order(roots)[::-1]  # the order the forward pass ran them
     checks = [_check_node(i, node, eps, atol, rtol) for i, node in enumerate(order)]
-    report = GraphCheckReport(checks, atol, rtol)
+    report = GraphCheckReport(checks, atol, rtol, outputs)
     if raise_exception and not report.ok:
         raise GraphCheckError(f"{report.first_failure.describe()}\n\n{report}", report)
     return report

@@ -18,17 +18,30 @@ _accumulate_lock = threading.Lock()  # leaf .grad updates (numpy's += drops upda
 _release_lock = threading.Lock()  # two threads backpropagating one graph: exactly one wins
 
 
+class _ScopeState(threading.local):
+    current = None  # the innermost open autograd.graph.scope in this thread
+
+
+_scope_state = _ScopeState()
+# Scopes open in any thread (autograd.graph.scope keeps the count). While it is 0, Node
+# creation skips the thread-local read: the hot path pays one global load, not ~100 ns.
+_scopes_open = 0
+
+
 class Node:
     """An operator node: one application of an Operator, and the `ctx` its methods get.
 
     `inputs` are the input variables in argument order, `saved` what forward kept for
     backward (None once a backward has released it), `params` the non-variable arguments
     (axis, exponent, ...), `out_pos` the index in `saved` of the forward's own output.
-    `site` (file, line, function of the user's code) is set only under detect_anomaly();
-    it is never assigned otherwise, so it costs nothing on the hot path.
+    `scope` (the autograd.graph.Scope, e.g. an nn.Module call, that made the node) is set
+    only while a scope is open; read it with getattr(node, "scope", None). `site` (file,
+    line, function of the user's code) is set only under detect_anomaly(). Neither is
+    assigned otherwise, so they cost nothing on the hot path.
     """
 
-    __slots__ = ("op", "inputs", "saved", "params", "out_pos", "hooks", "versions", "site")
+    __slots__ = ("op", "inputs", "saved", "params", "out_pos", "hooks", "versions", "site",
+                 "scope")
     xp: Any = None  # the math namespace for raw data; set by each variable kind
 
     def __init__(self, op, inputs, params):
@@ -39,6 +52,8 @@ class Node:
         self.out_pos = -1
         self.hooks = None
         self.versions = None
+        if _scopes_open:
+            self.scope = _scope_state.current
 
     def save(self, *values):
         """Keep values for backward. Save the output itself (`out`) when the derivative
@@ -66,6 +81,8 @@ def new_node(node_class, op, inputs, params):
     node.out_pos = -1
     node.hooks = None
     node.versions = None
+    if _scopes_open:
+        node.scope = _scope_state.current
     return node
 
 

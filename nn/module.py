@@ -9,12 +9,12 @@ stored in `param.name` so graph listings and pictures show it.
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.graph import scope
 
 __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys"]
 
@@ -56,8 +56,8 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 
 def _graph_scope(module):
-    """Where nodes made inside `module` get grouped in graph pictures (see __call__)."""
-    return contextlib.nullcontext()
+    """Nodes made inside `module` are grouped in graph pictures (a labelled cluster)."""
+    return scope(type(module).__name__, module=module)
 
 
 class Module:
@@ -137,7 +137,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):
-        with _graph_scope(self):  # GRAPH SCOPE: the lead wires autograd.graph's scope here
+        with _graph_scope(self):
             return self.forward(*args, **kwargs)
 
     # -- walking the tree ---------------------------------------------------------------

@@ -191,3 +191,15 @@ def test_the_users_graph_is_not_backpropagated():
 def test_relu_network_passes_away_from_the_kink(x):
     W = Tensor(np.linspace(-1.0, 1.0, 12).reshape(3, 4), requires_grad=True)
     assert check_graph(lambda t: ((t * 1.0).relu() @ W).tanh().sum(), x).ok
+
+
+def test_the_wrong_operator_can_be_drawn_highlighted_in_its_graph():
+    from autograd import viz
+
+    loss, x = network(BadTanh.apply)
+    report = check_graph(loss, x, raise_exception=False)
+    figure = viz.forward_graph(report.outputs, highlight=report.failed_node)
+    highlighted = [line for line in figure.source.splitlines() if "bad_" in line]
+    assert highlighted, "the wrong operator is drawn"
+    plain = viz.forward_graph(report.outputs)
+    assert figure.source != plain.source  # the highlight changes how that node is drawn

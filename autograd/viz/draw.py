@@ -1,0 +1,376 @@
+"""Turning a scene into a Figure: the forward graph and the gradient flow.
+
+Variables are boxes (name, shape, dtype, value), operators circles, as in the study text's
+computation-graph figure; edges follow the data flow, left to right. A Painter decides how
+each item looks; the gradient-flow and backward-step painters only override a few methods.
+"""
+
+from __future__ import annotations
+
+from ..graph import Graph, dtype_of, shape_of
+from . import style
+from .expand import expansion
+from .figure import Figure
+from .scene import DEFAULT_MAX_NODES, build_scene
+
+RANKDIRS = ("LR", "TB", "BT", "RL")  # data flows left to right by default
+MEDIUM, LARGE = 300, 1000  # node counts from which layout trades polish for speed (_layout)
+
+
+class Painter:
+    """How the forward graph looks. Subclasses add gradients and highlights."""
+
+    legend_kinds = ("input", "parameter", "constant", "output")
+
+    def __init__(self, graph, title=None, legend=True, rankdir="LR", highlight=None):
+        if rankdir not in RANKDIRS:
+            raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got "
+                             f"{rankdir!r}")
+        self.graph = graph
+        self.title = title
+        self.legend = legend
+        self.rankdir = rankdir
+        if highlight is not None and not isinstance(highlight, (list, tuple, set)):
+            highlight = [highlight]
+        self.highlight = {id(thing) for thing in highlight or ()}
+
+    def lit(self, attrs, things) -> dict:
+        """attrs, in the highlight colours if any of `things` is to be highlighted."""
+        if any(id(thing) in self.highlight for thing in things):
+            attrs.update(color=style.HIGHLIGHT, penwidth="3")
+            if attrs.get("shape") != "box":
+                attrs["fillcolor"] = style.HIGHLIGHT_FILL
+        return attrs
+
+    # -- variables ----------------------------------------------------------------------
+
+    def variable_lines(self, variable) -> list:
+        graph = self.graph
+        kind = graph.kind_of(variable)
+        name = style.escape(graph.name_of(variable))
+        data = getattr(variable, "data", None)
+        values = [style.escape(line) for line in style.value_lines(_as_value(data))]
+        if kind == "constant" and shape_of(variable) == () and not variable.name:
+            return values or [name]
+        head = f"<B>{name}</B>"
+        if hasattr(variable, "shape"):  # Scalars are plain floats: no shape or dtype
+            head += "  " + style.small(style.escape(
+                style.shape_text(shape_of(variable), dtype_of(variable))))
+        return [head] + [style.small(v, "#222222", 10) for v in values]
+
+    def variable_attrs(self, variable) -> dict:
+        kind = self.graph.kind_of(variable)
+        attrs = {"shape": "box", "style": "filled", "class": f"variable {kind}"}
+        attrs.update(style.KIND_STYLE[kind])
+        if kind == "constant":
+            attrs.update(style="filled,dashed", fontsize="10")
+        if kind == "output":
+            attrs["peripheries"] = "2"
+        attrs["label"] = style.html_label(self.variable_lines(variable))
+        return self.lit(attrs, [variable])
+
+    # -- operators ----------------------------------------------------------------------
+
+    def operator_attrs(self, node) -> dict:
+        name = node.op.name
+        attrs = {"shape": "circle", "style": "filled", "fillcolor": style.OPERATOR_FILL,
+                 "color": style.OPERATOR_BORDER, "label": f"<{operator_label(node)}>",
+                 "margin": "0.02" if name in style.SYMBOLS else "0.03", "width": "0.35",
+                 "class": f"operator op-{_css(name)}",
+                 "tooltip": style.plain(_formula(node) + _param_tip(node))}
+        return self.lit(attrs, [node])
+
+    def fold_attrs(self, item) -> dict:
+        scope_ = item.obj
+        label = style.escape(self.graph.scope_label(scope_))
+        ops = len(item.members)
+        params = [v for v in item.hidden if self.graph.kind_of(v) == "parameter"]
+        detail = f"{ops} operator{'s' if ops != 1 else ''}"
+        if params:
+            detail += f", {len(params)} parameter{'s' if len(params) != 1 else ''}"
+        if item.kind == "composite":
+            name = _break_name(self.graph.scope_label(scope_))
+            attrs = {"shape": "doublecircle", "style": "filled",
+                     "fillcolor": style.OPERATOR_FILL, "color": style.OPERATOR_BORDER,
+                     "class": "operator composite", "margin": "0.02",
+                     "label": f'<<FONT POINT-SIZE="9">{name}</FONT>>',
+                     "tooltip": style.plain(f"{self.graph.scope_label(scope_)}: {detail}; "
+                                            "expand=True draws them")}
+            return self.lit(attrs, item.members)
+        lines = [f"<B>{label}</B>", style.small(detail)] + self.fold_lines(item, params)
+        attrs = {"shape": "box3d", "style": "filled", "fillcolor": style.MODULE_FILL,
+                 "color": style.MODULE_BORDER, "class": "module", "margin": "0.12,0.08",
+                 "label": style.html_label(lines)}
+        return self.lit(attrs, item.members + item.hidden)
+
+    def fold_lines(self, item, params) -> list:
+        """Extra lines for a folded module (the gradient painter lists parameter grads)."""
+        return []
+
+    def summary_attrs(self, item) -> dict:
+        counts = item.obj or {}
+        top = ", ".join(f"{style.escape(n)} ×{c}" for n, c in counts.most_common(4))
+        lines = [f"<B>⋯ {len(item.members)} operators, {len(item.hidden)} variables "
+                 "not drawn</B>", style.small(top), style.small("max_nodes=None draws all")]
+        return {"shape": "note", "style": "filled", "fillcolor": style.SUMMARY_FILL,
+                "color": "#b8a040", "class": "summary", "label": style.html_label(lines)}
+
+    # -- edges and the graph ------------------------------------------------------------
+
+    def edge_attrs(self, edge, scene) -> dict:
+        return {}
+
+    def title_rows(self) -> list:
+        rows = []
+        if self.title:
+            rows.append(_row(f'<FONT POINT-SIZE="13"><B>{style.escape(self.title)}</B></FONT>'))
+        if self.legend:
+            present = {self.graph.kind_of(v) for v in self.graph.variables}
+            cells = [_legend_entry(k) for k in self.legend_kinds if k in present]
+            rows.append(_row("   ".join(cells)))
+        return rows
+
+
+def _row(content: str) -> str:
+    return f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{content}</TD></TR>'
+
+
+def _legend_entry(kind: str) -> str:
+    look = style.KIND_STYLE[kind]
+    return (f'<FONT COLOR="{look["color"]}" POINT-SIZE="12">■</FONT>'
+            + style.small(" " + style.KIND_LEGEND[kind], "#222222", 10))
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+
+
+def operator_label(node) -> str:
+    """The text inside an operator's circle: a symbol (×, @, x², .T) or the name (long
+    names broken at an underscore), with short parameters such as axis=1 below."""
+    name, params = node.op.name, dict(_params(node))
+    if name == "pow" and "exponent" in params:
+        power = _param(params.pop("exponent"))
+        return f'<FONT POINT-SIZE="13">x{style.escape(power.translate(_SUPERSCRIPT))}</FONT>'
+    if name == "transpose" and tuple(params.get("axes", ())) == tuple(
+            reversed(range(len(getattr(node.inputs[0], "shape", ()))))):
+        return '<FONT POINT-SIZE="12">.T</FONT>'
+    if name == "getitem":
+        return '<FONT POINT-SIZE="12">[ ]</FONT>'
+    if name in style.SYMBOLS:
+        main = f'<FONT POINT-SIZE="14">{style.escape(style.SYMBOLS[name])}</FONT>'
+    else:
+        main = f'<FONT POINT-SIZE="{9 if len(name) > 6 else 10}">{_break_name(name)}</FONT>'
+    extras = [key if value is True else f"{key}={_param(value)}"
+              for key, value in params.items()]
+    extras = [style.escape(e) for e in extras if len(e) <= 14]
+    return main + ("<BR/>" + style.small("<BR/>".join(extras), size=8) if extras else "")
+
+
+def _break_name(name: str) -> str:
+    """A long snake_case name on two lines (log_<BR/>softmax), escaped."""
+    text = style.escape(name)
+    return text.replace("_", "_<BR/>", 1) if len(name) > 7 and "_" in name else text
+
+
+def _param_tip(node) -> str:
+    params = _params(node)
+    return ("; " + ", ".join(f"{k}={_param(v)}" for k, v in params)) if params else ""
+
+
+def _as_value(data):
+    """A variable's data as a float or ndarray."""
+    import numpy as np
+
+    if isinstance(data, np.ndarray) or data is None:
+        return data
+    return float(data)
+
+
+def _params(node):
+    from ..graph import operator_params
+
+    return operator_params(node)
+
+
+def _param(value) -> str:
+    from ..graph import format_value
+
+    text = format_value(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _css(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name)
+
+
+def _formula(node) -> str:
+    """The first line of the operator's docstring that gives its derivative."""
+    doc = node.op.__doc__ or ""
+    for line in doc.splitlines():
+        if "∂" in line or "grad_" in line:
+            return line.strip()
+    return node.op.name
+
+
+# --------------------------------------------------------------------------------------
+# emitting DOT
+
+
+def _layout(size: int) -> dict:
+    """Graph attributes by node count. dot's cost is crossing minimisation (mclimit) and
+    network-simplex placement (nslimit), both superlinear, and long edges multiply the
+    nodes placement works on. Under MEDIUM nodes dot runs with its full defaults; up to
+    LARGE it caps both passes; from LARGE on it also draws straight edges and skips the
+    final crossing pass, which keeps a 2,000-node graph to seconds where the defaults take
+    30 s or more on graphs with many long edges (benchmarks/render_bench.py measures it)."""
+    attrs = {"rankdir": "LR", "fontname": style.FONT, "nodesep": "0.18", "ranksep": "0.3",
+             "labelloc": "t", "labeljust": "l", "newrank": "true", "bgcolor": "white"}
+    if size >= LARGE:
+        attrs.update(splines="line", nslimit="0.1", mclimit="0.1", remincross="false",
+                     searchsize="10")
+    elif size >= MEDIUM:
+        attrs.update(nslimit="1", mclimit="0.5")
+    return attrs
+
+
+def paint(scene, painter: Painter, notes=()) -> Figure:
+    """The Figure for a scene, styled by `painter`."""
+    figure = Figure(name="tracegrad")  # never user text: a name like <lambda> reads as HTML
+    figure.graph_attr.update(_layout(len(scene)), rankdir=painter.rankdir)
+    figure.attr("node", fontname=style.FONT, fontsize="11", height="0.3")
+    figure.attr("edge", arrowsize="0.6", color="#666666")
+    rows = painter.title_rows() + [
+        _row(style.small(style.escape(note), "#8a4b00", 10))
+        for note in list(scene.notes) + list(notes)]
+    if rows:
+        figure.attr("graph", label='<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
+                    + "".join(rows) + "</TABLE>>")
+    figure.drawn_nodes = len(scene)
+    figure.notes = list(scene.notes) + list(notes)
+    ports = _emit_items(figure, scene, painter)
+    for edge in scene.edges:
+        sources = [ports.get(edge.source, {}).get("out", edge.source)]
+        targets = ports.get(edge.target, {}).get("in", [edge.target])
+        for source in sources:
+            for target in targets:
+                figure.edge(source, target, **painter.edge_attrs(edge, scene))
+    return figure
+
+
+def _emit_items(figure, scene, painter) -> dict:
+    """Declares every item inside its (nested) cluster; returns the entry and exit node
+    ids of expanded composite operators."""
+    by_home, children = {}, {}
+    clusters = scene.clusters()
+    for item in scene.items.values():
+        by_home.setdefault(id(item.home) if item.home is not None else None, []).append(item)
+    for scope_ in clusters:
+        parent = id(scope_.parent) if scope_.parent is not None else None
+        children.setdefault(parent, []).append(scope_)
+    ports = {}
+    index = {id(s): i for i, s in enumerate(scene.graph.scopes)}
+
+    def emit(target, key, depth):
+        for item in by_home.get(key, []):
+            _emit_item(target, item, scene, painter, ports)
+        for child in children.get(key, []):
+            with target.subgraph(name=f"cluster_s{index[id(child)]}") as sub:
+                _cluster_style(sub, child, scene.graph, depth)
+                emit(sub, id(child), depth + 1)
+
+    emit(figure, None, 0)
+    return ports
+
+
+def _cluster_style(sub, scope_, graph, depth):
+    label = style.escape(graph.scope_label(scope_))
+    if scope_.composite:
+        sub.attr(label=f"<<I>{label}</I>>", style="dashed,rounded,filled",
+                 fillcolor=style.COMPOSITE_CLUSTER_FILL, color="#b59a5a")
+    else:
+        sub.attr(label=f"<<B>{label}</B>>", style="rounded,filled",
+                 fillcolor=style.CLUSTER_FILLS[depth % len(style.CLUSTER_FILLS)],
+                 color=style.MODULE_BORDER)
+    sub.attr(fontsize="10", fontname=style.FONT, labeljust="l", margin="6")
+
+
+def _emit_item(target, item, scene, painter, ports):
+    if item.kind == "variable":
+        target.node(item.id, **painter.variable_attrs(item.obj))
+    elif item.kind == "operator":
+        steps = expansion(item.obj) if scene.expand else None
+        if steps:
+            ports[item.id] = _emit_expansion(target, item, steps, painter)
+        else:
+            target.node(item.id, **painter.operator_attrs(item.obj))
+    elif item.kind == "summary":
+        target.node(item.id, **painter.summary_attrs(item))
+    else:
+        target.node(item.id, **painter.fold_attrs(item))
+
+
+def _emit_expansion(target, item, steps, painter) -> dict:
+    """A dashed sub-cluster with one circle per primitive and a small box per value."""
+    node = item.obj
+    base = item.id
+    entries = []
+    with target.subgraph(name=f"cluster_{base}") as sub:
+        sub.attr(label=f"<<I>{style.escape(node.op.name)}</I> "
+                 f"{style.small('(one fused operator in the engine)', size=8)}>",
+                 style="dashed,rounded", color="#b59a5a", fontsize="10")
+        for i, step in enumerate(steps):
+            op_id = f"{base}_{i}"
+            attrs = painter.operator_attrs(node)
+            text = style.escape(style.SYMBOLS.get(step.op, step.op))
+            attrs.update(label=f"<{text}>", tooltip=style.plain(step.name))
+            attrs["class"] = "operator expanded"
+            sub.node(op_id, **attrs)
+            for arg in step.args:
+                if arg == "x":
+                    entries.append(op_id)
+                else:
+                    sub.edge(f"{base}_{arg}_value", op_id, color="#999999")
+            if i < len(steps) - 1:
+                lines = [f"<I>{style.escape(step.name)}</I>",
+                         style.small(style.escape(str(step.value.shape)))]
+                sub.node(f"{base}_{i}_value", shape="box", style="filled,rounded",
+                         fillcolor="#ffffff", color="#999999", fontsize="9",
+                         label=style.html_label(lines), **{"class": "variable expanded"})
+                sub.edge(op_id, f"{base}_{i}_value", color="#999999")
+    return {"in": entries, "out": f"{base}_{len(steps) - 1}"}
+
+
+# --------------------------------------------------------------------------------------
+# the forward graph
+
+
+def as_graph(thing) -> Graph:
+    """A Graph from a Graph, a variable, or a sequence of variables."""
+    return thing if isinstance(thing, Graph) else Graph.from_outputs(thing)
+
+
+def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES,
+                  title=None, legend=True, rankdir="LR", highlight=None) -> Figure:
+    """The computation graph behind `output` (a Scalar or Tensor, a list of them, or a
+    Graph): variables as boxes with name, shape, dtype and value (a summary when large),
+    operators as circles, parameters (leaves that require grad) in orange.
+
+    modules: "cluster" groups each nn.Module call in a labelled box (nested calls nest);
+        "collapse" draws every innermost module as one node; an int d draws each module
+        call at depth d as one node (0: the whole model as one node).
+    expand: draw composite operators (softmax, log_softmax, logsumexp, nn's fused
+        cross-entropy losses, and scopes opened with composite=True) as their primitives.
+    max_nodes: above this many nodes, modules fold (deepest first) and then the nodes
+        farthest from the outputs are summarised in one node; None draws everything.
+    title: a line above the picture; legend: the colour key; rankdir: "LR" (data flows
+        left to right), "TB", "BT" (the study text's bottom-to-top) or "RL".
+    highlight: operator nodes or variables (one, or a list) drawn in orange, e.g.
+        check_graph's report.failed_node.
+    """
+    graph = as_graph(output)
+    scene = build_scene(graph, modules, expand, max_nodes)
+    painter = Painter(graph, title=title, legend=legend, rankdir=rankdir, highlight=highlight)
+    return paint(scene, painter)
+
+
+draw_dot = forward_graph  # micrograd's name for the same picture

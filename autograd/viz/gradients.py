@@ -1,0 +1,233 @@
+"""Gradient flow: the graph after backward, and a per-parameter gradient table.
+
+Where the gradients come from: backward keeps only leaf gradients (PyTorch's semantics),
+so `gradient_flow(y, run_backward=True)` calls `retain_grad()` on every intermediate
+variable of the graph and then runs `backward` — exactly `y.backward()`, leaf gradients
+accumulate as usual, plus every intermediate keeps its `.grad`. Without run_backward the
+picture shows whatever `.grad` the variables already hold.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import functional
+from . import style
+from .draw import Painter, _row, as_graph, paint
+from .figure import Figure
+from .scene import DEFAULT_MAX_NODES, build_scene
+
+
+def gradients_of(graph) -> dict:
+    """{id(variable): its .grad as a float or ndarray, or None} for every variable."""
+    return {id(v): style.grad_array(v) for v in graph.variables}
+
+
+def run_backward_retaining(graph, grad=None, retain_graph=False) -> None:
+    """backward from the graph's outputs, keeping every intermediate variable's gradient."""
+    for variable in graph.variables:
+        if variable.grad_fn is not None and variable.requires_grad:
+            variable.retain_grad()
+    grads = None if grad is None else (grad if isinstance(grad, list) else [grad])
+    functional.backward(list(graph.outputs), grads, retain_graph=retain_graph)
+
+
+class GradientPainter(Painter):
+    """Each variable shows its gradient; edges are coloured and widened by the gradient
+    magnitude (RMS) of the variable they connect to, on a log scale with a legend."""
+
+    def __init__(self, graph, grads, title=None, legend=True, rankdir="LR", highlight=None):
+        super().__init__(graph, title=title, legend=legend, rankdir=rankdir,
+                         highlight=highlight)
+        self.grads = grads
+
+    def variable_lines(self, variable) -> list:
+        lines = super().variable_lines(variable)
+        return lines + self.grad_lines(variable)
+
+    def grad_lines(self, variable) -> list:
+        grad = self.grads.get(id(variable))
+        if grad is None:
+            why = "no gradient" if not variable.requires_grad else "grad not kept"
+            return [style.small(f"<I>{why}</I>", "#999999")]
+        color = style.magnitude_color(style.magnitude(grad))
+        text = [style.escape(line) for line in style.grad_lines(grad)]
+        return [style.swatch(color) + " " + style.small(text[0], "#000000", 10)] + \
+            [style.small(line, "#000000", 10) for line in text[1:]]
+
+    def fold_lines(self, item, params) -> list:
+        prefix = self.graph.scope_label(item.obj).split(":")[0] + "."
+        lines = []
+        for param in params:
+            name = self.graph.name_of(param)
+            name = name[len(prefix):] if name.startswith(prefix) else name
+            grad = self.grads.get(id(param))
+            if grad is None:
+                lines.append(style.small(f"{style.escape(name)}: no grad", "#999999"))
+                continue
+            color = style.magnitude_color(style.magnitude(grad))
+            text = style.escape(f"{name} " + style.grad_lines(grad)[0])
+            lines.append(style.swatch(color) + " " + style.small(text, "#000000"))
+        return lines
+
+    def edge_magnitude(self, edge):
+        sizes = [style.magnitude(self.grads.get(id(v))) for v in edge.variables]
+        sizes = [m for m in sizes if m is not None]
+        if not sizes:
+            return None
+        return math.nan if any(math.isnan(m) for m in sizes) else max(sizes)
+
+    def edge_attrs(self, edge, scene) -> dict:
+        size = self.edge_magnitude(edge)
+        tip = "no gradient" if size is None else f"gradient RMS {style.number(size)}"
+        return {"color": style.magnitude_color(size), "penwidth": str(style.magnitude_width(size)),
+                "style": style.magnitude_style(size), "tooltip": tip}
+
+    def title_rows(self) -> list:
+        rows = super().title_rows()
+        if self.legend:
+            rows.append(_row(scale_legend()))
+        return rows
+
+
+def scale_legend() -> str:
+    """The colour scale as one line of swatches, vanishing to exploding."""
+    low, high = int(math.log10(style.SCALE_LOW)), int(math.log10(style.SCALE_HIGH))
+    marks = []
+    for exponent in range(low, high + 1, 2):
+        magnitude = 10.0 ** exponent
+        marks.append(style.swatch(style.magnitude_color(magnitude))
+                     + style.small(f"1e{exponent}", "#222222", 9))
+    special = [style.swatch(style.ZERO_COLOR) + style.small("0 (dotted)", "#222222", 9),
+               style.swatch(style.NONE_COLOR) + style.small("none (dashed)", "#222222", 9),
+               style.swatch(style.NAN_COLOR) + style.small("nan/inf", "#222222", 9)]
+    return (style.small("gradient RMS, log scale (thicker = larger):  vanishing ", "#222222", 10)
+            + " ".join(marks) + style.small(" exploding     ", "#222222", 10)
+            + "  ".join(special))
+
+
+def _notes(graph, grads) -> list:
+    needing = [v for v in graph.variables if v.requires_grad]
+    if needing and all(grads.get(id(v)) is None for v in needing):
+        return ["no gradients yet: call backward() first, or pass run_backward=True"]
+    lost = [v for v in needing if v.grad_fn is not None and grads.get(id(v)) is None]
+    if lost:
+        return [f"{len(lost)} intermediate gradients were not kept (backward keeps leaf "
+                "gradients only): pass run_backward=True, or retain_grad() before backward"]
+    return []
+
+
+def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
+                  modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES, title=None,
+                  legend=True, rankdir="LR", highlight=None) -> Figure:
+    """The graph behind `output` with every variable's gradient, edges coloured and
+    thickened by gradient magnitude (the RMS of the gradient's elements, log scale from
+    1e-7 to 1e3) so vanishing and exploding gradients stand out; dotted edges carry an
+    exactly zero gradient, dashed ones none, magenta ones nan or inf.
+
+    run_backward=True runs backward first (keeping intermediate gradients, see the module
+    docstring); `grad` and `retain_graph` are passed to it. The other options are
+    forward_graph's.
+    """
+    graph = as_graph(output)
+    scene = build_scene(graph, modules, expand, max_nodes)  # bad options fail before backward
+    painter = GradientPainter(graph, {}, title=title, legend=legend, rankdir=rankdir,
+                              highlight=highlight)
+    if run_backward:
+        run_backward_retaining(graph, grad, retain_graph)
+    grads = painter.grads = gradients_of(graph)
+    return paint(scene, painter, notes=_notes(graph, grads))
+
+
+# --------------------------------------------------------------------------------------
+# the table
+
+
+class GradientRow(NamedTuple):
+    name: str
+    shape: tuple
+    norm: float | None  # ‖grad‖₂
+    rms: float | None  # ‖grad‖₂ / √size
+    max_abs: float | None
+    param_norm: float
+    flag: str  # "", "no grad", "nan/inf", "zero", "vanishing", "exploding"
+
+
+def _flag(rms) -> str:
+    if rms is None:
+        return "no grad"
+    if math.isnan(rms):
+        return "nan/inf"
+    if rms == 0:
+        return "zero"
+    if rms < style.VANISHING:
+        return "vanishing"
+    return "exploding" if rms > style.EXPLODING else ""
+
+
+def _row_for(name, parameter) -> GradientRow:
+    data = np.asarray(getattr(parameter, "data", parameter), dtype=np.float64)
+    shape = getattr(parameter, "shape", ())
+    grad = style.grad_array(parameter)
+    param_norm = float(np.linalg.norm(data.ravel()))
+    if grad is None:
+        return GradientRow(name, shape, None, None, None, param_norm, "no grad")
+    g = np.asarray(grad, dtype=np.float64).ravel()
+    rms = style.magnitude(grad)
+    norm = float(np.linalg.norm(g)) if np.isfinite(g).all() else math.nan
+    max_abs = float(np.abs(g).max()) if g.size else 0.0
+    return GradientRow(name, shape, norm, rms, max_abs, param_norm, _flag(rms))
+
+
+class GradientTable:
+    """Per-parameter gradient sizes for one backward; str() is a text table."""
+
+    def __init__(self, rows):
+        self.rows = list(rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __str__(self):
+        header = ("parameter", "shape", "‖grad‖", "rms", "max |g|", "‖param‖",
+                  "‖grad‖/‖param‖", "")
+        body = [header] + [self._cells(row) for row in self.rows]
+        widths = [max(len(r[i]) for r in body) for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+                 for r in body]
+        flagged = [r for r in self.rows if r.flag]
+        lines.append(f"{len(flagged)} of {len(self.rows)} parameters flagged"
+                     f" (vanishing: rms < {style.VANISHING:g}, exploding: rms > "
+                     f"{style.EXPLODING:g})")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    @staticmethod
+    def _cells(row) -> tuple:
+        def fmt(x):
+            return "-" if x is None else f"{x:.3e}"
+
+        ratio = None
+        if row.norm is not None and row.param_norm > 0:
+            ratio = row.norm / row.param_norm
+        return (row.name, str(row.shape), fmt(row.norm), fmt(row.rms), fmt(row.max_abs),
+                fmt(row.param_norm), fmt(ratio), row.flag)
+
+
+def gradient_table(source) -> GradientTable:
+    """Gradient norms per parameter: of a model (anything with named_parameters(), such
+    as an nn.Module), or of the parameters (leaves that require grad) in the graph behind
+    an output or a Graph. Run it after backward (or after gradient_flow(...,
+    run_backward=True)); parameters without a gradient are listed as "no grad"."""
+    named = getattr(source, "named_parameters", None)
+    if callable(named):
+        return GradientTable(_row_for(name, p) for name, p in named())
+    graph = as_graph(source)
+    return GradientTable(_row_for(graph.name_of(p), p) for p in graph.parameters)

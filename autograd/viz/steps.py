@@ -1,0 +1,347 @@
+"""Backpropagation one operator at a time, as a sequence of pictures.
+
+`backward_steps(y)` runs `y.backward()` once with hooks that record, in the engine's own
+order, which operator runs at each step, the gradient that reaches it, and each leaf's
+total gradient. Each frame then draws the graph with the operator being processed
+highlighted, the edges it sends gradients along drawn against the data flow, and every
+gradient that is complete so far (all the variable's uses have run) filled in; a variable
+whose gradient is still being summed says how many of its uses are in. (The engine sums a
+gradient's parts internally, so the partial sums themselves are not shown.) Every frame
+has the same layout: gradient text sits in fixed-size cells, so nodes never move.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+from .. import functional
+from . import style
+from .draw import RANKDIRS, Painter, _formula, _row, as_graph, paint
+from .figure import DotNotFoundError, Figure, _write_atomically
+from .gradients import GradientPainter
+from .scene import DEFAULT_MAX_NODES, build_scene
+
+
+class _Recorder:
+    """Hooks that log the backward pass: the order the engine runs the operator nodes
+    in, the gradient reaching each one, and each leaf's total gradient (leaf hooks run
+    once, with the sum of every contribution, as in PyTorch)."""
+
+    def __init__(self, graph):
+        self.graph = graph
+        self.order: list = []
+        self.incoming: dict = {}  # node -> gradient of its output
+        self.leaf_totals: dict = {}  # id(leaf) -> its gradient from this backward
+
+    def node_hook(self, node):
+        def hook(grad):
+            self.order.append(node)
+            self.incoming[node] = _copy(grad)
+
+        return hook
+
+    def leaf_hook(self, leaf):
+        def hook(grad):
+            self.leaf_totals[id(leaf)] = _copy(grad)
+
+        return hook
+
+    def run(self, grad, retain_graph):
+        handles = []
+        try:
+            for node in self.graph.operators:
+                output = self.graph.output_of(node)
+                handles.append(functional.register_hook(output, self.node_hook(node)))
+            for variable in self.graph.variables:
+                if variable.grad_fn is None and variable.requires_grad:
+                    handles.append(functional.register_hook(variable, self.leaf_hook(variable)))
+            grads = None if grad is None else [grad]
+            functional.backward(list(self.graph.outputs), grads, retain_graph=retain_graph)
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
+def _copy(grad):
+    data = getattr(grad, "data", grad)
+    return np.array(data, copy=True) if isinstance(data, np.ndarray) else float(data)
+
+
+class _Timeline:
+    """What is known about each variable's gradient after each step: a gradient is
+    complete once every operator that uses the variable has run its backward."""
+
+    def __init__(self, graph, recorder):
+        self.graph = graph
+        self.order = recorder.order
+        self.step_of = {node: i + 1 for i, node in enumerate(recorder.order)}
+        self.final = dict(recorder.leaf_totals)
+        self.uses: dict = {}  # id(variable) -> the step of each use whose backward ran
+        for node in graph.operators:
+            step = self.step_of.get(node)
+            for variable in node.inputs:
+                uses = self.uses.setdefault(id(variable), [])
+                if step is not None:
+                    uses.append(step)
+            if step is not None:
+                self.final[id(graph.output_of(node))] = recorder.incoming[node]
+
+    def known_at(self, variable, k):
+        """(state, value, uses done, uses) after step k; state is "known", "partial"
+        (some uses have run), "pending", or "none" (no gradient reaches it)."""
+        key = id(variable)
+        if key not in self.final:
+            return "none", None, 0, 0
+        uses = self.uses.get(key, [])
+        done = sum(1 for step in uses if step <= k)
+        if done == len(uses):
+            return "known", self.final[key], done, len(uses)
+        return ("partial" if done else "pending"), None, done, len(uses)
+
+
+class StepPainter(GradientPainter):
+    """One frame: known gradients filled in, the current operator highlighted."""
+
+    def __init__(self, graph, timeline, k, widths, title_width, legend, rankdir):
+        super().__init__(graph, {}, title=None, legend=legend, rankdir=rankdir)
+        self.timeline, self.k = timeline, k
+        self.widths, self.title_width = widths, title_width
+        self.node = timeline.order[k - 1] if k >= 1 else None
+        self.touched = set() if self.node is None else {
+            id(v) for v in self.node.inputs if v.requires_grad}
+        for variable in graph.variables:
+            state, value, _, _ = timeline.known_at(variable, k)
+            self.grads[id(variable)] = value if state == "known" else None
+
+    def grad_cell(self, variable) -> str | None:
+        """The gradient as a fixed-size table cell, so every frame has the same layout."""
+        state, value, done, uses = self.timeline.known_at(variable, self.k)
+        if state == "none":
+            return None
+        width, height = self.widths[id(variable)]
+        if state == "known":
+            color = style.magnitude_color(style.magnitude(value))
+            body = style.swatch(color) + " " + "<BR/>".join(
+                style.escape(t) for t in style.grad_lines(value))
+            body = style.small(body, "#000000", 10)
+        else:
+            body = style.small(style.escape(_waiting_text(state, done, uses)), "#999999", 10)
+        return f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}">{body}</TD>'
+
+    def variable_attrs(self, variable) -> dict:
+        attrs = super().variable_attrs(variable)
+        rows = [f"<TD>{line}</TD>" for line in Painter.variable_lines(self, variable)]
+        cell = self.grad_cell(variable)
+        rows += [cell] if cell is not None else [f"<TD>{line}</TD>"
+                                                 for line in super().grad_lines(variable)]
+        attrs["label"] = ('<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0">'
+                          + "".join(f"<TR>{row}</TR>" for row in rows) + "</TABLE>>")
+        if id(variable) in self.touched or (self.node is not None and variable is
+                                            self.graph.output_of(self.node)):
+            attrs.update(color=style.HIGHLIGHT, penwidth="3")
+        return attrs
+
+    def operator_attrs(self, node) -> dict:
+        attrs = super().operator_attrs(node)
+        if node is self.node:
+            attrs.update(fillcolor=style.HIGHLIGHT_FILL, color=style.HIGHLIGHT, penwidth="3")
+        return attrs
+
+    def edge_attrs(self, edge, scene) -> dict:
+        current = scene.item_of(self.node) if self.node is not None else None
+        ends = {edge.source, edge.target}
+        carries = any(v.requires_grad for v in edge.variables)
+        if current is not None and current.id in ends and carries:
+            return {"color": style.HIGHLIGHT, "penwidth": "3", "dir": "back"}
+        ops = [scene.items[i] for i in ends if scene.items[i].kind != "variable"]
+        done = any(self._processed(item) for item in ops)
+        if not done:
+            return {"color": "#d0d0d0", "penwidth": "0.8"}
+        return super().edge_attrs(edge, scene)
+
+    def _processed(self, item) -> bool:
+        nodes = item.members if item.kind != "operator" else [item.obj]
+        return any(self.timeline.step_of.get(n, 10**9) <= self.k for n in nodes)
+
+    def title_rows(self) -> list:
+        text = frame_title(self.graph, self.timeline, self.k)
+        lines = "<BR/>".join(style.escape(t) for t in text)
+        cell = (f'<TABLE BORDER="0" CELLPADDING="0"><TR><TD FIXEDSIZE="TRUE" ALIGN="LEFT" '
+                f'BALIGN="LEFT" WIDTH="{self.title_width}" HEIGHT="44">'
+                f'<FONT POINT-SIZE="12">{lines}</FONT></TD></TR></TABLE>')
+        return [_row(cell)] + super().title_rows()
+
+
+def frame_title(graph, timeline, k) -> list:
+    """Three lines saying what frame k shows."""
+    total = len(timeline.order)
+    out = graph.name_of(graph.outputs[0])
+    if k == 0:
+        return [f"backward step 0 of {total}: start", f"∂{out}/∂{out} = 1 (the seed)", ""]
+    node = timeline.order[k - 1]
+    result = graph.name_of(graph.output_of(node))
+    targets = ", ".join(graph.name_of(v) for v in node.inputs if v.requires_grad)
+    return [f"backward step {k} of {total}: {node.op.name}",
+            f"receives ∂{out}/∂{result}, sends gradients to {targets or 'nothing'}",
+            _formula(node)]
+
+
+def _waiting_text(state, done, uses) -> str:
+    return f"grad: {done} of {uses} uses in" if state == "partial" else "grad ?"
+
+
+def _text_widths(graph, timeline, frames) -> dict:
+    """Per variable, a (width, height) in points that fits every gradient text it shows."""
+    sizes = {}
+    for variable in graph.variables:
+        longest, lines = 0, 1
+        for k in frames:
+            state, value, done, uses = timeline.known_at(variable, k)
+            text = style.grad_lines(value) if state == "known" else [
+                _waiting_text(state, done, uses)]
+            longest = max([longest] + [len(t) for t in text])
+            lines = max(lines, len(text))
+        sizes[id(variable)] = (int(5.8 * longest + 14), 13 * lines + 2)
+    return sizes
+
+
+class BackwardSteps:
+    """The frames of one backward pass: iterate for Figures (frame 0 is the seed, then
+    one per operator); save() writes numbered images, save_html() one paged HTML file.
+    In Jupyter it displays as a player with previous/next/play controls."""
+
+    def __init__(self, graph, timeline, scene, legend=True, rankdir="LR"):
+        self.graph, self.timeline, self.scene = graph, timeline, scene
+        self.legend, self.rankdir = legend, rankdir
+        frames = range(len(self))
+        self._widths = _text_widths(graph, timeline, frames)
+        longest = max(len(line) for k in frames for line in frame_title(graph, timeline, k))
+        self._title_width = int(6.6 * longest + 20)
+
+    def __len__(self) -> int:
+        return len(self.timeline.order) + 1
+
+    def __getitem__(self, k: int) -> Figure:
+        if not -len(self) <= k < len(self):
+            raise IndexError(f"backward_steps: frame {k} out of range for {len(self)} frames")
+        k %= len(self)
+        painter = StepPainter(self.graph, self.timeline, k, self._widths, self._title_width,
+                              self.legend, self.rankdir)
+        return paint(self.scene, painter)
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))
+
+    def save(self, directory, format: str = "svg", prefix: str = "step") -> list:  # noqa: A002
+        """Write frame k to directory/{prefix}_{k:03d}.{format}; returns the paths."""
+        directory = Path(directory)
+        paths = []
+        for k, figure in enumerate(self):
+            paths.append(figure.save(directory / f"{prefix}_{k:03d}.{format}"))
+        return paths
+
+    def to_html(self, title: str = "backward, step by step", standalone: bool = True) -> str:
+        """All frames as inline SVG with previous/next/play controls (one HTML file)."""
+        frames = [_strip_xml_header(figure.pipe(format="svg", encoding="utf-8"))
+                  for figure in self]
+        return _player_html(frames, title, standalone)
+
+    def save_html(self, path, title: str = "backward, step by step") -> Path:
+        """Write the paged player to `path` (a self-contained .html file)."""
+        path = Path(path)
+        _write_atomically(path, self.to_html(title).encode("utf-8"))
+        return path
+
+    def _repr_html_(self):
+        try:
+            return self.to_html(standalone=False)
+        except DotNotFoundError as error:
+            return f"<pre>{html.escape(str(error))}</pre>"
+
+
+def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
+                   expand=False, max_nodes=DEFAULT_MAX_NODES, legend=True,
+                   rankdir="LR") -> BackwardSteps:
+    """Run backward from `output` and return its frames, one per backward step.
+
+    This is `output.backward(grad, retain_graph=...)`: leaf gradients accumulate into
+    `.grad` as usual; the frames show this pass's gradients only. The drawing options
+    are forward_graph's.
+    """
+    if rankdir not in RANKDIRS:  # bad options fail before backward runs, not at frame 0
+        raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    graph = as_graph(output)
+    scene = build_scene(graph, modules, expand, max_nodes)
+    recorder = _Recorder(graph)
+    recorder.run(grad, retain_graph)
+    return BackwardSteps(graph, _Timeline(graph, recorder), scene, legend, rankdir)
+
+
+def _strip_xml_header(svg: str) -> str:
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+_ids = itertools.count()
+
+_PLAYER_CSS = """
+.tg-steps { font-family: Helvetica, Arial, sans-serif; }
+.tg-steps .tg-bar { display: flex; gap: 6px; align-items: center; margin: 4px 0; }
+.tg-steps button { font-size: 14px; padding: 2px 10px; cursor: pointer; }
+.tg-steps .tg-frame { display: none; }
+.tg-steps .tg-frame.tg-on { display: block; }
+.tg-steps svg { max-width: 100%; height: auto; }
+"""
+
+_PLAYER_JS = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  var frames = root.querySelectorAll(".tg-frame");
+  var slider = root.querySelector("input"), counter = root.querySelector(".tg-count");
+  var play = root.querySelector("[data-act=play]"), k = 0, timer = null;
+  function show(i) {
+    k = Math.max(0, Math.min(frames.length - 1, i));
+    frames.forEach(function (f, j) { f.classList.toggle("tg-on", j === k); });
+    slider.value = k; counter.textContent = "step " + k + " of " + (frames.length - 1);
+  }
+  function stop() { clearInterval(timer); timer = null; play.textContent = "play"; }
+  root.querySelector("[data-act=first]").onclick = function () { stop(); show(0); };
+  root.querySelector("[data-act=prev]").onclick = function () { stop(); show(k - 1); };
+  root.querySelector("[data-act=next]").onclick = function () { stop(); show(k + 1); };
+  root.querySelector("[data-act=last]").onclick = function () { stop(); show(frames.length - 1); };
+  play.onclick = function () {
+    if (timer) { stop(); return; }
+    if (k === frames.length - 1) { show(0); }
+    play.textContent = "pause";
+    timer = setInterval(function () {
+      if (k >= frames.length - 1) { stop(); } else { show(k + 1); }
+    }, 1200);
+  };
+  slider.oninput = function () { stop(); show(parseInt(slider.value, 10)); };
+  root.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowRight") { stop(); show(k + 1); }
+    if (e.key === "ArrowLeft") { stop(); show(k - 1); }
+  });
+  show(0);
+})();
+"""
+
+
+def _player_html(frames, title, standalone) -> str:
+    element = f"tg-steps-{next(_ids)}"
+    bar = ('<div class="tg-bar"><button data-act="first">|&lt;</button>'
+           '<button data-act="prev">&lt; prev</button><button data-act="play">play</button>'
+           '<button data-act="next">next &gt;</button><button data-act="last">&gt;|</button>'
+           f'<input type="range" min="0" max="{len(frames) - 1}" value="0">'
+           '<span class="tg-count"></span></div>')
+    body = "".join(f'<div class="tg-frame">{svg}</div>' for svg in frames)
+    widget = (f'<style>{_PLAYER_CSS}</style><div class="tg-steps" id="{element}" tabindex="0">'
+              f"{bar}{body}</div><script>{_PLAYER_JS % {'id': element}}</script>")
+    if not standalone:
+        return widget
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}'
+            f"</title></head><body><h3>{html.escape(title)}</h3>{widget}</body></html>\n")
