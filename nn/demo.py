@@ -206,8 +206,8 @@ def whole_model(model, loss_fn, split, input_name):
 def neuron_steps(seed: int):
     """Backpropagation through o = tanh(w0·x0 + w1·x1 + b), one frame per step."""
     neuron = scalar.Neuron(2, activation="tanh", generator=seed)
-    x = [Scalar(2.0, name="x0", requires_grad=False),
-         Scalar(-1.0, name="x1", requires_grad=False)]
+    x = [Scalar(1.0, name="x0", requires_grad=False),
+         Scalar(2.0, name="x1", requires_grad=False)]
     out = neuron(x)
     out.name = "o"
     return viz.backward_steps(out)

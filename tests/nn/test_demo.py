@@ -18,6 +18,8 @@ from nn import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--hidden", "8", "--epochs", "1", "--batch-size", "128", "--no-progress"]
+DOC = ROOT / "docs" / "demo.md"
+DOC_IMAGES = ROOT / "docs" / "images" / "demo"
 PICTURES = ("forward", "gradient_flow", "model")
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 
@@ -87,12 +89,25 @@ def test_without_dot_it_writes_dot_sources_and_says_how_to_install(tmp_path, cap
 
 
 @needs_dot
-def test_the_default_run_reaches_97_percent_on_digits(tmp_path, capsys):
+def test_the_default_run_reaches_97_percent_and_writes_the_documented_listing(tmp_path,
+                                                                                capsys):
     code, out, _ = run(capsys, "--no-progress", "--out", str(tmp_path))
     assert code == 0
     score = float(re.search(r"test accuracy: (\d+\.\d)%", out).group(1))
     assert score >= 97.0
     assert "MLP(64 → 128 → 64 → 10)" in out
+    listing = (tmp_path / "listing.txt").read_text(encoding="utf-8")
+    assert listing == (DOC_IMAGES / "listing.txt").read_text(encoding="utf-8")
+
+
+def test_the_documented_pictures_exist_and_were_drawn_by_dot():
+    text = DOC.read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^]]*\]\(docs/images/demo/([\w.]+\.svg)\)", text)
+    assert len(images) >= 3
+    for name in images:
+        svg_from_dot(DOC_IMAGES / name)
+    (excerpt,) = re.findall(r"```\n( {4}\S.*?)```", text, flags=re.DOTALL)
+    assert excerpt in (DOC_IMAGES / "listing.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("flag, value, complaint", [
