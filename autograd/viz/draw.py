@@ -104,8 +104,17 @@ class Painter:
         return self.lit(attrs, item.members + item.hidden)
 
     def fold_lines(self, item, params) -> list:
-        """Extra lines for a folded module (the gradient painter lists parameter grads)."""
-        return []
+        """A line per parameter of a folded module, with its shape (the gradient painter
+        shows its gradient instead)."""
+        return [style.small(style.escape(self.local_name(item, p) + (
+            "  " + style.shape_text(shape_of(p), dtype_of(p)) if hasattr(p, "shape") else "")))
+            for p in params]
+
+    def local_name(self, item, param) -> str:
+        """A folded module's parameter named inside the module: weight, not layers.0.weight."""
+        prefix = self.graph.scope_label(item.obj).split(":")[0] + "."
+        name = self.graph.name_of(param)
+        return name[len(prefix):] if name.startswith(prefix) else name
 
     def summary_attrs(self, item) -> dict:
         counts = item.obj or {}

@@ -59,11 +59,9 @@ class GradientPainter(Painter):
             [style.small(line, "#000000", 10) for line in text[1:]]
 
     def fold_lines(self, item, params) -> list:
-        prefix = self.graph.scope_label(item.obj).split(":")[0] + "."
         lines = []
         for param in params:
-            name = self.graph.name_of(param)
-            name = name[len(prefix):] if name.startswith(prefix) else name
+            name = self.local_name(item, param)
             grad = self.grads.get(id(param))
             if grad is None:
                 lines.append(style.small(f"{style.escape(name)}: no grad", "#999999"))
