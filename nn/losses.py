@@ -289,7 +289,7 @@ def l2_penalty(params, lam: float) -> Tensor:
     for p in params:
         if not isinstance(p, Tensor):
             raise TypeError(f"l2_penalty: expected Tensors, got {type(p).__name__}")
-        square = (p * p).sum()
+        square = (p**2).sum()  # one use of p: pictures show ‖W‖² as square, then sum
         total = square if total is None else total + square
     return (lam / 2) * total
 

@@ -67,7 +67,7 @@ class GradientPainter(Painter):
                 lines.append(style.small(f"{style.escape(name)}: no grad", "#999999"))
                 continue
             color = style.magnitude_color(style.magnitude(grad))
-            text = style.escape(f"{name} " + style.grad_lines(grad)[0])
+            text = style.escape(f"{name} " + style.grad_lines(grad, one_line=True)[0])
             lines.append(style.swatch(color) + " " + style.small(text, "#000000"))
         return lines
 

@@ -211,8 +211,9 @@ def _text_widths(graph, timeline, frames) -> dict:
 
 class BackwardSteps:
     """The frames of one backward pass: iterate for Figures (frame 0 is the seed, then
-    one per operator); save() writes numbered images, save_html() one paged HTML file.
-    In Jupyter it displays as a player with previous/next/play controls."""
+    one per operator; frame_of(v) finds the step of the operator that made v); save()
+    writes numbered images, save_html() one paged HTML file. In Jupyter it displays as a
+    player with previous/next/play controls."""
 
     def __init__(self, graph, timeline, scene, legend=True, rankdir="LR"):
         self.graph, self.timeline, self.scene = graph, timeline, scene
@@ -235,6 +236,17 @@ class BackwardSteps:
 
     def __iter__(self):
         return (self[k] for k in range(len(self)))
+
+    def frame_of(self, variable) -> int:
+        """The frame k in which backward runs the operator that made `variable`: the
+        step that receives ∂out/∂variable and sends gradients on to its inputs."""
+        producer = self.graph.producer_of(variable) if self.graph.contains(variable) else None
+        if producer not in self.timeline.step_of:
+            what = (f"{self.graph.name_of(variable)!r} is a leaf (or gets no gradient)"
+                    if self.graph.contains(variable) else f"{variable!r} is not in the graph")
+            raise ValueError(f"backward_steps: frame_of: {what}; only variables made by "
+                             "an operator that backward runs have a frame")
+        return self.timeline.step_of[producer]
 
     def save(self, directory, format: str = "svg", prefix: str = "step") -> list:  # noqa: A002
         """Write frame k to directory/{prefix}_{k:03d}.{format}; returns the paths."""
@@ -338,7 +350,9 @@ def _player_html(frames, title, standalone) -> str:
            '<button data-act="next">next &gt;</button><button data-act="last">&gt;|</button>'
            f'<input type="range" min="0" max="{len(frames) - 1}" value="0">'
            '<span class="tg-count"></span></div>')
-    body = "".join(f'<div class="tg-frame">{svg}</div>' for svg in frames)
+    # Frame 0 starts visible, so a page whose scripts do not run still shows a picture.
+    body = "".join(f'<div class="tg-frame{" tg-on" if k == 0 else ""}">{svg}</div>'
+                   for k, svg in enumerate(frames))
     widget = (f'<style>{_PLAYER_CSS}</style><div class="tg-steps" id="{element}" tabindex="0">'
               f"{bar}{body}</div><script>{_PLAYER_JS % {'id': element}}</script>")
     if not standalone:

@@ -233,13 +233,18 @@ def _summary_lines(array) -> list:
     return lines
 
 
-def grad_lines(grad) -> list:
-    """How a gradient is written on a variable: its value when small, else its norm."""
+def grad_lines(grad, one_line: bool = False) -> list:
+    """How a gradient is written on a variable: in full when it is as small as a value
+    shown in full (so a 3×1 weight's gradient can be read off the picture), else its
+    norm. one_line=True gives the norm for anything that would take several lines."""
     if grad is None:
         return []
-    if isinstance(grad, np.ndarray) and (grad.size > 4 or grad.ndim > 1):
-        norm = float(np.linalg.norm(grad.astype(np.float64, copy=False).ravel()))
-        return [f"‖grad‖ {number(norm)}"]
+    if isinstance(grad, np.ndarray) and grad.size > 1:
+        lines = value_lines(grad) if grad.size <= SMALL and grad.ndim <= 2 else []
+        if not lines or (one_line and len(lines) > 1):
+            norm = float(np.linalg.norm(grad.astype(np.float64, copy=False).ravel()))
+            return [f"‖grad‖ {number(norm)}"]
+        return ["grad " + lines[0]] + ["     " + line for line in lines[1:]]
     return value_lines(grad, "grad ")
 
 

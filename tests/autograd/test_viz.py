@@ -372,6 +372,29 @@ def test_gradient_flow_runs_backward_and_shows_every_gradient():
     assert sum("no gradient" in label for label in labels) == 2  # x1 and x2
 
 
+def test_small_gradients_are_written_in_full_and_large_ones_as_a_norm():
+    weight = Tensor([[2.0], [1.0], [-1.0]], requires_grad=True, name="W")  # 3×1, like a value
+    big = Tensor(np.ones((3, 3)), requires_grad=True, name="B")  # 9 elements: a summary
+    loss = (weight * Tensor([[1.0], [2.0], [3.0]])).sum() + (big * 2.0).sum()
+    labels = {a["label"].split("</B>")[0].split("<B>")[1]: a["label"]
+              for a in by_class(parse(viz.gradient_flow(loss, run_backward=True)),
+                                "variable").values() if "<B>" in a["label"]}
+    assert "grad [[1]" in labels["W"] and "[2]" in labels["W"] and "[3]]" in labels["W"]
+    assert f"‖grad‖ {style.number(6.0)}" in labels["B"]  # ‖2·ones(3, 3)‖ = 6
+    assert style.grad_lines(np.eye(2)) == ["grad [[1, 0]", "      [0, 1]]"]
+    assert style.grad_lines(np.eye(2), one_line=True) == [f"‖grad‖ {style.number(2**0.5)}"]
+    assert style.grad_lines(np.array([1.0, 2.0]), one_line=True) == ["grad [1, 2]"]
+
+
+def test_a_folded_module_lists_each_parameter_gradient_on_one_line():
+    model, loss = mlp_loss(sizes=(2, 2, 1))  # 2×2 and 1×2 weights: small enough to write out
+    dot = parse(viz.gradient_flow(loss, run_backward=True, modules="collapse"))
+    first = next(a["label"] for a in by_class(dot, "module").values() if "0: Linear" in a["label"])
+    norm = np.linalg.norm(model.children["0"].weight.grad.data)
+    assert f"weight ‖grad‖ {style.number(norm)}" in first
+    assert "[[" not in first
+
+
 def test_gradient_flow_edge_colours_and_widths_are_monotone_in_gradient_magnitude():
     scales = [1e-6, 1e-4, 1e-2, 1.0, 1e2]
     leaves = [Tensor([1.0, -1.0], requires_grad=True, name=f"p{i}") for i in range(5)]
@@ -524,8 +547,26 @@ def test_frames_share_one_layout_and_save_as_numbered_svgs_and_one_html(tmp_path
     assert len(outlines[0]) == 15  # 10 variables and 5 operators
     assert all(frame == outlines[0] for frame in outlines)
     page = steps.save_html(tmp_path / "steps.html").read_text()
-    assert page.count('<div class="tg-frame">') == 6
+    assert page.count('class="tg-frame') == 6
+    assert page.count('class="tg-frame tg-on"') == 1  # frame 0 shows even without scripts
     assert page.count("<svg") == 6 and "<?xml" not in page
+
+
+def test_frame_of_finds_the_step_that_sends_a_variables_gradient_on():
+    x = Scalar(3.0, name="x")
+    u = x * x
+    u.name = "u"
+    y = u.tanh() + x
+    steps = viz.backward_steps(y)
+    k = steps.frame_of(u)
+    assert k == 3 and steps.timeline.order[k - 1] is u.grad_fn
+    title = steps[k].source
+    assert "backward step 3 of 3: mul" in title and "/∂u, sends gradients to x" in title
+    assert steps.frame_of(y) == 1  # the last operator of the forward pass runs first
+    with pytest.raises(ValueError, match="'x' is a leaf"):
+        steps.frame_of(x)
+    with pytest.raises(ValueError, match="not in the graph"):
+        steps.frame_of(Scalar(1.0))
 
 
 def test_backward_steps_index_errors():

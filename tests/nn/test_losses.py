@@ -7,6 +7,7 @@ import pytest
 
 import nn
 from autograd import Tensor, gradcheck, gradgradcheck
+from autograd.graph import Graph
 
 RNG = np.random.default_rng(0)
 LOGITS = RNG.normal(size=(5, 4)) * 2
@@ -109,6 +110,14 @@ def test_l2_penalty_is_half_lambda_times_squared_frobenius_norms_and_its_gradien
     s.backward()
     np.testing.assert_allclose(w1.grad.data, 0.3 * w1.data)
     np.testing.assert_allclose(w2.grad.data, 0.3 * w2.data)
+
+
+def test_l2_penalty_uses_each_weight_once_so_its_picture_reads_as_squared_norms():
+    w1, w2 = (Tensor(RNG.normal(size=(2, 2)), requires_grad=True) for _ in range(2))
+    graph = Graph.from_outputs(nn.l2_penalty([w1, w2], lam=0.1))
+    for w in (w1, w2):
+        users = [node for node in graph.operators if any(v is w for v in node.inputs)]
+        assert [(node.op.name, len(node.inputs)) for node in users] == [("pow", 1)]
 
 
 def test_l2_penalty_rejects_nothing_to_penalise_and_bad_lambda():

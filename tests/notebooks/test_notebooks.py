@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,25 @@ def _kernel_env(scratch: Path) -> dict:
     # Hypothesis caches in ./.hypothesis of the kernel's folder; keep notebooks/ clean.
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(scratch / "hypothesis")
     return env
+
+
+def _pictures_without_an_image(notebook) -> list:
+    """Cells whose displayed viz Figure (or BackwardSteps player) carries no rendered SVG:
+    Jupyter would show the DOT source or an object repr instead of the picture. Without
+    Graphviz's `dot` a Figure shows its source on purpose, so there is nothing to check."""
+    if shutil.which("dot") is None:
+        return []
+    blank = []
+    for i, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            shown = data.get("text/plain", "")
+            if shown.startswith("<autograd.viz.figure.Figure") and "image/svg+xml" not in data:
+                blank.append(i)
+            if shown.startswith("<autograd.viz.steps.BackwardSteps") and "<svg" not in data.get(
+                    "text/html", ""):
+                blank.append(i)
+    return blank
 
 
 def test_the_notebook_folder_is_found():
@@ -80,6 +100,8 @@ def test_notebook_runs_top_to_bottom_within_a_minute_without_warnings(path, tmp_
     # A warning in front of a class is a defect: fix its cause (in the library if it is
     # the library's), or silence it deliberately where the notebook provokes it.
     assert not warned, f"{path.name}: warnings printed by cells {warned}"
+    blank = _pictures_without_an_image(notebook)
+    assert not blank, f"{path.name}: cells {blank} show an autograd.viz picture with no image"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
