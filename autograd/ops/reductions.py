@@ -94,9 +94,7 @@ class Max(Operator):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        out = x.max(axis=axes, keepdims=True)
-        ctx.save(_tie_shares(x == out, axes, x.dtype))
-        return out if keepdims else out.reshape(_drop_axes(out.shape, axes))
+        return _extremum(ctx, x, x.max(axis=axes, keepdims=True), axes, keepdims)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -111,14 +109,15 @@ class Min(Operator):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        out = x.min(axis=axes, keepdims=True)
-        ctx.save(_tie_shares(x == out, axes, x.dtype))
-        return out if keepdims else out.reshape(_drop_axes(out.shape, axes))
+        return _extremum(ctx, x, x.min(axis=axes, keepdims=True), axes, keepdims)
 
-    @staticmethod
-    def backward(ctx, grad_out):
-        (share,) = ctx.saved
-        return expand_reduced(grad_out, ctx) * share
+    backward = Max.backward  # the same rule: grad_out shared among the elements that won
+
+
+def _extremum(ctx, x, out, axes, keepdims):
+    """Save each element's share of the gradient (1/#ties where it won, else 0)."""
+    ctx.save(_tie_shares(x == out, axes, x.dtype))
+    return out if keepdims else out.reshape(_drop_axes(out.shape, axes))
 
 
 def _tie_shares(ties, axes, dtype):
