@@ -65,17 +65,24 @@ class Config:
 
 @dataclass
 class Timing:
-    """Seconds per call: the median over `samples`, each the mean of `number` calls."""
+    """Seconds per call: the median over `samples`, each the mean of `number` calls.
+
+    `cpu_median` is the same in CPU seconds of this process (all its threads): on a
+    shared machine a single-threaded workload's CPU time barely moves when another
+    process takes the other core, while its wall time may.
+    """
 
     median: float
     minimum: float
     maximum: float
     number: int
     samples: list
+    cpu_median: float = math.nan
 
     def as_dict(self) -> dict:
         return {"median_s": self.median, "min_s": self.minimum, "max_s": self.maximum,
-                "calls_per_sample": self.number, "samples": len(self.samples)}
+                "cpu_median_s": self.cpu_median, "calls_per_sample": self.number,
+                "samples": len(self.samples)}
 
 
 def measure(fn, config: Config, repeat=None, gc_off=False) -> Timing:
@@ -99,22 +106,27 @@ def compare(fns: dict, config: Config, repeat=None, gc_off=()) -> dict:
             _sample(fn, 1, name in gc_off)
         numbers[name] = _calibrate(fn, config.min_time, name in gc_off)
     samples = {name: [] for name in fns}
+    cpu = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            samples[name].append(_sample(fn, numbers[name], name in gc_off) / numbers[name])
+            wall, cpu_time = _sample(fn, numbers[name], name in gc_off, with_cpu=True)
+            samples[name].append(wall / numbers[name])
+            cpu[name].append(cpu_time / numbers[name])
     return {name: Timing(statistics.median(times), min(times), max(times), numbers[name],
-                         times) for name, times in samples.items()}
+                         times, statistics.median(cpu[name]))
+            for name, times in samples.items()}
 
 
-def _sample(fn, number, gc_off) -> float:
+def _sample(fn, number, gc_off, with_cpu=False):
     gc.collect()
     if gc_off:
         gc.disable()
     try:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for _ in range(number):
             fn()
-        return time.perf_counter() - start
+        wall = time.perf_counter() - start
+        return (wall, time.process_time() - start_cpu) if with_cpu else wall
     finally:
         if gc_off:
             gc.enable()
