@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     import json
 
     from . import WORKLOADS
-    from .harness import TABLE_HEADER, Config, environment
+    from .harness import TABLE_HEADER, Config, environment, summary
 
     config = Config.smoke(peers=not args.no_peers) if args.quick else Config.full(
         peers=not args.no_peers)
@@ -63,7 +63,9 @@ def main(argv=None) -> int:
         for result in module.run(config):
             results.append(result)
             print(result.table_row(), flush=True)
-    lines = [json.dumps({"environment": environment(), "quick": args.quick})]
+    env = environment()
+    print(f"\n{summary(env)}")
+    lines = [json.dumps({"environment": env, "quick": args.quick})]
     lines += [result.json_line() for result in results]
     print("\n" + "\n".join(lines))
     if args.json:

@@ -335,6 +335,23 @@ def environment() -> dict:
     }
 
 
+def summary(env: dict) -> str:
+    """One line for the top of a report: machine, numpy, BLAS threads, peers."""
+    pools = env["threads"]["pools"]
+    if isinstance(pools, list):
+        blas = ", ".join(f"{p['internal_api']} {p['version']} {p['architecture']} "
+                         f"({p['num_threads']} threads)" for p in pools)
+    else:
+        settings = [f"{k}={v}" for k, v in env["threads"]["env"].items() if v is not None]
+        blas = "BLAS threads: " + (", ".join(settings) or "library default (one per CPU)")
+    peers = ", ".join(f"{name} {version}" for name, version in env["peers"].items())
+    torch_threads = env["threads"].get("torch_threads")
+    torch_note = f", torch threads {torch_threads}" if torch_threads else ""
+    return (f"{env['cpu']} ({env['cpus']} CPUs), Python {env['python']}, numpy "
+            f"{env['numpy']}; {blas}{torch_note}; peers: {peers}; load average "
+            f"{env['load_average_1_5_15min'][0]:.2f}")
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -6,8 +6,9 @@ Prints, for the engine as it stands (run it before and after an optimisation):
    Scalar and for shape-(8,) Tensors, next to plain Python / numpy and micrograd /
    PyTorch when present;
 2. W1's step split into forward, backward and the garbage collector, per generation
-   (gc.callbacks), and what other collector settings would give;
-3. W2 at n=100000: minor page faults per chain (the allocator, not the arithmetic);
+   (gc.callbacks), and what other collector settings would give (CPU seconds);
+3. W2 at n=100000: minor page faults per chain (the allocator, not the arithmetic),
+   and CPU ms per chain;
 4. cProfile's top functions (collector off, so its time is not smeared over whichever
    function happened to allocate) for one W1 step and for the W2 chain at n=8.
 """
@@ -132,20 +133,20 @@ def w1_split(repeat=5) -> dict:
 
     def on_collect(phase, info):
         if phase == "start":
-            started[0] = time.perf_counter()
+            started[0] = time.process_time()
         else:
             spent[info["generation"]][0] += 1
-            spent[info["generation"]][1] += time.perf_counter() - started[0]
+            spent[info["generation"]][1] += time.process_time() - started[0]
 
     forward, backward = [], []
     for _ in range(repeat):
         gc.collect()
         gc.callbacks.append(on_collect)
-        start = time.perf_counter()
+        start = time.process_time()
         loss = model.loss(rows, labels)
-        middle = time.perf_counter()
+        middle = time.process_time()
         loss.backward()
-        end = time.perf_counter()
+        end = time.process_time()
         gc.callbacks.remove(on_collect)
         forward.append(middle - start)
         backward.append(end - middle)
@@ -175,9 +176,9 @@ def w1_collector_settings(repeat=5) -> dict:
         for name, (enter, leave) in settings.items():
             gc.collect()
             enter()
-            start = time.perf_counter()
+            start = time.process_time()
             model.step(rows, labels)
-            times[name].append(time.perf_counter() - start)
+            times[name].append(time.process_time() - start)
             leave()
     return {name: statistics.median(values) for name, values in times.items()}
 
@@ -192,12 +193,12 @@ def w2_page_faults(n=100_000, repeat=5) -> dict:
     for name, fn in runs.items():
         fn()
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(repeat):
             fn()
-        seconds = (time.perf_counter() - start) / repeat
+        seconds = (time.process_time() - start) / repeat
         faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / repeat
-        out[name] = {"ms_per_chain": seconds * 1e3, "minor_faults_per_chain": faults}
+        out[name] = {"cpu_ms_per_chain": seconds * 1e3, "minor_faults_per_chain": faults}
     return out
 
 
@@ -225,23 +226,24 @@ def main(argv=None):
     parser.add_argument("--top", type=int, default=12, help="cProfile rows to show")
     args = parser.parse_args(argv)
 
-    print("## Per-operator ledger (µs, best of 7)\n")
+    print("## Per-operator ledger (CPU µs, best of 7)\n")
     for label, value in scalar_ledger() + tensor_ledger():
         print(f"{label:<45} {value:8.3f}")
 
     print("\n## W1 step: forward, backward, collector\n")
     split = w1_split()
-    print(f"forward {split['forward_s']:.3f} s, backward {split['backward_s']:.3f} s; "
+    print(f"CPU seconds per step: forward {split['forward_s']:.3f}, backward "
+          f"{split['backward_s']:.3f}; "
           f"{split['nodes'][0]:,} operator nodes, {split['nodes'][1]:,} variables")
     for generation, info in split["gc"].items():
         print(f"  collector {generation}: {info['collections']:.1f} collections/step, "
               f"{info['seconds'] * 1e3:.1f} ms/step")
     for name, seconds in w1_collector_settings().items():
-        print(f"  step with collector {name}: {seconds:.3f} s")
+        print(f"  step with collector {name}: {seconds:.3f} CPU s")
 
     print("\n## W2 at n=100000: page faults\n")
     for name, info in w2_page_faults().items():
-        print(f"{name:<10} {info['ms_per_chain']:7.1f} ms/chain, "
+        print(f"{name:<10} {info['cpu_ms_per_chain']:7.1f} CPU ms/chain, "
               f"{info['minor_faults_per_chain']:8.0f} minor faults/chain")
 
     X, y, weights, _ = w1.problem(Config.full())
