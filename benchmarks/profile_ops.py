@@ -9,7 +9,8 @@ Prints, for the engine as it stands (run it before and after an optimisation):
    (gc.callbacks), and what other collector settings would give (CPU seconds);
 3. W2 at n=100000: minor page faults per chain (the allocator, not the arithmetic),
    and CPU ms per chain;
-4. cProfile's top functions (collector off, so its time is not smeared over whichever
+4. W3: the matrix product tracegrad computes that the floor skips (wall ms);
+5. cProfile's top functions (collector off, so its time is not smeared over whichever
    function happened to allocate) for one W1 step and for the W2 chain at n=8.
 """
 
@@ -31,6 +32,7 @@ from autograd import Scalar, Tensor, topological_order
 
 from . import w1_scalar_mlp as w1
 from . import w2_op_overhead as w2
+from . import w3_mlp_step as w3
 from .harness import Config, optional_import
 
 
@@ -202,6 +204,28 @@ def w2_page_faults(n=100_000, repeat=5) -> dict:
     return out
 
 
+def w3_gemms(repeat=20) -> dict:
+    """CPU ms of W3's floor step, tracegrad's step, and the one product tracegrad adds:
+    Matmul's backward also computes ∂L/∂x for the input batch, which nothing needs."""
+    x, labels, weights, _ = w3.problem(Config.full())
+    model, x_tensor = w3.TensorMLP(weights), Tensor(x)
+    floor_weights = [(W.copy(), b.copy()) for W, b in weights]
+    grad_h1 = np.ones((len(x), weights[0][0].shape[0]), dtype=x.dtype)
+    runs = {"floor step": lambda: w3.numpy_step(floor_weights, x, labels),
+            "tracegrad step": lambda: model.step(x_tensor, labels),
+            "the extra product (128x512 @ 512x784)": lambda: grad_h1 @ weights[0][0]}
+    out = {}
+    for name, fn in runs.items():
+        fn()
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        out[name] = statistics.median(times) * 1e3
+    return out
+
+
 def top_functions(fn, calls, top) -> str:
     fn()
     gc.disable()
@@ -245,6 +269,10 @@ def main(argv=None):
     for name, info in w2_page_faults().items():
         print(f"{name:<10} {info['cpu_ms_per_chain']:7.1f} CPU ms/chain, "
               f"{info['minor_faults_per_chain']:8.0f} minor faults/chain")
+
+    print("\n## W3: the product tracegrad computes and the floor does not (wall ms)\n")
+    for name, ms in w3_gemms().items():
+        print(f"{name:<40} {ms:7.2f} ms")
 
     X, y, weights, _ = w1.problem(Config.full())
     rows, labels, model = X.tolist(), y.tolist(), w1.ScalarMLP(weights)

@@ -27,6 +27,7 @@ from .harness import (
     check_close,
     optional_import,
     peak_rss_bytes,
+    reset_peak_rss,
     run_child,
 )
 
@@ -101,6 +102,7 @@ def child(kind, n, implementation):
     """Runs in a fresh process: one timed forward+backward, and its peak memory growth."""
     chain = CHAINS[implementation]
     chain(kind, 10)  # import and warm up everything the chain touches
+    reset_peak_rss()
     base = peak_rss_bytes()
     start = time.perf_counter()
     try:
@@ -166,9 +168,9 @@ def _run_kind(kind, config) -> list[Result]:
                     check_close(f"W4 {kind} N={n} grad", ours["grad"], floor["grad"], 1e-9))
         ours_points.append((n, ours["seconds"]))
         memory_points.append((n, ours["peak_bytes"]))
-        peer_values = {}
+        peer_values, peer_peaks = {}, {}
         for peer in peers if config.peers else []:
-            peer_values[peer] = _peer_seconds(kind, n, peer, floor)
+            peer_values[peer], peer_peaks[peer] = _peer_seconds(kind, n, peer, floor)
         if not config.peers:
             peer_values["torch"] = "not measured (--no-peers)"
         result = Result(ID, NAME, f"{kind}, N={n:,}", "s (fwd+bwd)", ours["seconds"],
@@ -177,7 +179,9 @@ def _run_kind(kind, config) -> list[Result]:
         result.extra = {"peak_mib": ours["peak_bytes"] / 2**20,
                         "bytes_per_step": ours["peak_bytes"] / n,
                         "free_seconds": ours["free_seconds"],
-                        "us_per_step": ours["seconds"] / n * 1e6}
+                        "us_per_step": ours["seconds"] / n * 1e6,
+                        "peer_peak_mib": {p: v / 2**20 for p, v in peer_peaks.items()
+                                          if v is not None}}
         results.append(result)
     time_growth, memory_growth = _growth(ours_points), _growth(memory_points)
     last = results[-1]
@@ -197,18 +201,19 @@ def _run_kind(kind, config) -> list[Result]:
 
 
 def _peer_seconds(kind, n, peer, floor):
+    """(seconds or the reason there are none, peak bytes or None)."""
     module = {"torch": "torch", "micrograd": "micrograd.engine"}[peer]
     if optional_import(module) is None:
-        return NOT_INSTALLED
+        return NOT_INSTALLED, None
     if peer == "torch" and kind == "scalar" and n > 100_000:
-        return "not run (≈20 s at 10 µs per 0-d op)"
+        return "not run (≈20 s at 10 µs per 0-d op)", None
     if peer == "micrograd" and n > MICROGRAD_RECURSION_N:
-        return f"not run (recursion fails from N={MICROGRAD_RECURSION_N:,})"
+        return f"not run (recursion fails from N={MICROGRAD_RECURSION_N:,})", None
     got = _median_child(kind, n, peer, 1)
     if "error" in got:
-        return got["error"].split(":")[0]
+        return got["error"].split(":")[0], None
     check_close(f"W4 {peer} {kind} N={n}", got["grad"], floor["grad"], 1e-9)
-    return got["seconds"]
+    return got["seconds"], got["peak_bytes"]
 
 
 if __name__ == "__main__":
