@@ -24,6 +24,10 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=None,
                         help="set numpy's BLAS and PyTorch to this many threads "
                              "(default: leave them as they are, and record them)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall-clock seconds (default) or CPU seconds of the process and "
+                             "its children: steadier on a shared machine, meaningful for "
+                             "single-threaded work, so pair it with --threads 1")
     parser.add_argument("--json", metavar="FILE", help="also write the JSON lines to FILE")
     args = parser.parse_args(argv)
     args.only = [w.strip().upper() for w in args.only.split(",") if w.strip()]
@@ -53,9 +57,13 @@ def main(argv=None) -> int:
     from . import WORKLOADS
     from .harness import TABLE_HEADER, Config, environment, summary
 
-    config = Config.smoke(peers=not args.no_peers) if args.quick else Config.full(
-        peers=not args.no_peers)
+    make = Config.smoke if args.quick else Config.full
+    config = make(peers=not args.no_peers, clock=args.clock)
     _warn_about_the_machine()
+    if args.clock == "cpu" and args.threads != 1:
+        print("note: --clock cpu adds up the CPU time of every thread; with more than one "
+              "thread it is not a latency (use --threads 1)", file=sys.stderr)
+    print(f"clock: {args.clock}; threads: {args.threads or 'as set up'}\n")
     print(TABLE_HEADER, flush=True)
     results = []
     for workload in args.only:
@@ -65,7 +73,8 @@ def main(argv=None) -> int:
             print(result.table_row(), flush=True)
     env = environment()
     print(f"\n{summary(env)}")
-    lines = [json.dumps({"environment": env, "quick": args.quick})]
+    lines = [json.dumps({"environment": env, "quick": args.quick, "clock": args.clock,
+                         "threads_option": args.threads})]
     lines += [result.json_line() for result in results]
     print("\n" + "\n".join(lines))
     if args.json:

@@ -1,7 +1,10 @@
 """What every workload shares: timing, equality checks, peers, memory, and reporting.
 
 Timing: a call is warmed up, then repeated in samples of `number` calls (calibrated so one
-sample lasts at least `min_time`), and the median of the per-call times is reported.
+sample lasts at least `min_time`), and the median of the per-call times is reported, in
+wall-clock seconds or, with `clock="cpu"`, in CPU seconds of this process and the child
+processes it waited for (the honest clock for single-threaded work on a shared machine:
+wall time also counts the moments another process held the CPU).
 The garbage collector stays on, as a user has it, unless a workload says otherwise;
 implementations of one workload are timed interleaved (`compare`).
 
@@ -49,14 +52,25 @@ class Config:
     warmup: int = 1
     repeat: int = 7
     min_time: float = 0.05
+    clock: str = "wall"  # or "cpu"
 
     @classmethod
-    def full(cls, peers=True) -> Config:
-        return cls(quick=False, peers=peers)
+    def full(cls, peers=True, clock="wall") -> Config:
+        return cls(quick=False, peers=peers, clock=clock)
 
     @classmethod
-    def smoke(cls, peers=False) -> Config:
-        return cls(quick=True, peers=peers, warmup=1, repeat=3, min_time=0.0)
+    def smoke(cls, peers=False, clock="wall") -> Config:
+        return cls(quick=True, peers=peers, warmup=1, repeat=3, min_time=0.0, clock=clock)
+
+    def now(self) -> float:
+        """The current reading of this configuration's clock, in seconds."""
+        return cpu_seconds() if self.clock == "cpu" else time.perf_counter()
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads) plus its waited-for children (dot, say)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 # --------------------------------------------------------------------------------------
@@ -65,24 +79,21 @@ class Config:
 
 @dataclass
 class Timing:
-    """Seconds per call: the median over `samples`, each the mean of `number` calls.
-
-    `cpu_median` is the same in CPU seconds of this process (all its threads): on a
-    shared machine a single-threaded workload's CPU time barely moves when another
-    process takes the other core, while its wall time may.
-    """
+    """Seconds per call on the configured clock: the median over `samples`, each the mean
+    of `number` calls. Both clocks' medians are kept for the record."""
 
     median: float
     minimum: float
     maximum: float
     number: int
     samples: list
+    wall_median: float = math.nan
     cpu_median: float = math.nan
 
     def as_dict(self) -> dict:
         return {"median_s": self.median, "min_s": self.minimum, "max_s": self.maximum,
-                "cpu_median_s": self.cpu_median, "calls_per_sample": self.number,
-                "samples": len(self.samples)}
+                "wall_median_s": self.wall_median, "cpu_median_s": self.cpu_median,
+                "calls_per_sample": self.number, "samples": len(self.samples)}
 
 
 def measure(fn, config: Config, repeat=None, gc_off=False) -> Timing:
@@ -105,16 +116,20 @@ def compare(fns: dict, config: Config, repeat=None, gc_off=()) -> dict:
         for _ in range(config.warmup):
             _sample(fn, 1, name in gc_off)
         numbers[name] = _calibrate(fn, config.min_time, name in gc_off)
-    samples = {name: [] for name in fns}
+    wall = {name: [] for name in fns}
     cpu = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            wall, cpu_time = _sample(fn, numbers[name], name in gc_off, with_cpu=True)
-            samples[name].append(wall / numbers[name])
-            cpu[name].append(cpu_time / numbers[name])
-    return {name: Timing(statistics.median(times), min(times), max(times), numbers[name],
-                         times, statistics.median(cpu[name]))
-            for name, times in samples.items()}
+            wall_s, cpu_s = _sample(fn, numbers[name], name in gc_off, with_cpu=True)
+            wall[name].append(wall_s / numbers[name])
+            cpu[name].append(cpu_s / numbers[name])
+    timings = {}
+    for name in fns:
+        chosen = cpu[name] if config.clock == "cpu" else wall[name]
+        timings[name] = Timing(statistics.median(chosen), min(chosen), max(chosen),
+                               numbers[name], chosen, statistics.median(wall[name]),
+                               statistics.median(cpu[name]))
+    return timings
 
 
 def _sample(fn, number, gc_off, with_cpu=False):
@@ -122,11 +137,11 @@ def _sample(fn, number, gc_off, with_cpu=False):
     if gc_off:
         gc.disable()
     try:
-        start, start_cpu = time.perf_counter(), time.process_time()
+        start, start_cpu = time.perf_counter(), cpu_seconds()
         for _ in range(number):
             fn()
         wall = time.perf_counter() - start
-        return (wall, time.process_time() - start_cpu) if with_cpu else wall
+        return (wall, cpu_seconds() - start_cpu) if with_cpu else wall
     finally:
         if gc_off:
             gc.enable()

@@ -104,38 +104,41 @@ def child(kind, n, implementation):
     chain(kind, 10)  # import and warm up everything the chain touches
     reset_peak_rss()
     base = peak_rss_bytes()
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     try:
         graph, value, grad = chain(kind, n)
     except RecursionError as error:
         return {"error": f"RecursionError: {error}"}
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
     peak = peak_rss_bytes() - base
     start = time.perf_counter()
     del graph  # the graph dies here: freeing a long chain is a cost users pay too
     free_seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_bytes": peak, "free_seconds": free_seconds,
-            "value": np.asarray(value).tolist(), "grad": np.asarray(grad).tolist()}
+    return {"wall_seconds": seconds, "cpu_seconds": cpu_seconds, "peak_bytes": peak,
+            "free_seconds": free_seconds, "value": np.asarray(value).tolist(),
+            "grad": np.asarray(grad).tolist()}
 
 
 # --------------------------------------------------------------------------------------
 
 
-def _median_child(kind, n, implementation, repeat):
+def _median_child(kind, n, implementation, repeat, clock):
     runs = [run_child("benchmarks.w4_deep_chain", "child", kind, n, implementation)
             for _ in range(repeat)]
     if "error" in runs[0]:
         return runs[0]
+    for run in runs:
+        run["seconds"] = run[f"{clock}_seconds"]
     best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
     best["peak_bytes"] = sorted(r["peak_bytes"] for r in runs)[len(runs) // 2]
     return best
 
 
-def _floor(kind, n):
+def _floor(kind, n, config):
     """The floor keeps no graph, so its memory needs no fresh process: time it here."""
-    start = time.perf_counter()
+    start = config.now()
     _, value, grad = floor_chain(kind, n)
-    seconds = time.perf_counter() - start
+    seconds = config.now() - start
     return {"seconds": seconds, "value": np.asarray(value).tolist(),
             "grad": np.asarray(grad).tolist()}
 
@@ -162,15 +165,16 @@ def _run_kind(kind, config) -> list[Result]:
         peers.append("micrograd")
     results, ours_points, memory_points = [], [], []
     for n in sizes(kind, config.quick):
-        ours = _median_child(kind, n, "tracegrad", repeat)
-        floor = _floor(kind, n)
+        ours = _median_child(kind, n, "tracegrad", repeat, config.clock)
+        floor = _floor(kind, n, config)
         worst = max(check_close(f"W4 {kind} N={n} value", ours["value"], floor["value"], 1e-9),
                     check_close(f"W4 {kind} N={n} grad", ours["grad"], floor["grad"], 1e-9))
         ours_points.append((n, ours["seconds"]))
         memory_points.append((n, ours["peak_bytes"]))
         peer_values, peer_peaks = {}, {}
         for peer in peers if config.peers else []:
-            peer_values[peer], peer_peaks[peer] = _peer_seconds(kind, n, peer, floor)
+            peer_values[peer], peer_peaks[peer] = _peer_seconds(kind, n, peer, floor,
+                                                                config.clock)
         if not config.peers:
             peer_values["torch"] = "not measured (--no-peers)"
         result = Result(ID, NAME, f"{kind}, N={n:,}", "s (fwd+bwd)", ours["seconds"],
@@ -200,7 +204,7 @@ def _run_kind(kind, config) -> list[Result]:
     return results
 
 
-def _peer_seconds(kind, n, peer, floor):
+def _peer_seconds(kind, n, peer, floor, clock):
     """(seconds or the reason there are none, peak bytes or None)."""
     module = {"torch": "torch", "micrograd": "micrograd.engine"}[peer]
     if optional_import(module) is None:
@@ -209,7 +213,7 @@ def _peer_seconds(kind, n, peer, floor):
         return "not run (≈20 s at 10 µs per 0-d op)", None
     if peer == "micrograd" and n > MICROGRAD_RECURSION_N:
         return f"not run (recursion fails from N={MICROGRAD_RECURSION_N:,})", None
-    got = _median_child(kind, n, peer, 1)
+    got = _median_child(kind, n, peer, 1, clock)
     if "error" in got:
         return got["error"].split(":")[0], None
     check_close(f"W4 {peer} {kind} N={n}", got["grad"], floor["grad"], 1e-9)

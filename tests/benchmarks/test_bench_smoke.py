@@ -10,6 +10,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,15 @@ def test_compare_interleaves_the_implementations():
     compare({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
             Config(warmup=0, repeat=3, min_time=0.0))
     assert calls[-6:] == ["a", "b"] * 3
+
+
+def test_cpu_clock_does_not_count_time_spent_waiting():
+    nap = lambda: time.sleep(0.01)  # noqa: E731
+    cpu = measure(nap, Config(warmup=0, repeat=3, min_time=0.0, clock="cpu"))
+    wall = measure(nap, Config(warmup=0, repeat=3, min_time=0.0, clock="wall"))
+    assert wall.median >= 0.01
+    assert cpu.median < 0.005
+    assert cpu.wall_median >= 0.01  # both clocks are kept whichever one is reported
 
 
 def test_ratio_is_none_without_a_floor():
