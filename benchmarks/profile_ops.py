@@ -1,0 +1,288 @@
+"""Where the time goes: `python -m benchmarks.profile_ops [--top N]`.
+
+Prints, for the engine as it stands (run it before and after an optimisation):
+1. a ledger of per-operator costs in CPU µs (process time, best of 7 timeit rounds, so
+   another process on the machine can only make a number look worse, never better), for
+   Scalar and for shape-(8,) Tensors, next to plain Python / numpy and micrograd /
+   PyTorch when present;
+2. W1's step split into forward, backward and the garbage collector, per generation
+   (gc.callbacks), and what other collector settings would give (CPU seconds);
+3. W2 at n=100000: minor page faults per chain (the allocator, not the arithmetic),
+   and CPU ms per chain;
+4. W3: the matrix product tracegrad computes that the floor skips (wall ms);
+5. cProfile's top functions (collector off, so its time is not smeared over whichever
+   function happened to allocate) for one W1 step and for the W2 chain at n=8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import pstats
+import resource
+import statistics
+import time
+import timeit
+
+import numpy as np
+
+from autograd import Scalar, Tensor, topological_order
+
+from . import w1_scalar_mlp as w1
+from . import w2_op_overhead as w2
+from . import w3_mlp_step as w3
+from .harness import Config, optional_import
+
+
+def best_us(stmt, namespace, number=20_000) -> float:
+    """CPU µs per execution of stmt: the best of 7 rounds of `number`."""
+    rounds = timeit.repeat(stmt, globals=namespace, number=number, repeat=7,
+                           timer=time.process_time)
+    return min(rounds) / number * 1e6
+
+
+def backward_us_per_node(build, repeat=7) -> float:
+    """µs per operator node of backward() on the (root, operator nodes) build() returns
+    (built untimed)."""
+    best = float("inf")
+    for _ in range(repeat):
+        root, nodes = build()
+        start = time.process_time()
+        root.backward()
+        best = min(best, (time.process_time() - start) / nodes * 1e6)
+    return best
+
+
+def scalar_ledger() -> list[tuple[str, float]]:
+    a, b = Scalar(1.5), Scalar(2.0)
+    ca, cb = Scalar(1.5, requires_grad=False), Scalar(2.0, requires_grad=False)
+    ns = {"a": a, "b": b, "ca": ca, "cb": cb}
+    rows = [
+        ("python float a*b", best_us("1.5 * x", {"x": 2.0}, 200_000)),
+        ("Scalar a*b (records a node)", best_us("a * b", ns)),
+        ("Scalar a+b", best_us("a + b", ns)),
+        ("Scalar a+1.0 (number made a constant)", best_us("a + 1.0", ns)),
+        ("Scalar a.relu()", best_us("a.relu()", ns)),
+        ("Scalar a*b, neither requires grad (no node)", best_us("ca * cb", ns)),
+    ]
+
+    def sum_of_products(n=2000):  # n products and n sums: 2n operator nodes
+        total = Scalar(0.0)
+        for i in range(n):
+            total = total + Scalar(float(i)) * 0.5
+        return total, 2 * n
+
+    rows.append(("Scalar backward, per operator node", backward_us_per_node(sum_of_products)))
+    root, count = sum_of_products()
+    walk = best_us("topological_order([r.grad_fn])", {"topological_order": topological_order,
+                                                      "r": root}, 20) / count
+    rows.append(("  of which topological_order, per node", walk))
+    engine = optional_import("micrograd.engine")
+    if engine is not None:
+        va, vb = engine.Value(1.5), engine.Value(2.0)
+        rows.append(("micrograd Value a*b", best_us("a * b", {"a": va, "b": vb})))
+
+        def micrograd_sum(n=400):  # its recursive walk: stay under the recursion limit
+            total = engine.Value(0.0)
+            for i in range(n):
+                total = total + engine.Value(float(i)) * 0.5
+            return total, 2 * n
+
+        rows.append(("micrograd backward, per operator node",
+                     backward_us_per_node(micrograd_sum)))
+    return rows
+
+
+def tensor_ledger() -> list[tuple[str, float]]:
+    x0, c0, _ = w2.inputs(8)
+    x, c, cx = Tensor(x0, requires_grad=True), Tensor(c0), Tensor(x0)
+    ns = {"x": x, "c": c, "cx": cx, "x0": x0, "c0": c0, "np": np, "Tensor": Tensor}
+    rows = [
+        ("numpy x0*c0 (8,)", best_us("x0 * c0", ns, 200_000)),
+        ("numpy tanh (8,)", best_us("np.tanh(x0)", ns, 200_000)),
+        ("Tensor x*c (records a node)", best_us("x * c", ns)),
+        ("Tensor x.tanh()", best_us("x.tanh()", ns)),
+        ("Tensor x*c, neither requires grad (no node)", best_us("cx * c", ns)),
+        ("Tensor._make (wrap an array)", best_us("Tensor._make(x0)", ns, 200_000)),
+    ]
+
+    def chain():
+        y = x
+        for _ in range(w2.CYCLES):
+            y = (y * c + c).tanh().exp()
+        x.grad = None
+        return y.sum(), w2.OPS + 1
+
+    rows.append(("Tensor backward, per operator node", backward_us_per_node(chain)))
+    torch = optional_import("torch")
+    if torch is not None:
+        tx = torch.tensor(x0, requires_grad=True)
+        tc = torch.tensor(c0)
+        rows.append(("torch x*c (8,)", best_us("x * c", {"x": tx, "c": tc})))
+    return rows
+
+
+def w1_split(repeat=5) -> dict:
+    """Seconds per W1 step in forward, backward and the collector (per generation)."""
+    X, y, weights, _ = w1.problem(Config.full())
+    rows, labels = X.tolist(), y.tolist()
+    model = w1.ScalarMLP(weights)
+    model.step(rows, labels)
+    spent = {0: [0, 0.0], 1: [0, 0.0], 2: [0, 0.0]}
+    started = [0.0]
+
+    def on_collect(phase, info):
+        if phase == "start":
+            started[0] = time.process_time()
+        else:
+            spent[info["generation"]][0] += 1
+            spent[info["generation"]][1] += time.process_time() - started[0]
+
+    forward, backward = [], []
+    for _ in range(repeat):
+        gc.collect()
+        gc.callbacks.append(on_collect)
+        start = time.process_time()
+        loss = model.loss(rows, labels)
+        middle = time.process_time()
+        loss.backward()
+        end = time.process_time()
+        gc.callbacks.remove(on_collect)
+        forward.append(middle - start)
+        backward.append(end - middle)
+        del loss
+    return {"forward_s": statistics.median(forward), "backward_s": statistics.median(backward),
+            "gc": {f"gen{g}": {"collections": n / repeat, "seconds": t / repeat}
+                   for g, (n, t) in spent.items()},
+            "nodes": w1.graph_size(model, rows, labels)}
+
+
+def w1_collector_settings(repeat=5) -> dict:
+    """Median seconds per W1 step under other collector settings (then restored)."""
+    X, y, weights, _ = w1.problem(Config.full())
+    rows, labels = X.tolist(), y.tolist()
+    model = w1.ScalarMLP(weights)
+    default = gc.get_threshold()
+    settings = {
+        f"default {default}": (lambda: None, lambda: None),
+        "threshold (50000, 10, 10)": (lambda: gc.set_threshold(50_000, 10, 10),
+                                      lambda: gc.set_threshold(*default)),
+        "threshold (700, 1000, 10)": (lambda: gc.set_threshold(700, 1000, 10),
+                                      lambda: gc.set_threshold(*default)),
+        "disabled": (gc.disable, gc.enable),
+    }
+    times = {name: [] for name in settings}
+    for _ in range(repeat):  # interleaved, so drift on the machine hits all alike
+        for name, (enter, leave) in settings.items():
+            gc.collect()
+            enter()
+            start = time.process_time()
+            model.step(rows, labels)
+            times[name].append(time.process_time() - start)
+            leave()
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def w2_page_faults(n=100_000, repeat=5) -> dict:
+    """Minor page faults and seconds per W2 chain: tracegrad vs the floor."""
+    x0, c0, d0 = w2.inputs(n)
+    x, c, d = Tensor(x0, requires_grad=True), Tensor(c0), Tensor(d0)
+    runs = {"floor": lambda: w2.numpy_chain(x0, c0, d0),
+            "tracegrad": lambda: w2.tracegrad_chain(x, c, d)}
+    out = {}
+    for name, fn in runs.items():
+        fn()
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        start = time.process_time()
+        for _ in range(repeat):
+            fn()
+        seconds = (time.process_time() - start) / repeat
+        faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / repeat
+        out[name] = {"cpu_ms_per_chain": seconds * 1e3, "minor_faults_per_chain": faults}
+    return out
+
+
+def w3_gemms(repeat=20) -> dict:
+    """CPU ms of W3's floor step, tracegrad's step, and the one product tracegrad adds:
+    Matmul's backward also computes ∂L/∂x for the input batch, which nothing needs."""
+    x, labels, weights, _ = w3.problem(Config.full())
+    model, x_tensor = w3.TensorMLP(weights), Tensor(x)
+    floor_weights = [(W.copy(), b.copy()) for W, b in weights]
+    grad_h1 = np.ones((len(x), weights[0][0].shape[0]), dtype=x.dtype)
+    runs = {"floor step": lambda: w3.numpy_step(floor_weights, x, labels),
+            "tracegrad step": lambda: model.step(x_tensor, labels),
+            "the extra product (128x512 @ 512x784)": lambda: grad_h1 @ weights[0][0]}
+    out = {}
+    for name, fn in runs.items():
+        fn()
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        out[name] = statistics.median(times) * 1e3
+    return out
+
+
+def top_functions(fn, calls, top) -> str:
+    fn()
+    gc.disable()
+    profile = cProfile.Profile()
+    try:
+        profile.enable()
+        for _ in range(calls):
+            fn()
+        profile.disable()
+    finally:
+        gc.enable()
+    text = io.StringIO()
+    stats = pstats.Stats(profile, stream=text)
+    stats.sort_stats("tottime").print_stats(top)
+    lines = text.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("ncalls"))
+    return "\n".join([lines[0].strip()] + lines[start:start + top + 1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_ops")
+    parser.add_argument("--top", type=int, default=12, help="cProfile rows to show")
+    args = parser.parse_args(argv)
+
+    print("## Per-operator ledger (CPU µs, best of 7)\n")
+    for label, value in scalar_ledger() + tensor_ledger():
+        print(f"{label:<45} {value:8.3f}")
+
+    print("\n## W1 step: forward, backward, collector\n")
+    split = w1_split()
+    print(f"CPU seconds per step: forward {split['forward_s']:.3f}, backward "
+          f"{split['backward_s']:.3f}; "
+          f"{split['nodes'][0]:,} operator nodes, {split['nodes'][1]:,} variables")
+    for generation, info in split["gc"].items():
+        print(f"  collector {generation}: {info['collections']:.1f} collections/step, "
+              f"{info['seconds'] * 1e3:.1f} ms/step")
+    for name, seconds in w1_collector_settings().items():
+        print(f"  step with collector {name}: {seconds:.3f} CPU s")
+
+    print("\n## W2 at n=100000: page faults\n")
+    for name, info in w2_page_faults().items():
+        print(f"{name:<10} {info['cpu_ms_per_chain']:7.1f} CPU ms/chain, "
+              f"{info['minor_faults_per_chain']:8.0f} minor faults/chain")
+
+    print("\n## W3: the product tracegrad computes and the floor does not (wall ms)\n")
+    for name, ms in w3_gemms().items():
+        print(f"{name:<40} {ms:7.2f} ms")
+
+    X, y, weights, _ = w1.problem(Config.full())
+    rows, labels, model = X.tolist(), y.tolist(), w1.ScalarMLP(weights)
+    print("\n## cProfile: one W1 step (collector off)\n")
+    print(top_functions(lambda: model.step(rows, labels), 1, args.top))
+    x0, c0, d0 = w2.inputs(8)
+    x, c, d = Tensor(x0, requires_grad=True), Tensor(c0), Tensor(d0)
+    print("\n## cProfile: 200 W2 chains at n=8 (collector off)\n")
+    print(top_functions(lambda: w2.tracegrad_chain(x, c, d), 200, args.top))
+
+
+if __name__ == "__main__":
+    main()
