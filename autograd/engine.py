@@ -61,6 +61,15 @@ class Node:
         self.saved = values
 
     @property
+    def needs_input_grad(self) -> tuple:
+        """One bool per input: whether backward has to compute its gradient (a backward
+        may skip the work for constants, as matmul does for a data matrix)."""
+        inputs = self.inputs
+        if len(inputs) == 2:  # the common case, spelled out: this runs in every mul's backward
+            return inputs[0].requires_grad, inputs[1].requires_grad
+        return tuple([variable.requires_grad for variable in inputs])
+
+    @property
     def name(self) -> str:
         return self.op.name
 
@@ -236,13 +245,17 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         # Leaves are pre-registered: a leaf gradient is delivered only if its key exists.
         captured = {id(v): None for v in capture if v.grad_fn is None}
         capture_nodes = {v.grad_fn: id(v) for v in capture if v.grad_fn is not None}
-    order = topological_order(list(pending))
-    needed = None if capture is None else _nodes_leading_to(order, capture)
-    _tune_collector(len(order))
-    held: dict = {}  # leaves with hooks: their hooks see the total gradient, once
+    # The walk and the backward pass make no reference cycles, so the cyclic collector,
+    # which would rescan the whole graph as the walk allocates, is paused meanwhile.
+    collector_was_on = gc.isenabled()
+    gc.disable()
     previous_mode = _state.grad_enabled
-    _state.grad_enabled = bool(create_graph)
     try:
+        order = topological_order(list(pending))
+        needed = None if capture is None else _nodes_leading_to(order, capture)
+        _tune_collector(len(order))
+        held: dict = {}  # leaves with hooks: their hooks see the total gradient, once
+        _state.grad_enabled = bool(create_graph)
         for root, grad in leaf_roots:
             _deliver_to_leaf(root, grad, captured, create_graph, held)
         _walk_backward(order, pending, kind, captured, capture_nodes, needed, held,
@@ -252,6 +265,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                              create_graph)
     finally:
         _state.grad_enabled = previous_mode
+        if collector_was_on:
+            gc.enable()
     return captured
 
 
@@ -430,6 +445,10 @@ class GraphContext:
         self.saved = tuple(
             self._as_variable(i, value, kind) for i, value in enumerate(node.saved)
         )
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return self.node.needs_input_grad
 
     def _as_variable(self, index, value, kind):
         # Equal floats can be one object, so prefer the input saved in the same position.

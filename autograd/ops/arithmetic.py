@@ -54,7 +54,8 @@ class Mul(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y = ctx.saved
-        return grad_out * y, grad_out * x
+        need_x, need_y = ctx.needs_input_grad  # skip the product for a constant factor
+        return (grad_out * y if need_x else None), (grad_out * x if need_y else None)
 
 
 class Div(Operator):
@@ -71,7 +72,7 @@ class Div(Operator):
     def backward(ctx, grad_out):
         x, y = ctx.saved
         grad_x = grad_out / y
-        return grad_x, -grad_x * x / y
+        return grad_x, (-grad_x * x / y if ctx.needs_input_grad[1] else None)
 
 
 class Neg(Operator):

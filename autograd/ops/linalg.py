@@ -34,10 +34,11 @@ class Matmul(Operator):
         if x_is_vector:
             x = x.reshape((1,) + x.shape)
             grad_out = grad_out.reshape(grad_out.shape[:-1] + (1,) + grad_out.shape[-1:])
+        need_x, need_y = ctx.needs_input_grad  # a data matrix needs no gradient: skip it
         # A vector x gets grad_x of shape (..., 1, k); the engine sums it down to (k,).
-        grad_x = grad_out @ y.swapaxes(-1, -2)
-        grad_y = x.swapaxes(-1, -2) @ grad_out
-        if y_is_vector:  # (..., k, 1) -> (..., k) before the engine sums the batch axes
+        grad_x = grad_out @ y.swapaxes(-1, -2) if need_x else None
+        grad_y = x.swapaxes(-1, -2) @ grad_out if need_y else None
+        if y_is_vector and need_y:  # (..., k, 1) -> (..., k) before the engine sums the batch axes
             grad_y = grad_y.reshape(grad_y.shape[:-1])
         return grad_x, grad_y
 

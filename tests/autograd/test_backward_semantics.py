@@ -310,3 +310,25 @@ def test_topological_order_is_deterministic_and_puts_consumers_first():
     e = d.exp()
     order = [n.op.name for n in ag.topological_order([e.grad_fn])]
     assert order == ["exp", "add", "mul"]
+
+
+def test_backward_skips_the_gradient_of_a_constant_operand():
+    data = Tensor(np.ones((2, 3)))
+    weight = Tensor(np.ones((3, 4)), requires_grad=True)
+    product = data @ weight
+    grad_data, grad_weight = product.grad_fn.op.backward(product.grad_fn, np.ones((2, 4)))
+    assert grad_data is None and grad_weight.shape == (3, 4)
+    scaled = weight * data.sum()
+    assert scaled.grad_fn.op.backward(scaled.grad_fn, np.ones((3, 4)))[1] is None
+
+
+def test_the_cyclic_collector_is_back_on_after_backward():
+    x = leaf([1.0])
+    (x * 2).sum().backward()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        (x * 2).sum().backward()
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
