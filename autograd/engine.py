@@ -293,6 +293,8 @@ def _walk_backward(order, pending, kind, captured, capture_nodes, needed, held, 
     plain_leaves = kind._plain_accumulate and captured is None and not create_graph
     accumulating = captured is None
     anomaly = _state.anomaly_enabled
+    # Releasing is locked only when another thread might backpropagate the same graph.
+    threaded = threading.active_count() > 1
     take_pending = pending.pop
     for node in order:
         grad_out = take_pending(node, None)
@@ -322,9 +324,12 @@ def _walk_backward(order, pending, kind, captured, capture_nodes, needed, held, 
                 raise _freed_error(node) from None
             raise
         if saved and not retain_graph:
-            with _release_lock:  # claim the node before delivering anything from it
-                if node.saved is None:
-                    raise _freed_error(node)
+            if threaded:
+                with _release_lock:  # claim the node before delivering anything from it
+                    if node.saved is None:
+                        raise _freed_error(node)
+                    node.saved = None
+            else:
                 node.saved = None
         inputs = node.inputs
         if type(grads) is not tuple:
