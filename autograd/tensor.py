@@ -518,54 +518,54 @@ class Tensor:
     # -- arithmetic -----------------------------------------------------------------
 
     def __add__(self, other):
-        return ar.Add.apply(self, other)
+        return _run(ar.Add, (self, other))
 
     def __radd__(self, other):  # other + self
-        return ar.Add.apply(other, self)
+        return _run(ar.Add, (other, self))
 
     def __sub__(self, other):
-        return ar.Sub.apply(self, other)
+        return _run(ar.Sub, (self, other))
 
     def __rsub__(self, other):  # other - self
-        return ar.Sub.apply(other, self)
+        return _run(ar.Sub, (other, self))
 
     def __mul__(self, other):
-        return ar.Mul.apply(self, other)
+        return _run(ar.Mul, (self, other))
 
     def __rmul__(self, other):  # other * self
-        return ar.Mul.apply(other, self)
+        return _run(ar.Mul, (other, self))
 
     def __truediv__(self, other):
-        return ar.Div.apply(self, other)
+        return _run(ar.Div, (self, other))
 
     def __rtruediv__(self, other):  # other / self
-        return ar.Div.apply(other, self)
+        return _run(ar.Div, (other, self))
 
     def __pow__(self, exponent):
         if isinstance(exponent, (int, float, np.integer, np.floating)):
             return ar.Pow.apply(self, exponent=exponent)
-        return ar.PowTensor.apply(self, exponent)
+        return _run(ar.PowTensor, (self, exponent))
 
     def __rpow__(self, base):  # base ** self
-        return ar.PowTensor.apply(base, self)
+        return _run(ar.PowTensor, (base, self))
 
     def __neg__(self):
-        return ar.Neg.apply(self)
+        return _run(ar.Neg, (self,))
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return el.Abs.apply(self)
+        return _run(el.Abs, (self,))
 
     def __matmul__(self, other):
-        return la.Matmul.apply(self, other)
+        return _run(la.Matmul, (self, other))
 
     def __rmatmul__(self, other):  # other @ self
-        return la.Matmul.apply(other, self)
+        return _run(la.Matmul, (other, self))
 
     def matmul(self, other):
-        return la.Matmul.apply(self, other)
+        return _run(la.Matmul, (self, other))
 
     def dot(self, other):
         """Inner product of two 1-d tensors (matmul for 2-d ones)."""
@@ -575,7 +575,7 @@ class Tensor:
                 f"dot: expects 1-d or 2-d tensors, got {self.ndim}-d and {other_ndim}-d; "
                 "use matmul (@) for batches"
             )
-        return la.Matmul.apply(self, other)
+        return _run(la.Matmul, (self, other))
 
     # -- comparisons and logic (no gradient) ----------------------------------------
 
@@ -617,28 +617,28 @@ class Tensor:
     # -- elementwise ----------------------------------------------------------------
 
     def exp(self):
-        return el.Exp.apply(self)
+        return _run(el.Exp, (self,))
 
     def log(self):
-        return el.Log.apply(self)
+        return _run(el.Log, (self,))
 
     def sqrt(self):
-        return el.Sqrt.apply(self)
+        return _run(el.Sqrt, (self,))
 
     def abs(self):
-        return el.Abs.apply(self)
+        return _run(el.Abs, (self,))
 
     def tanh(self):
-        return el.Tanh.apply(self)
+        return _run(el.Tanh, (self,))
 
     def sigmoid(self):
-        return el.Sigmoid.apply(self)
+        return _run(el.Sigmoid, (self,))
 
     def relu(self):
-        return el.Relu.apply(self)
+        return _run(el.Relu, (self,))
 
     def softplus(self):
-        return el.Softplus.apply(self)
+        return _run(el.Softplus, (self,))
 
     def log_sigmoid(self):
         """ln σ(x) = −softplus(−x), finite for any x (autograd.functional.log_sigmoid)."""
@@ -647,7 +647,7 @@ class Tensor:
         return log_sigmoid(self)
 
     def sign(self):
-        return el.Sign.apply(self)
+        return _run(el.Sign, (self,))
 
     def clip(self, min=None, max=None):  # noqa: A002 - numpy's names
         if min is None and max is None:
@@ -655,10 +655,10 @@ class Tensor:
         return el.Clip.apply(self, low=min, high=max)
 
     def maximum(self, other):
-        return el.Maximum.apply(self, other)
+        return _run(el.Maximum, (self, other))
 
     def minimum(self, other):
-        return el.Minimum.apply(self, other)
+        return _run(el.Minimum, (self, other))
 
     for _method, _op in [(exp, el.Exp), (log, el.Log), (sqrt, el.Sqrt), (abs, el.Abs),
                          (tanh, el.Tanh), (sigmoid, el.Sigmoid), (relu, el.Relu),
@@ -866,6 +866,15 @@ def _fresh_grad(grad):
 
 def _rebuild(data, requires_grad, name):
     return Tensor(data, requires_grad=requires_grad, name=name)
+
+
+_NO_PARAMS: dict = {}  # shared by every operator without parameters; never mutated
+
+
+def _run(op, inputs):
+    """Tensor methods call the engine directly: Op.apply's dispatch on the input kind is
+    one Python call and a keyword dict more than a tensor method needs."""
+    return Tensor._apply(op, inputs, _NO_PARAMS)
 
 
 def _op_name(variable):
