@@ -108,19 +108,23 @@ def compare(fns: dict, config: Config, repeat=None, gc_off=()) -> dict:
 
     Each sample starts after an untimed gc.collect(), so no implementation pays for the
     garbage of another. Names in `gc_off` run their samples with the collector disabled.
-    Returns {name: Timing}.
+    Each implementation also keeps its own collector thresholds from sample to sample
+    (tracegrad raises them after a big backward, as it would in a training loop) while
+    the others run with the thresholds the process had. Returns {name: Timing}.
     """
     repeat = repeat or config.repeat
+    thresholds = {name: gc.get_threshold() for name in fns}
     numbers = {}
     for name, fn in fns.items():
         for _ in range(config.warmup):
-            _sample(fn, 1, name in gc_off)
-        numbers[name] = _calibrate(fn, config.min_time, name in gc_off)
+            _sample(fn, 1, name in gc_off, thresholds, name)
+        numbers[name] = _calibrate(fn, config.min_time, name in gc_off, thresholds, name)
     wall = {name: [] for name in fns}
     cpu = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            wall_s, cpu_s = _sample(fn, numbers[name], name in gc_off, with_cpu=True)
+            wall_s, cpu_s = _sample(fn, numbers[name], name in gc_off, thresholds, name,
+                                    with_cpu=True)
             wall[name].append(wall_s / numbers[name])
             cpu[name].append(cpu_s / numbers[name])
     timings = {}
@@ -132,8 +136,10 @@ def compare(fns: dict, config: Config, repeat=None, gc_off=()) -> dict:
     return timings
 
 
-def _sample(fn, number, gc_off, with_cpu=False):
+def _sample(fn, number, gc_off, thresholds, name, with_cpu=False):
+    process_thresholds = gc.get_threshold()
     gc.collect()
+    gc.set_threshold(*thresholds[name])
     if gc_off:
         gc.disable()
     try:
@@ -143,16 +149,18 @@ def _sample(fn, number, gc_off, with_cpu=False):
         wall = time.perf_counter() - start
         return (wall, cpu_seconds() - start_cpu) if with_cpu else wall
     finally:
+        thresholds[name] = gc.get_threshold()
+        gc.set_threshold(*process_thresholds)
         if gc_off:
             gc.enable()
             gc.collect()
 
 
-def _calibrate(fn, min_time, gc_off) -> int:
+def _calibrate(fn, min_time, gc_off, thresholds, name) -> int:
     """Calls per sample so that a sample lasts at least min_time (timer noise < 0.1%)."""
     number = 1
     while min_time > 0 and number < 1_000_000:
-        elapsed = _sample(fn, number, gc_off)
+        elapsed = _sample(fn, number, gc_off, thresholds, name)
         if elapsed >= min_time:
             break
         number *= 2 if elapsed > min_time / 10 else 10
@@ -330,6 +338,30 @@ def thread_counts() -> dict:
     if torch is not None:
         info["torch_threads"] = torch.get_num_threads()
     return info
+
+
+def blas_threads() -> int:
+    """Threads numpy's BLAS will use: threadpoolctl's answer, else the environment, else
+    one per CPU (OpenBLAS's default)."""
+    threadpoolctl = optional_import("threadpoolctl")
+    if threadpoolctl is not None:
+        counts = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                  if p["user_api"] == "blas"]
+        if counts:
+            return max(counts)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return os.cpu_count() or 1
+
+
+def threads_starved(timing: Timing, threads: int) -> bool:
+    """True when a multi-threaded measurement spent most of its wall time waiting: its CPU
+    time was well under threads × wall time (another process held the cores, and the
+    threads waited for each other)."""
+    if threads <= 1 or not (timing.wall_median > 0):
+        return False
+    return timing.cpu_median < 0.6 * threads * timing.wall_median
 
 
 def environment() -> dict:

@@ -5,6 +5,7 @@ must report sane numbers: positive finite times, ratios that are what they claim
 results that were checked equal to the hand-written numpy floor before anything was timed.
 """
 
+import gc
 import importlib
 import json
 import math
@@ -25,9 +26,11 @@ from benchmarks.harness import (  # noqa: E402
     BenchmarkMismatch,
     Config,
     Result,
+    Timing,
     check_close,
     compare,
     measure,
+    threads_starved,
 )
 
 SMOKE = Config.smoke(peers=False)
@@ -183,6 +186,23 @@ def test_compare_interleaves_the_implementations():
     assert calls[-6:] == ["a", "b"] * 3
 
 
+def test_each_implementation_keeps_its_own_collector_thresholds():
+    seen = {}
+
+    def tuner():  # raises the gen-0 threshold, as tracegrad's backward may
+        seen.setdefault("tuner", []).append(gc.get_threshold()[0])
+        gc.set_threshold(12_345, *gc.get_threshold()[1:])
+
+    def bystander():
+        seen.setdefault("bystander", []).append(gc.get_threshold()[0])
+
+    before = gc.get_threshold()
+    compare({"tuner": tuner, "bystander": bystander}, Config(warmup=1, repeat=2, min_time=0))
+    assert gc.get_threshold() == before
+    assert set(seen["bystander"]) == {before[0]}
+    assert seen["tuner"][0] == before[0] and seen["tuner"][-1] == 12_345
+
+
 def test_cpu_clock_does_not_count_time_spent_waiting():
     nap = lambda: time.sleep(0.01)  # noqa: E731
     cpu = measure(nap, Config(warmup=0, repeat=3, min_time=0.0, clock="cpu"))
@@ -190,6 +210,15 @@ def test_cpu_clock_does_not_count_time_spent_waiting():
     assert wall.median >= 0.01
     assert cpu.median < 0.005
     assert cpu.wall_median >= 0.01  # both clocks are kept whichever one is reported
+
+
+def test_a_two_thread_timing_that_mostly_waited_is_flagged():
+    def timing(cpu, wall):
+        return Timing(wall, wall, wall, 1, [wall], wall_median=wall, cpu_median=cpu)
+
+    assert threads_starved(timing(cpu=0.9, wall=1.0), threads=2)
+    assert not threads_starved(timing(cpu=1.9, wall=1.0), threads=2)
+    assert not threads_starved(timing(cpu=0.5, wall=1.0), threads=1)
 
 
 def test_ratio_is_none_without_a_floor():
