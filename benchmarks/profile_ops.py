@@ -126,6 +126,14 @@ def tensor_ledger() -> list[tuple[str, float]]:
 
 def w1_split(repeat=5) -> dict:
     """Seconds per W1 step in forward, backward and the collector (per generation)."""
+    process_thresholds = gc.get_threshold()
+    try:
+        return _w1_split(repeat)
+    finally:
+        gc.set_threshold(*process_thresholds)
+
+
+def _w1_split(repeat):
     X, y, weights, _ = w1.problem(Config.full())
     rows, labels = X.tolist(), y.tolist()
     model = w1.ScalarMLP(weights)
@@ -141,7 +149,7 @@ def w1_split(repeat=5) -> dict:
             spent[info["generation"]][1] += time.process_time() - started[0]
 
     forward, backward = [], []
-    for _ in range(repeat):
+    for _ in range(repeat):  # thresholds as the engine leaves them after its first step
         gc.collect()
         gc.callbacks.append(on_collect)
         start = time.process_time()
@@ -156,32 +164,44 @@ def w1_split(repeat=5) -> dict:
     return {"forward_s": statistics.median(forward), "backward_s": statistics.median(backward),
             "gc": {f"gen{g}": {"collections": n / repeat, "seconds": t / repeat}
                    for g, (n, t) in spent.items()},
-            "nodes": w1.graph_size(model, rows, labels)}
+            "nodes": w1.graph_size(model, rows, labels), "thresholds": gc.get_threshold()}
 
 
 def w1_collector_settings(repeat=5) -> dict:
-    """Median seconds per W1 step under other collector settings (then restored)."""
+    """Median CPU seconds per W1 step under several collector settings (then restored).
+
+    "as the engine leaves it" keeps whatever thresholds the engine set in its previous
+    step, as a training loop would; the fixed settings are reset before every step.
+    """
     X, y, weights, _ = w1.problem(Config.full())
     rows, labels = X.tolist(), y.tolist()
     model = w1.ScalarMLP(weights)
     default = gc.get_threshold()
-    settings = {
-        f"default {default}": (lambda: None, lambda: None),
-        "threshold (50000, 10, 10)": (lambda: gc.set_threshold(50_000, 10, 10),
-                                      lambda: gc.set_threshold(*default)),
-        "threshold (700, 1000, 10)": (lambda: gc.set_threshold(700, 1000, 10),
-                                      lambda: gc.set_threshold(*default)),
-        "disabled": (gc.disable, gc.enable),
-    }
+    settings = {f"fixed {default} (Python's default)": default,
+                "fixed (50000, 10, 10)": (50_000, 10, 10),
+                "fixed (700, 1000, 10)": (700, 1000, 10),
+                "disabled": None,
+                "as the engine leaves it": "engine"}
+    carried = default
     times = {name: [] for name in settings}
-    for _ in range(repeat):  # interleaved, so drift on the machine hits all alike
-        for name, (enter, leave) in settings.items():
-            gc.collect()
-            enter()
-            start = time.process_time()
-            model.step(rows, labels)
-            times[name].append(time.process_time() - start)
-            leave()
+    try:
+        for _ in range(repeat):  # interleaved, so drift on the machine hits all alike
+            for name, thresholds in settings.items():
+                gc.collect()
+                gc.set_threshold(*(carried if thresholds == "engine" else
+                                   thresholds or default))
+                if thresholds is None:
+                    gc.disable()
+                start = time.process_time()
+                model.step(rows, labels)
+                times[name].append(time.process_time() - start)
+                gc.enable()
+                if thresholds == "engine":
+                    carried = gc.get_threshold()
+                gc.set_threshold(*default)
+    finally:
+        gc.enable()
+        gc.set_threshold(*default)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -259,6 +279,7 @@ def main(argv=None):
     print(f"CPU seconds per step: forward {split['forward_s']:.3f}, backward "
           f"{split['backward_s']:.3f}; "
           f"{split['nodes'][0]:,} operator nodes, {split['nodes'][1]:,} variables")
+    print(f"  collector thresholds during these steps: {split['thresholds']}")
     for generation, info in split["gc"].items():
         print(f"  collector {generation}: {info['collections']:.1f} collections/step, "
               f"{info['seconds'] * 1e3:.1f} ms/step")
