@@ -51,11 +51,12 @@ def main(argv=None) -> int:
     if args.threads is not None:
         limit_threads(args.threads)
 
+    import gc
     import importlib
     import json
 
     from . import WORKLOADS
-    from .harness import TABLE_HEADER, Config, environment, summary
+    from .harness import PROCESS_GC_THRESHOLDS, TABLE_HEADER, Config, environment, summary
 
     make = Config.smoke if args.quick else Config.full
     config = make(peers=not args.no_peers, clock=args.clock)
@@ -67,6 +68,7 @@ def main(argv=None) -> int:
     print(TABLE_HEADER, flush=True)
     results = []
     for workload in args.only:
+        gc.set_threshold(*PROCESS_GC_THRESHOLDS)  # no workload inherits another's tuning
         module = importlib.import_module(WORKLOADS[workload])
         for result in module.run(config):
             results.append(result)

@@ -39,6 +39,11 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
                     "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
+# The collector's thresholds as the process started, before tracegrad (which raises them
+# after a big backward, for the rest of the process) ran anything.
+PROCESS_GC_THRESHOLDS = gc.get_threshold()
+
+
 class BenchmarkMismatch(RuntimeError):
     """Two implementations of one workload disagreed, so timing them would mean nothing."""
 
@@ -108,12 +113,12 @@ def compare(fns: dict, config: Config, repeat=None, gc_off=()) -> dict:
 
     Each sample starts after an untimed gc.collect(), so no implementation pays for the
     garbage of another. Names in `gc_off` run their samples with the collector disabled.
-    Each implementation also keeps its own collector thresholds from sample to sample
-    (tracegrad raises them after a big backward, as it would in a training loop) while
-    the others run with the thresholds the process had. Returns {name: Timing}.
+    Collector thresholds: every implementation starts from the process's original ones
+    and keeps its own changes from sample to sample (tracegrad raises them after a big
+    backward, as it would in a training loop), never another's. Returns {name: Timing}.
     """
     repeat = repeat or config.repeat
-    thresholds = {name: gc.get_threshold() for name in fns}
+    thresholds = {name: PROCESS_GC_THRESHOLDS for name in fns}
     numbers = {}
     for name, fn in fns.items():
         for _ in range(config.warmup):
