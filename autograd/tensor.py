@@ -253,7 +253,10 @@ class Tensor:
         with _accumulate_lock:
             if self._grad is None:
                 # A copy: the gradient never shares memory with another tensor's.
-                self._grad = Tensor._make(np.array(grad, dtype=dtype, copy=True))
+                # A C-ordered copy: never shares memory with another gradient, and an
+                # update like w -= lr * w.grad runs at full speed (x @ W.T hands W a
+                # transposed, Fortran-ordered gradient).
+                self._grad = Tensor._make(np.array(grad, dtype=dtype, copy=True, order="C"))
             else:
                 self._grad._data += grad
 

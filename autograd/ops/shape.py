@@ -41,7 +41,10 @@ class Transpose(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         axes = ctx.params["axes"]
-        return grad_out.transpose(tuple(np.argsort(axes)))
+        inverse = [0] * len(axes)
+        for position, axis in enumerate(axes):
+            inverse[axis] = position
+        return grad_out.transpose(tuple(inverse))
 
 
 class BroadcastTo(Operator):

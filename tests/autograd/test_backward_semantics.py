@@ -332,3 +332,10 @@ def test_the_cyclic_collector_is_back_on_after_backward():
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
+
+
+def test_leaf_gradients_are_c_ordered_copies():
+    x = Tensor(np.ones((5, 3)))
+    weight = Tensor(np.ones((4, 3)), requires_grad=True)
+    (x @ weight.T).sum().backward()
+    assert weight.grad.data.flags.c_contiguous
