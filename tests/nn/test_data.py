@@ -179,11 +179,10 @@ def test_uses_the_data_of_tensor_like_inputs():
 
 
 def test_accepts_tracegrad_tensors():
-    autograd = pytest.importorskip("autograd")
-    if not hasattr(autograd, "Tensor"):
-        pytest.skip("the autograd engine is not merged yet")
+    from autograd import Tensor
+
     X = np.arange(12.0).reshape(6, 2)
-    xb, yb = next(iter(DataLoader(autograd.Tensor(X), autograd.Tensor(np.arange(6.0)),
+    xb, yb = next(iter(DataLoader(Tensor(X), Tensor(np.arange(6.0)),
                                   batch_size=6)))
     assert isinstance(xb, np.ndarray)
     np.testing.assert_array_equal(xb, X)
