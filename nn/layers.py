@@ -12,12 +12,13 @@ import math
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.ops.linalg import Linear as LinearOp
 
 from . import init
 from .activations import as_tensor, get_activation
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Sequential", "ModuleList", "MLP", "Dropout", "dropout", "Maxout",
+__all__ = ["linear", "Linear", "Sequential", "ModuleList", "MLP", "Dropout", "dropout", "Maxout",
            "Perceptron"]
 
 
@@ -25,6 +26,14 @@ def _positive_int(value, where, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def linear(x, weight, bias=None) -> Tensor:
+    """y = x Wᵀ + b for x (..., in), W (out, in), b (out,) or None: one fused operator
+    (`linear`, PyTorch's addmm), whose backward gives ∂L/∂x = (∂L/∂y) W,
+    ∂L/∂W = (∂L/∂y)ᵀ x and ∂L/∂b = Σ_n ∂L/∂y without a transposed copy of W."""
+    inputs = (as_tensor(x), weight) if bias is None else (as_tensor(x), weight, bias)
+    return LinearOp.apply(*inputs)
 
 
 class Linear(Module):
@@ -58,8 +67,7 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear(in_features={self.in_features}): input has shape "
                              f"{x.shape}, expected (..., {self.in_features})")
-        out = x @ self.weight.T
-        return out if self.bias is None else out + self.bias
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

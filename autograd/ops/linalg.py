@@ -63,3 +63,56 @@ def check_matmul_shapes(x_shape, y_shape):
             f"matmul: {x_shape} @ {y_shape} — batch dimensions {batch_x} and {batch_y} "
             "cannot be broadcast together"
         ) from None
+
+
+class Linear(Operator):
+    """out = x @ Wᵀ + b (PyTorch's linear/addmm: one operator instead of transpose, matmul
+    and add), x of shape (..., in), W (out, in), b (out,) or left out;
+    grad_x = grad_out @ W,  grad_W = Σ_batch grad_outᵀ x,  grad_b = Σ_batch grad_out.
+
+    grad_W is computed as grad_outᵀ @ x directly, so it comes out C-ordered like W, and
+    the bias gradient is one sum over the batch axes instead of a broadcast undone later.
+    """
+
+    name = "linear"
+
+    @staticmethod
+    def forward(ctx, x, weight, *bias):
+        check_linear_shapes(x.shape, weight.shape, [b.shape for b in bias])
+        ctx.save(x, weight)
+        out = np.matmul(x, weight.T)
+        if bias:
+            (b,) = bias
+            if b.dtype == out.dtype and type(out) is np.ndarray:
+                np.add(out, b, out=out)  # out is fresh: add in place, no temporary
+            else:
+                out = out + b
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight = ctx.saved
+        needs = ctx.needs_input_grad
+        grad_x = grad_out @ weight if needs[0] else None
+        grad_w = grad_b = None
+        if needs[1] or (len(needs) > 2 and needs[2]):
+            # The batch axes (none for a 1-d x) folded into one row axis.
+            rows = grad_out.reshape((-1, weight.shape[0]))
+            if needs[1]:
+                grad_w = rows.T @ x.reshape((-1, weight.shape[1]))
+            if len(needs) > 2 and needs[2]:
+                grad_b = rows.sum(axis=0)
+        return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
+
+
+def check_linear_shapes(x_shape, weight_shape, bias_shapes):
+    """ValueError naming the shapes unless x (..., in), W (out, in) and b (out,) fit."""
+    if len(bias_shapes) > 1:
+        raise ValueError(f"linear: takes x, weight and at most one bias, got "
+                         f"{2 + len(bias_shapes)} inputs")
+    if len(weight_shape) != 2 or not x_shape or x_shape[-1] != weight_shape[1]:
+        raise ValueError(f"linear: input of shape {x_shape} and weight of shape "
+                         f"{weight_shape} do not fit; expected (..., in) and (out, in)")
+    if bias_shapes and bias_shapes[0] != weight_shape[:1]:
+        raise ValueError(f"linear: bias has shape {bias_shapes[0]}, expected "
+                         f"{weight_shape[:1]} for a weight of shape {weight_shape}")
