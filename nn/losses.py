@@ -11,6 +11,7 @@ gradient (2/N) Σ (ŷᵢ − yᵢ)·xᵢ gives its worked example's ∇L(w) = �
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -42,8 +43,10 @@ class CrossEntropy(Operator):
         loss = −Σ_c q_c · log softmax(x)_c = logsumexp(x) − Σ_c q_c · x_c
         ∂loss/∂x = softmax(x) − q
 
-    logsumexp is computed after subtracting the row maximum, so logits of ±1000 are fine.
-    The backward is written with operators and ctx.xp only, so it is differentiable.
+    logsumexp is computed after subtracting the row maximum m, so logits of ±1000 are
+    fine: with s = Σ_c e^(x_c − m), loss = log s − Σ_c q_c·(x_c − m) (q sums to 1).
+    Forward keeps softmax(x) for backward; under create_graph backward recomputes it from
+    x with operators and ctx.xp only, so the gradient is itself differentiable.
     """
 
     name = "cross_entropy"
@@ -51,17 +54,24 @@ class CrossEntropy(Operator):
     @staticmethod
     def forward(ctx, x, target):
         m = x.max(axis=-1, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        lse = np.log(np.exp(x - m).sum(axis=-1)) + m[..., 0]
-        ctx.save(x)
-        # where(): a masked logit of −inf with q = 0 contributes 0, not 0·(−inf) = nan.
-        return lse - (target * np.where(target != 0, x, 0)).sum(axis=-1)
+        finite = math.isfinite(x.sum())  # one cheap test instead of masks on every call
+        if not finite:
+            m = np.where(np.isfinite(m), m, 0)
+        shifted = x - m
+        softmax = np.exp(shifted)
+        s = softmax.sum(axis=-1, keepdims=True)
+        softmax /= s
+        ctx.save(x, softmax)
+        if not finite:  # where(): a logit of −inf with q = 0 adds 0, not 0·(−inf) = nan
+            shifted = np.where(target != 0, shifted, 0)
+        return np.log(s[..., 0]) - (target * shifted).sum(axis=-1)
 
     @staticmethod
     def backward(ctx, grad_out):
-        (x,) = ctx.saved
-        e = ctx.xp.exp(x - x.max(axis=-1, keepdims=True))
-        softmax = e / e.sum(axis=-1, keepdims=True)
+        x, softmax = ctx.saved
+        if type(x) is not np.ndarray:  # create_graph: the softmax as a function of x
+            e = ctx.xp.exp(x - x.max(axis=-1, keepdims=True))
+            softmax = e / e.sum(axis=-1, keepdims=True)
         return grad_out.reshape(grad_out.shape + (1,)) * (softmax - ctx.params["target"])
 
 
@@ -148,9 +158,10 @@ def _same_shape_target(target, input, where):
     return target.astype(input.dtype, copy=False)
 
 
-def _class_labels(target, input, where):
+def _class_labels(target, input, where, check_range=True):
     """Integer labels, one per sample, each in 0..C−1 (TypeError / ValueError /
-    IndexError otherwise, naming the shapes or the offending label)."""
+    IndexError otherwise, naming the shapes or the offending label; the range is left to
+    the caller with check_range=False)."""
     if input.ndim == 0:
         raise ValueError(f"{where}: input must have a class axis (..., C), got a 0-d tensor")
     if isinstance(target, Tensor):
@@ -165,6 +176,8 @@ def _class_labels(target, input, where):
         raise ValueError(f"{where}: input of shape {input.shape} needs a target of shape "
                          f"{expected} (one class label per sample), got {labels.shape}")
     n_classes = input.shape[-1]
+    if not check_range:
+        return labels
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -250,12 +263,13 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
     """
     where = "cross_entropy"
     x = _classes_last(_as_float_tensor(input, where), axis, where)
-    labels = _class_labels(target, x, where)
+    labels = _class_labels(target, x, where, check_range=False)
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
             or not 0 <= label_smoothing <= 1:
         raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-    q = np.zeros(x.shape, dtype=x.dtype)
-    np.put_along_axis(q, labels[..., None], 1, axis=-1)
+    q = (labels[..., None] == np.arange(x.shape[-1])).astype(x.dtype)
+    if q.sum() != labels.size:  # a label outside 0..C−1 matched no class
+        _class_labels(labels, x, where)  # raises, naming it
     if label_smoothing:
         q = q * (1 - label_smoothing) + label_smoothing / x.shape[-1]
     return _reduce(CrossEntropy.apply(x, target=q.astype(x.dtype, copy=False)), reduction,

@@ -100,15 +100,25 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (grad - m)
+        # In place through one scratch array: no temporaries, which on small layers cost
+        # more than the arithmetic. Same operations in the same order as written above.
+        scratch = np.empty_like(m)
+        np.subtract(grad, m, out=scratch)
+        scratch *= 1 - beta1
+        m += scratch  # m + (1 − β₁)(g − m)
+        np.multiply(grad, 1 - beta2, out=scratch)
+        scratch *= grad
         v *= beta2
-        v += (1 - beta2) * grad * grad
+        v += scratch  # β₂v + (1 − β₂)g²
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        step_size = lr / (1 - beta1**t)
-        denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps
-        p.data -= step_size * (m / denom)
+        np.sqrt(v, out=scratch)
+        scratch /= math.sqrt(1 - beta2**t)
+        scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr / (1 - beta1**t)
+        p.data -= scratch
 
 
 class AdamW(Adam):
