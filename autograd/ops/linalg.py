@@ -17,6 +17,7 @@ class Matmul(Operator):
     """
 
     name = "matmul"
+    fresh_grads = True  # backward returns new arrays, each once: a leaf may keep them
 
     @staticmethod
     def forward(ctx, x, y):
@@ -37,10 +38,24 @@ class Matmul(Operator):
         need_x, need_y = ctx.needs_input_grad  # a data matrix needs no gradient: skip it
         # A vector x gets grad_x of shape (..., 1, k); the engine sums it down to (k,).
         grad_x = grad_out @ y.swapaxes(-1, -2) if need_x else None
-        grad_y = x.swapaxes(-1, -2) @ grad_out if need_y else None
+        if need_y and _is_transposed_matrix(y):
+            # x @ W.T: W.T's gradient in W.T's own layout, so that W's (its transpose) is
+            # C-ordered and lands in W.grad by a plain copy, not a 5× slower transposing one.
+            rows = grad_out.reshape((-1, grad_out.shape[-1]))
+            grad_y = (rows.T @ x.reshape((-1, x.shape[-1]))).T
+        else:
+            grad_y = x.swapaxes(-1, -2) @ grad_out if need_y else None
         if y_is_vector and need_y:  # (..., k, 1) -> (..., k) before the engine sums the batch axes
             grad_y = grad_y.reshape(grad_y.shape[:-1])
         return grad_x, grad_y
+
+
+def _is_transposed_matrix(y) -> bool:
+    """A 2-d ndarray laid out column by column (e.g. W.T of a C-ordered W)."""
+    if type(y) is not np.ndarray or y.ndim != 2:
+        return False
+    flags = y.flags
+    return flags.f_contiguous and not flags.c_contiguous
 
 
 def check_matmul_shapes(x_shape, y_shape):
@@ -75,6 +90,7 @@ class Linear(Operator):
     """
 
     name = "linear"
+    fresh_grads = True  # backward returns new arrays, each once: a leaf may keep them
 
     @staticmethod
     def forward(ctx, x, weight, *bias):
