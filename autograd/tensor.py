@@ -34,6 +34,7 @@ class _NoGradContext(engine._DiscardingContext):
 
 
 _NO_GRAD_CTX = _NoGradContext(NumpyXP)
+_new = object.__new__
 
 
 def _as_array(data, dtype, op_name="Tensor"):
@@ -216,7 +217,12 @@ class Tensor:
                     break
         ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
         try:
-            out = op.forward(ctx, *[v._data for v in variables], **params)
+            if len(variables) == 2:  # the common arities, without building an argument list
+                out = op.forward(ctx, variables[0]._data, variables[1]._data, **params)
+            elif len(variables) == 1:
+                out = op.forward(ctx, variables[0]._data, **params)
+            else:
+                out = op.forward(ctx, *[v._data for v in variables], **params)
         except (ValueError, TypeError, IndexError) as error:
             raise _with_op_name(error, op, variables) from error
         raw_out = out
@@ -224,8 +230,23 @@ class Tensor:
             out = np.asarray(out)
         if _state.anomaly_enabled:
             _anomaly_check_forward(op, out, variables, ctx if record else None)
-        result = Tensor._make(out, ctx, True) if record else Tensor._make(out)
-        _share_counter_with_viewed_input(result, out, variables)
+        result = _new(Tensor)  # Tensor._make, inline
+        result._data = out
+        result._grad = None
+        result.requires_grad = record
+        result.grad_fn = ctx if record else None
+        result.name = None
+        result._hooks = None
+        base = out.base
+        if base is None:  # a fresh array: its own counter, unless it is an input itself
+            result._version_counter = [0]
+            for variable in variables:
+                if variable._data is out:
+                    result._version_counter = variable._version_counter
+                    break
+        else:
+            result._version_counter = [0]
+            _share_counter_with_viewed_input(result, out, variables)
         if record and ctx.saved:
             _note_saved(ctx, ctx.saved, raw_out, variables, result)
         return result
@@ -956,17 +977,19 @@ def _note_saved(node, saved, out, variables, result):
     """Remember which saved value is the output (for create_graph), and the version
     counters of the saved inputs and output with their current values: backward refuses
     to run if any of them was changed in place since (RELIABILITY D6)."""
+    versions = []
+    found = 0  # bit i: input i recorded; one pass over `saved`, each variable once
     for i, value in enumerate(saved):
         if value is out:
-            node.out_pos = i
-            break
-    versions = []
-    for position, variable in enumerate(variables):
-        data = variable._data
-        for value in saved:
-            if value is data:
-                counter = variable._version_counter
-                versions.append((position, counter, counter[0]))
+            if node.out_pos < 0:
+                node.out_pos = i
+            continue
+        for position, variable in enumerate(variables):
+            if value is variable._data:
+                if not found >> position & 1:
+                    found |= 1 << position
+                    counter = variable._version_counter
+                    versions.append((position, counter, counter[0]))
                 break
     if node.out_pos >= 0:
         counter = result._version_counter
