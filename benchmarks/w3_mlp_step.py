@@ -72,9 +72,12 @@ class ModuleMLP:
         self.loss_fn = nn.CrossEntropyLoss()
         self.optimizer = optim.SGD(self.params, lr=LEARNING_RATE)
 
+    def loss(self, x, labels):
+        return self.loss_fn(self.model(x), labels)
+
     def loss_and_grads(self, x, labels):
         self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(x), labels)
+        loss = self.loss(x, labels)
         loss.backward()
         return loss, [p.grad for p in self.params]
 

@@ -94,7 +94,7 @@ class Linear(Operator):
 
     @staticmethod
     def forward(ctx, x, weight, *bias):
-        check_linear_shapes(x.shape, weight.shape, [b.shape for b in bias])
+        check_linear_shapes(x.shape, weight.shape, bias)
         ctx.save(x, weight)
         out = np.matmul(x, weight.T)
         if bias:
@@ -121,14 +121,15 @@ class Linear(Operator):
         return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
 
 
-def check_linear_shapes(x_shape, weight_shape, bias_shapes):
-    """ValueError naming the shapes unless x (..., in), W (out, in) and b (out,) fit."""
-    if len(bias_shapes) > 1:
+def check_linear_shapes(x_shape, weight_shape, bias):
+    """ValueError naming the shapes unless x (..., in), W (out, in) and b (out,) fit
+    (`bias`: a tuple of no or one array)."""
+    if len(bias) > 1:
         raise ValueError(f"linear: takes x, weight and at most one bias, got "
-                         f"{2 + len(bias_shapes)} inputs")
+                         f"{2 + len(bias)} inputs")
     if len(weight_shape) != 2 or not x_shape or x_shape[-1] != weight_shape[1]:
         raise ValueError(f"linear: input of shape {x_shape} and weight of shape "
                          f"{weight_shape} do not fit; expected (..., in) and (out, in)")
-    if bias_shapes and bias_shapes[0] != weight_shape[:1]:
-        raise ValueError(f"linear: bias has shape {bias_shapes[0]}, expected "
+    if bias and bias[0].shape != weight_shape[:1]:
+        raise ValueError(f"linear: bias has shape {bias[0].shape}, expected "
                          f"{weight_shape[:1]} for a weight of shape {weight_shape}")
