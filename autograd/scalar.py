@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from .engine import Node, _DiscardingContext, new_node
+from . import engine
+from .engine import Node, _DiscardingContext, _next_sequence, new_node
 from .grad_mode import _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
@@ -37,6 +38,15 @@ def _make(data, node):
 
 
 def _constant(value, op_name):
+    if type(value) is float:  # the common case first: y * 1.0001
+        result = _new(Scalar)
+        result.data = value
+        result.grad = None
+        result.requires_grad = False
+        result.grad_fn = None
+        result.name = None
+        result._hooks = None
+        return result
     if isinstance(value, (int, float)):
         return _make(float(value), None)
     if getattr(value, "_apply", None) is not None:
@@ -57,13 +67,28 @@ def _note_output(node, out):
 
 
 # _unary and _binary are the hot path of every Scalar expression (micrograd's demo makes
-# 65,000 of these calls per step), so the node and the result are built inline here
-# rather than through Node.__init__ and helper calls.
+# 65,000 of these calls per step), so they build the node and the result inline, as
+# engine.new_node and _make do (tests/autograd/test_scalar_hot_path.py keeps them equal):
+# a helper call costs as much here as the arithmetic and the bookkeeping together.
 
 
 def _unary(op, x):
     if x.requires_grad and _state.grad_enabled:
-        node = new_node(ScalarNode, op, (x,), None)
+        node = _new(ScalarNode)
+        node.op = op
+        node.inputs = (x,)
+        node.params = None
+        node.saved = ()
+        node.out_pos = -1
+        node.hooks = None
+        node.versions = None
+        node.consumers = 0
+        node.sequence = _next_sequence()
+        if engine._scopes_open:
+            node.scope = engine._scope_state.current
+        producer = x.grad_fn
+        if producer is not None:
+            producer.consumers += 1
         out = op.forward(node, x.data)
         saved = node.saved
         if saved and saved[0] is out:
@@ -84,18 +109,35 @@ def _unary(op, x):
 
 
 def _binary(op, x, y):
+    """x op y for the four arithmetic operators, none of which saves its output (so no
+    out_pos to find). Python numbers become constant Scalars."""
     if type(x) is not Scalar:
         x = _constant(x, op.name)
     if type(y) is not Scalar:
         y = _constant(y, op.name)
     if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
-        node = new_node(ScalarNode, op, (x, y), None)
+        node = _new(ScalarNode)
+        node.op = op
+        node.inputs = (x, y)
+        node.params = None
+        node.saved = ()
+        node.out_pos = -1
+        node.hooks = None
+        node.versions = None
+        node.consumers = 0
+        node.sequence = _next_sequence()
+        if engine._scopes_open:
+            node.scope = engine._scope_state.current
+        producer = x.grad_fn
+        if producer is not None:
+            producer.consumers += 1
+        producer = y.grad_fn
+        if producer is not None:
+            producer.consumers += 1
         try:
             out = op.forward(node, x.data, y.data)
         except ZeroDivisionError as error:
             raise _division_error(op, error, y) from error
-        if node.saved:
-            _note_output(node, out)
         if _state.anomaly_enabled:
             _anomaly_check(op, out, (x, y), node)
     else:

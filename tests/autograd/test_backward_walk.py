@@ -1,0 +1,160 @@
+"""The backward walk: consumer counts, the fallback for consumers that never deliver, the
+Scalar hot path's inline nodes, and the collector tuning for big graphs."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+from autograd import Scalar, Tensor, engine, grad
+from autograd.engine import new_node
+from autograd.ops import arithmetic as ar
+from autograd.ops import elementwise as el
+from autograd.scalar import ScalarNode
+
+
+def test_consumers_count_every_node_made_from_an_output():
+    x = Scalar(2.0)
+    y = x * 3.0
+    assert y.grad_fn.consumers == 0
+    z = y + y  # two edges from one node
+    w = y.tanh()
+    assert y.grad_fn.consumers == 3
+    assert z.grad_fn.consumers == 0 and w.grad_fn.consumers == 0
+
+
+def test_a_consumer_thrown_away_does_not_stall_backward():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    _ = y * 5  # a consumer of y that backward never reaches
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+
+
+def test_backward_from_an_intermediate_whose_consumer_is_not_part_of_it():
+    x = Scalar(1.5)
+    y = x * x
+    z = (y * 2.0).exp()
+    y.backward(retain_graph=True)
+    assert x.grad == pytest.approx(3.0)
+    x.grad = None
+    z.backward()
+    assert x.grad == pytest.approx(np.exp(2 * 1.5**2) * 2 * 2 * 1.5)
+
+
+def test_two_roots_where_one_feeds_the_other():
+    x = Scalar(0.5)
+    a = x.tanh()
+    b = a * a
+    from autograd import backward
+
+    backward([b, a], [1.0, 10.0])
+    t = np.tanh(0.5)
+    assert x.grad == pytest.approx((2 * t + 10.0) * (1 - t**2))
+
+
+def test_a_node_used_by_many_runs_once_with_the_total():
+    x = Tensor([0.3, -0.7], requires_grad=True)
+    h = x.exp()
+    total = h * 1.0 + h * 2.0 + (h * h).sum() + h.tanh().sum()
+    runs = []
+    h.register_hook(lambda g: runs.append(g.data.copy()))
+    total.sum().backward()
+    e = np.exp(x.data)
+    # the two sums broadcast over both elements of total, so count twice
+    expected_h = 1.0 + 2.0 + 2 * (2 * e + (1 - np.tanh(e) ** 2))
+    assert len(runs) == 1
+    np.testing.assert_allclose(runs[0], expected_h)
+    np.testing.assert_allclose(x.grad.data, expected_h * e)
+
+
+def test_grad_skips_branches_that_do_not_lead_to_the_inputs_asked_for():
+    x = Scalar(2.0)
+    w = Scalar(3.0)
+    h = x * w
+    out = h * h + w.exp()
+    (dx,) = grad(out, [x])
+    assert dx == pytest.approx(2 * 6.0 * 3.0)
+    assert x.grad is None and w.grad is None
+
+
+def test_double_backward_through_a_graph_whose_nodes_gain_consumers_during_backward():
+    x = Tensor([0.4, 1.1], requires_grad=True)
+    y = (x * x * x).sum()
+    (g,) = grad(y, [x], create_graph=True)  # the formula consumes x's products again
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 6 * x.data)
+
+
+def test_a_deep_chain_runs_without_recursion():
+    x = Scalar(1.0)
+    y = x
+    for _ in range(50_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def _slots(node):
+    return {name: getattr(node, name, "<unset>") for name in engine.Node.__slots__
+            if name not in ("sequence", "inputs", "saved", "out_pos")}  # set by forward
+
+
+@pytest.mark.parametrize("make", [lambda a, b: a * b, lambda a, b: a - b,
+                                  lambda a, b: a.tanh(), lambda a, b: -a])
+def test_scalar_hot_path_builds_the_same_node_as_new_node(make):
+    a, b = Scalar(0.5), Scalar(2.0)
+    inline = make(a, b).grad_fn
+    reference = new_node(ScalarNode, inline.op, inline.inputs, None)
+    assert _slots(inline) == _slots(reference)
+    assert inline.sequence < reference.sequence
+
+
+@pytest.mark.parametrize("op", [ar.Add, ar.Sub, ar.Mul, ar.Div])
+def test_binary_arithmetic_operators_never_save_their_output(op):
+    # Scalar's _binary relies on this: it does not look for the output among `saved`.
+    node = new_node(ScalarNode, op, (Scalar(3.0), Scalar(4.0)), None)
+    out = op.forward(node, 3.0, 4.0)
+    assert all(value is not out for value in node.saved)
+
+
+def test_unary_operators_that_save_their_output_are_recognised():
+    y = Scalar(0.3).exp()
+    assert y.grad_fn.out_pos == 0
+    assert el.Exp.name == y.grad_fn.op.name
+
+
+@pytest.fixture
+def default_collector():
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_a_big_graph_being_built_raises_the_young_collection_threshold(default_collector):
+    x = Scalar(0.5)
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0001 + 0.001
+    assert gc.get_threshold()[0] > 700
+    assert gc.get_threshold()[1:] == (10, 10)
+
+
+def test_small_graphs_leave_the_collector_alone(default_collector):
+    for _ in range(200):
+        x = Scalar(0.5)
+        (x * 2.0 + 1.0).backward()
+        _ = [[i] for i in range(50)]  # other allocations between the graphs
+    assert gc.get_threshold()[0] == 700
+
+
+def test_the_tuning_is_capped(default_collector):
+    engine._tune_collector(10**9)
+    assert gc.get_threshold()[0] == engine._COLLECTOR_TUNING_CEILING
+    engine._tune_collector(10**4)
+    assert gc.get_threshold()[0] == engine._COLLECTOR_TUNING_CEILING  # never lowered
