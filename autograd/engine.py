@@ -280,8 +280,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         _state.grad_enabled = bool(create_graph)
         for root, grad in leaf_roots:
             _deliver_to_leaf(root, grad, captured, create_graph, held)
-        node_count = _walk_backward(pending, kind, captured, capture_nodes, needed, held,
-                                    retain_graph, create_graph)
+        if capture is None and not create_graph and not _state.anomaly_enabled:
+            node_count = _walk_plain(pending, kind, held, retain_graph)
+        else:
+            node_count = _walk_backward(pending, kind, captured, capture_nodes, needed, held,
+                                        retain_graph, create_graph)
         _tune_collector(node_count)
         for variable, grad in held.values():
             _store_leaf_grad(variable, _run_hooks(variable._hooks, grad), captured,
@@ -305,6 +308,19 @@ def _nodes_leading_to(order, targets) -> set:
     return needed
 
 
+def _start(pending) -> tuple[list, dict]:
+    """The roots' nodes, split into ready ones [(node, gradient)] and waiting ones
+    {node: [gradient so far, consumers still to deliver]}."""
+    ready = []
+    waiting: dict = {}
+    for node, grad in pending.items():
+        if node.consumers:
+            waiting[node] = [grad, node.consumers]
+        else:
+            ready.append((node, grad))
+    return ready, waiting
+
+
 def _walk_backward(pending, kind, captured, capture_nodes, needed, held, retain_graph,
                    create_graph) -> int:
     """The backward loop: each node's backward runs once, after all its consumers'.
@@ -326,13 +342,7 @@ def _walk_backward(pending, kind, captured, capture_nodes, needed, held, retain_
     anomaly = _state.anomaly_enabled
     # Releasing is locked only when another thread might backpropagate the same graph.
     threaded = threading.active_count() > 1
-    ready = []  # (node, its total gradient)
-    waiting: dict = {}  # node -> [gradient so far, consumers still to deliver]
-    for node, grad in pending.items():
-        if node.consumers:
-            waiting[node] = [grad, node.consumers]
-        else:
-            ready.append((node, grad))
+    ready, waiting = _start(pending)
     # A root with consumers waits with its seed, so its single consumer must find it there.
     one_consumer_fast = not waiting
     take_ready = ready.pop
@@ -412,6 +422,94 @@ def _walk_backward(pending, kind, captured, capture_nodes, needed, held, retain_
                 variable.grad = grad if previous is None else previous + grad
             else:
                 _deliver_to_leaf(variable, grad, captured, create_graph, held)
+    return reached
+
+
+def _walk_plain(pending, kind, held, retain_graph) -> int:
+    """_walk_backward for the common call, backward() without create_graph or anomaly
+    mode: the same loop without the checks for grad()'s captures, GraphContext and
+    anomaly mode, and with a node made ready by its last consumer run next without a
+    round trip through `ready` (together a tenth of the time per node on micrograd's
+    demo). A change to one loop belongs in the other."""
+    fit_to_input = kind._fit_grad
+    plain_leaves = kind._plain_accumulate
+    threaded = threading.active_count() > 1
+    ready, waiting = _start(pending)
+    one_consumer_fast = not waiting
+    take_ready = ready.pop
+    push_ready = ready.append
+    reached = 0
+    # The first input whose node becomes ready runs next without going through `ready`.
+    next_node = next_grad = None
+    while True:
+        if next_node is not None:
+            node, grad_out = next_node, next_grad
+            next_node = None
+        elif ready:
+            node, grad_out = take_ready()
+        elif waiting:
+            node = max(waiting, key=_sequence_of)
+            grad_out = waiting.pop(node)[0]
+        else:
+            break
+        reached += 1
+        if node.hooks:
+            grad_out = _run_hooks(node.hooks, grad_out)
+        saved = node.saved
+        if saved is None:
+            raise _freed_error(node)
+        if node.versions is not None:
+            _check_versions(node)
+        try:
+            grads = node.op.backward(node, grad_out)
+        except ZeroDivisionError as error:
+            raise ZeroDivisionError(f"{node.op.name} backward: {error} (the derivative is "
+                                    "infinite there)") from error
+        except Exception:
+            if node.saved is None:
+                raise _freed_error(node) from None
+            raise
+        if saved and not retain_graph:
+            if threaded:
+                with _release_lock:
+                    if node.saved is None:
+                        raise _freed_error(node)
+                    node.saved = None
+            else:
+                node.saved = None
+        inputs = node.inputs
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(inputs):
+            raise RuntimeError(f"{node.op.name}: backward returned {len(grads)} gradients "
+                               f"for {len(inputs)} inputs")
+        for variable, grad in zip(inputs, grads):
+            if grad is None or not variable.requires_grad:
+                continue
+            if fit_to_input is not None:
+                grad = fit_to_input(grad, variable, node)
+            parent = variable.grad_fn
+            if parent is not None:
+                if parent.consumers == 1 and one_consumer_fast:
+                    if next_node is None:
+                        next_node, next_grad = parent, grad
+                    else:
+                        push_ready((parent, grad))
+                    continue
+                entry = waiting.get(parent)
+                if entry is None:
+                    entry = waiting[parent] = [grad, parent.consumers]
+                else:
+                    entry[0] = entry[0] + grad
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del waiting[parent]
+                    push_ready((parent, entry[0]))
+            elif plain_leaves and variable._hooks is None:
+                previous = variable.grad
+                variable.grad = grad if previous is None else previous + grad
+            else:
+                _deliver_to_leaf(variable, grad, None, False, held)
     return reached
 
 

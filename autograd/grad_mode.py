@@ -15,6 +15,18 @@ class _ThreadState(threading.local):
 _state = _ThreadState()
 
 
+class _OpenAnywhere:
+    """How many detect_anomaly() blocks are open, in all threads together. Operators test
+    this plain attribute before the thread-local flag: a thread-local read costs about
+    45 ns, a third of the bookkeeping of a Scalar operator."""
+
+    anomaly = 0
+    lock = threading.Lock()
+
+
+_open_anywhere = _OpenAnywhere()
+
+
 def is_grad_enabled() -> bool:
     """True when operators record the graph (the default in every thread)."""
     return _state.grad_enabled

@@ -114,7 +114,7 @@ def test_scalar_hot_path_builds_the_same_node_as_new_node(make):
 
 @pytest.mark.parametrize("op", [ar.Add, ar.Sub, ar.Mul, ar.Div])
 def test_binary_arithmetic_operators_never_save_their_output(op):
-    # Scalar's _binary relies on this: it does not look for the output among `saved`.
+    # Scalar's _binary_operator relies on this: it does not look for the output among `saved`.
     node = new_node(ScalarNode, op, (Scalar(3.0), Scalar(4.0)), None)
     out = op.forward(node, 3.0, 4.0)
     assert all(value is not out for value in node.saved)
