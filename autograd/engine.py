@@ -14,7 +14,7 @@ import threading
 from operator import attrgetter
 from typing import Any
 
-from .grad_mode import _state
+from .grad_mode import _open_anywhere, _state
 
 _accumulate_lock = threading.Lock()  # leaf .grad updates (numpy's += drops updates)
 _release_lock = threading.Lock()  # two threads backpropagating one graph: exactly one wins
@@ -272,6 +272,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     collector_was_on = gc.isenabled()
     gc.disable()
     previous_mode = _state.grad_enabled
+    _open_anywhere.enter_grad_mode()
     try:
         needed = None
         if capture is not None:
@@ -291,6 +292,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                              create_graph)
     finally:
         _state.grad_enabled = previous_mode
+        _open_anywhere.exit_grad_mode()
         if collector_was_on:
             gc.enable()
     return captured

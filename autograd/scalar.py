@@ -73,7 +73,7 @@ def _note_output(node, out):
 
 
 def _unary(op, x):
-    if x.requires_grad and _state.grad_enabled:
+    if x.requires_grad and (not _open_anywhere.grad_mode or _state.grad_enabled):
         node = _new(ScalarNode)
         node.op = op
         node.inputs = (x,)
@@ -120,7 +120,8 @@ def _binary_operator(op, reflected=False):
         if type(other) is not Scalar:
             other = _constant(other, name)
         x, y = (other, self) if reflected else (self, other)
-        if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
+        if ((x.requires_grad or y.requires_grad)
+                and (not _open_anywhere.grad_mode or _state.grad_enabled)):
             node = _new(ScalarNode)
             node.op = op
             node.inputs = (x, y)

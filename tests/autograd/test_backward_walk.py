@@ -158,3 +158,52 @@ def test_the_tuning_is_capped(default_collector):
     assert gc.get_threshold()[0] == engine._COLLECTOR_TUNING_CEILING
     engine._tune_collector(10**4)
     assert gc.get_threshold()[0] == engine._COLLECTOR_TUNING_CEILING  # never lowered
+
+
+def test_grad_mode_blocks_are_counted_across_threads_and_released():
+    import threading
+
+    from autograd import no_grad
+    from autograd.grad_mode import _open_anywhere
+
+    assert _open_anywhere.grad_mode == 0
+    entered, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other_thread():
+        with no_grad():
+            entered.set()
+            release.wait(5)
+            seen["other"] = (Scalar(1.0) * 2.0).grad_fn
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    entered.wait(5)
+    assert _open_anywhere.grad_mode == 1
+    recorded = (Scalar(1.0) * 2.0).grad_fn  # this thread still records
+    release.set()
+    worker.join()
+    assert recorded is not None and seen["other"] is None
+    assert _open_anywhere.grad_mode == 0
+
+
+def test_a_hook_that_computes_during_backward_records_nothing():
+    x = Scalar(2.0)
+    y = x * 3.0
+    made = []
+    y.register_hook(lambda g: made.append(Scalar(g) * x))
+    y.backward()
+    assert made[0].grad_fn is None
+
+
+def test_anomaly_blocks_are_counted_and_released():
+    from autograd import detect_anomaly
+    from autograd.grad_mode import _open_anywhere
+
+    big = Scalar(1e308)
+    with detect_anomaly():
+        assert _open_anywhere.anomaly == 1
+        with pytest.raises(FloatingPointError, match="'mul'"):
+            big * 1e308  # the hot path still checks while a block is open
+    assert _open_anywhere.anomaly == 0
+    assert (big * 1e308).data == float("inf")  # and stops checking after
