@@ -7,6 +7,8 @@ import gc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import Scalar, Tensor, engine, grad
 from autograd.engine import new_node
@@ -207,3 +209,49 @@ def test_anomaly_blocks_are_counted_and_released():
             big * 1e308  # the hot path still checks while a block is open
     assert _open_anywhere.anomaly == 0
     assert (big * 1e308).data == float("inf")  # and stops checking after
+
+
+@st.composite
+def random_programs(draw):
+    """A random DAG over two leaves: each step applies an operator to earlier values,
+    some of them thrown away, some used many times."""
+    steps = draw(st.lists(st.tuples(st.sampled_from(["add", "mul", "sub", "tanh", "exp"]),
+                                    st.integers(0, 10**6), st.integers(0, 10**6),
+                                    st.booleans()), min_size=1, max_size=25))
+    return steps
+
+
+def _run_program(steps, a, b):
+    values = [a, b]
+    for name, i, j, keep in steps:
+        x, y = values[i % len(values)], values[j % len(values)]
+        if name == "add":
+            out = x + y
+        elif name == "mul":
+            out = x * y * 0.5
+        elif name == "sub":
+            out = x - y
+        elif name == "tanh":
+            out = x.tanh()
+        else:
+            out = (x * 0.1).exp()
+        if keep:
+            values.append(out)  # otherwise a consumer nobody reaches
+    return values[-1] + values[len(values) // 2]
+
+
+@given(random_programs(), st.floats(-1, 1), st.floats(-1, 1))
+@settings(max_examples=60, deadline=None)
+def test_backward_and_grad_walks_agree_with_each_other_and_with_differences(steps, a0, b0):
+    a, b = Scalar(a0), Scalar(b0)
+    _run_program(steps, a, b).backward()
+    # the general loop; a program may not use a leaf at all
+    da, db = grad(_run_program(steps, a, b), [a, b], materialize_grads=True)
+    assert (a.grad or 0.0, b.grad or 0.0) == pytest.approx((da, db), rel=1e-12, abs=1e-12)
+    h = 1e-6
+    def value(x, y):
+        return _run_program(steps, Scalar(x), Scalar(y)).data
+    numeric_a = (value(a0 + h, b0) - value(a0 - h, b0)) / (2 * h)
+    numeric_b = (value(a0, b0 + h) - value(a0, b0 - h)) / (2 * h)
+    assert da == pytest.approx(numeric_a, rel=1e-5, abs=1e-6)
+    assert db == pytest.approx(numeric_b, rel=1e-5, abs=1e-6)
