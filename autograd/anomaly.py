@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from .grad_mode import _state
+from .grad_mode import _open_anywhere, _state
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _OWN_DIRS = tuple(os.path.join(_PACKAGE_ROOT, name) + os.sep
@@ -62,12 +62,16 @@ class detect_anomaly:
 
     def __enter__(self):
         self._previous.append((_state.anomaly_enabled, _options.check_forward))
+        with _open_anywhere.lock:
+            _open_anywhere.anomaly += 1
         _state.anomaly_enabled = True
         _options.check_forward = self.forward
         return self
 
     def __exit__(self, *exc_info):
         _state.anomaly_enabled, _options.check_forward = self._previous.pop()
+        with _open_anywhere.lock:
+            _open_anywhere.anomaly -= 1
 
     def __call__(self, fn):
         @functools.wraps(fn)

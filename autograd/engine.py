@@ -9,10 +9,12 @@ has no reference cycles and dies by reference counting as soon as its output doe
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
+from operator import attrgetter
 from typing import Any
 
-from .grad_mode import _state
+from .grad_mode import _open_anywhere, _state
 
 _accumulate_lock = threading.Lock()  # leaf .grad updates (numpy's += drops updates)
 _release_lock = threading.Lock()  # two threads backpropagating one graph: exactly one wins
@@ -26,6 +28,11 @@ _scope_state = _ScopeState()
 # Scopes open in any thread (autograd.graph.scope keeps the count). While it is 0, Node
 # creation skips the thread-local read: the hot path pays one global load, not ~100 ns.
 _scopes_open = 0
+# Every node gets the next number at creation (PyTorch's sequence_nr). A node is created
+# after the nodes that made its inputs, so decreasing number is always a valid backward
+# order. count's __next__ is one C call, atomic under the GIL: threads never share one.
+_next_sequence = itertools.count().__next__
+_sequence_of = attrgetter("sequence")
 
 
 class Node:
@@ -34,14 +41,17 @@ class Node:
     `inputs` are the input variables in argument order, `saved` what forward kept for
     backward (None once a backward has released it), `params` the non-variable arguments
     (axis, exponent, ...), `out_pos` the index in `saved` of the forward's own output.
+    `consumers` counts the nodes created so far that take one of its outputs as input
+    (backward runs a node once that many have delivered), `sequence` is its creation
+    number.
     `scope` (the autograd.graph.Scope, e.g. an nn.Module call, that made the node) is set
     only while a scope is open; read it with getattr(node, "scope", None). `site` (file,
     line, function of the user's code) is set only under detect_anomaly(). Neither is
     assigned otherwise, so they cost nothing on the hot path.
     """
 
-    __slots__ = ("op", "inputs", "saved", "params", "out_pos", "hooks", "versions", "site",
-                 "scope")
+    __slots__ = ("op", "inputs", "saved", "params", "out_pos", "hooks", "versions", "consumers",
+                 "sequence", "site", "scope")
     xp: Any = None  # the math namespace for raw data; set by each variable kind
 
     def __init__(self, op, inputs, params):
@@ -52,8 +62,14 @@ class Node:
         self.out_pos = -1
         self.hooks = None
         self.versions = None
+        self.consumers = 0
+        self.sequence = _next_sequence()
         if _scopes_open:
             self.scope = _scope_state.current
+        for variable in inputs:
+            producer = variable.grad_fn
+            if producer is not None:
+                producer.consumers += 1
 
     def save(self, *values):
         """Keep values for backward. Save the output itself (`out`) when the derivative
@@ -90,8 +106,14 @@ def new_node(node_class, op, inputs, params):
     node.out_pos = -1
     node.hooks = None
     node.versions = None
+    node.consumers = 0
+    node.sequence = _next_sequence()
     if _scopes_open:
         node.scope = _scope_state.current
+    for variable in inputs:
+        producer = variable.grad_fn
+        if producer is not None:
+            producer.consumers += 1
     return node
 
 
@@ -245,26 +267,32 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         # Leaves are pre-registered: a leaf gradient is delivered only if its key exists.
         captured = {id(v): None for v in capture if v.grad_fn is None}
         capture_nodes = {v.grad_fn: id(v) for v in capture if v.grad_fn is not None}
-    # The walk and the backward pass make no reference cycles, so the cyclic collector,
-    # which would rescan the whole graph as the walk allocates, is paused meanwhile.
+    # The backward pass makes no reference cycles, so the cyclic collector, which would
+    # rescan the whole graph as the walk allocates, is paused meanwhile.
     collector_was_on = gc.isenabled()
     gc.disable()
     previous_mode = _state.grad_enabled
+    _open_anywhere.enter_grad_mode()
     try:
-        order = topological_order(list(pending))
-        needed = None if capture is None else _nodes_leading_to(order, capture)
-        _tune_collector(len(order))
+        needed = None
+        if capture is not None:
+            needed = _nodes_leading_to(topological_order(list(pending)), capture)
         held: dict = {}  # leaves with hooks: their hooks see the total gradient, once
         _state.grad_enabled = bool(create_graph)
         for root, grad in leaf_roots:
             _deliver_to_leaf(root, grad, captured, create_graph, held)
-        _walk_backward(order, pending, kind, captured, capture_nodes, needed, held,
-                       retain_graph, create_graph)
+        if capture is None and not create_graph and not _state.anomaly_enabled:
+            node_count = _walk_plain(pending, kind, held, retain_graph)
+        else:
+            node_count = _walk_backward(pending, kind, captured, capture_nodes, needed, held,
+                                        retain_graph, create_graph)
+        _tune_collector(node_count)
         for variable, grad in held.values():
             _store_leaf_grad(variable, _run_hooks(variable._hooks, grad), captured,
                              create_graph)
     finally:
         _state.grad_enabled = previous_mode
+        _open_anywhere.exit_grad_mode()
         if collector_was_on:
             gc.enable()
     return captured
@@ -282,9 +310,30 @@ def _nodes_leading_to(order, targets) -> set:
     return needed
 
 
-def _walk_backward(order, pending, kind, captured, capture_nodes, needed, held, retain_graph,
-                   create_graph):
+def _start(pending) -> tuple[list, dict]:
+    """The roots' nodes, split into ready ones [(node, gradient)] and waiting ones
+    {node: [gradient so far, consumers still to deliver]}."""
+    ready = []
+    waiting: dict = {}
+    for node, grad in pending.items():
+        if node.consumers:
+            waiting[node] = [grad, node.consumers]
+        else:
+            ready.append((node, grad))
+    return ready, waiting
+
+
+def _walk_backward(pending, kind, captured, capture_nodes, needed, held, retain_graph,
+                   create_graph) -> int:
     """The backward loop: each node's backward runs once, after all its consumers'.
+
+    A node is ready when as many gradients have arrived as it has consumers (counted when
+    they were created): most nodes have one, and run as soon as their consumer has. A
+    consumer outside this backward (a branch not leading to the roots, a result thrown
+    away, a node made later) never delivers; when nothing is ready, the waiting node made
+    last runs: none of its missing consumers can still deliver, since all of them were
+    made after it. No pass over the graph before the walk, and nothing held per node
+    beyond the ones waiting. Returns the number of nodes reached.
 
     This loop is the engine's hot path, so the common cases are written inline.
     """
@@ -295,11 +344,21 @@ def _walk_backward(order, pending, kind, captured, capture_nodes, needed, held, 
     anomaly = _state.anomaly_enabled
     # Releasing is locked only when another thread might backpropagate the same graph.
     threaded = threading.active_count() > 1
-    take_pending = pending.pop
-    for node in order:
-        grad_out = take_pending(node, None)
-        if grad_out is None:
-            continue
+    ready, waiting = _start(pending)
+    # A root with consumers waits with its seed, so its single consumer must find it there.
+    one_consumer_fast = not waiting
+    take_ready = ready.pop
+    push_ready = ready.append
+    reached = 0
+    while True:
+        if ready:
+            node, grad_out = take_ready()
+        elif waiting:
+            node = max(waiting, key=_sequence_of)
+            grad_out = waiting.pop(node)[0]
+        else:
+            break
+        reached += 1
         runs = needed is None or node in needed
         if not runs and node not in capture_nodes:
             continue  # grad(): nothing this node's backward reaches was asked for
@@ -348,16 +407,117 @@ def _walk_backward(order, pending, kind, captured, capture_nodes, needed, held, 
                 grad = fit_to_input(grad, variable, node)
             parent = variable.grad_fn
             if parent is not None:
-                pending[parent] = pending[parent] + grad if parent in pending else grad
+                if parent.consumers == 1 and one_consumer_fast:
+                    push_ready((parent, grad))
+                    continue
+                entry = waiting.get(parent)
+                if entry is None:
+                    entry = waiting[parent] = [grad, parent.consumers]
+                else:
+                    entry[0] = entry[0] + grad
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del waiting[parent]
+                    push_ready((parent, entry[0]))
             elif plain_leaves and variable._hooks is None:
                 previous = variable.grad
                 variable.grad = grad if previous is None else previous + grad
             else:
                 _deliver_to_leaf(variable, grad, captured, create_graph, held)
+    return reached
 
 
-_COLLECTOR_TUNING_FLOOR = 5_000
-_COLLECTOR_TUNING_CEILING = 50_000
+def _walk_plain(pending, kind, held, retain_graph) -> int:
+    """_walk_backward for the common call, backward() without create_graph or anomaly
+    mode: the same loop without the checks for grad()'s captures, GraphContext and
+    anomaly mode, and with a node made ready by its last consumer run next without a
+    round trip through `ready` (together a tenth of the time per node on micrograd's
+    demo). A change to one loop belongs in the other."""
+    fit_to_input = kind._fit_grad
+    plain_leaves = kind._plain_accumulate
+    threaded = threading.active_count() > 1
+    ready, waiting = _start(pending)
+    one_consumer_fast = not waiting
+    take_ready = ready.pop
+    push_ready = ready.append
+    reached = 0
+    # The first input whose node becomes ready runs next without going through `ready`.
+    next_node = next_grad = None
+    while True:
+        if next_node is not None:
+            node, grad_out = next_node, next_grad
+            next_node = None
+        elif ready:
+            node, grad_out = take_ready()
+        elif waiting:
+            node = max(waiting, key=_sequence_of)
+            grad_out = waiting.pop(node)[0]
+        else:
+            break
+        reached += 1
+        if node.hooks:
+            grad_out = _run_hooks(node.hooks, grad_out)
+        saved = node.saved
+        if saved is None:
+            raise _freed_error(node)
+        if node.versions is not None:
+            _check_versions(node)
+        try:
+            grads = node.op.backward(node, grad_out)
+        except ZeroDivisionError as error:
+            raise ZeroDivisionError(f"{node.op.name} backward: {error} (the derivative is "
+                                    "infinite there)") from error
+        except Exception:
+            if node.saved is None:
+                raise _freed_error(node) from None
+            raise
+        if saved and not retain_graph:
+            if threaded:
+                with _release_lock:
+                    if node.saved is None:
+                        raise _freed_error(node)
+                    node.saved = None
+            else:
+                node.saved = None
+        inputs = node.inputs
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(inputs):
+            raise RuntimeError(f"{node.op.name}: backward returned {len(grads)} gradients "
+                               f"for {len(inputs)} inputs")
+        for variable, grad in zip(inputs, grads):
+            if grad is None or not variable.requires_grad:
+                continue
+            if fit_to_input is not None:
+                grad = fit_to_input(grad, variable, node)
+            parent = variable.grad_fn
+            if parent is not None:
+                if parent.consumers == 1 and one_consumer_fast:
+                    if next_node is None:
+                        next_node, next_grad = parent, grad
+                    else:
+                        push_ready((parent, grad))
+                    continue
+                entry = waiting.get(parent)
+                if entry is None:
+                    entry = waiting[parent] = [grad, parent.consumers]
+                else:
+                    entry[0] = entry[0] + grad
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del waiting[parent]
+                    push_ready((parent, entry[0]))
+            elif plain_leaves and variable._hooks is None:
+                previous = variable.grad
+                variable.grad = grad if previous is None else previous + grad
+            else:
+                _deliver_to_leaf(variable, grad, None, False, held)
+    return reached
+
+
+_COLLECTOR_TUNING_FLOOR = 5_000  # nodes: smaller graphs leave the collector alone
+_COLLECTOR_THRESHOLD_PER_NODE = 10  # a node, its inputs tuple and result are 3-4 objects
+_COLLECTOR_TUNING_CEILING = 1_000_000
 
 
 def _tune_collector(node_count):
@@ -365,17 +525,50 @@ def _tune_collector(node_count):
 
     tracegrad graphs hold no reference cycles and die by reference counting, but every node
     and variable still counts as an allocation for CPython's cyclic collector, which by
-    default runs every 700 allocations and then walks the young graph for nothing; on
-    micrograd's demo that is a third of the time. After a backward over n nodes the
-    threshold is raised (never lowered) to about n, at most 50,000, so a training loop that
-    builds such graphs is collected a few times per step instead of hundreds.
+    default runs every 700 allocations and walks every young object still alive: while a
+    graph is being built, that is the whole graph, again and again (a third of micrograd's
+    demo; 60 % of a million-step chain). After a backward over n nodes, or once a forward
+    has built n nodes, the threshold is raised (never lowered) to 10n, at most 10⁶, so a
+    collection comes every few graphs and finds most of them already freed. The cost: cyclic
+    garbage of other code may wait that many allocations longer.
     """
     if node_count < _COLLECTOR_TUNING_FLOOR:
         return
     threshold, *older = gc.get_threshold()
-    wanted = min(node_count, _COLLECTOR_TUNING_CEILING)
+    wanted = min(node_count * _COLLECTOR_THRESHOLD_PER_NODE, _COLLECTOR_TUNING_CEILING)
     if 0 < threshold < wanted:
         gc.set_threshold(wanted, *older)
+
+
+class _GraphGrowthWatch:
+    """A gc callback that sees a big graph being built before its first backward.
+
+    At each collection it counts the nodes made since the previous one. While nodes are a
+    large share of the allocations (each brings 3-4 objects), a graph is growing; once the
+    growing run has made _COLLECTOR_TUNING_FLOOR nodes, the collector is tuned for it. It
+    costs nothing between collections and returns at once when tuning is done.
+    """
+
+    last_sequence = 0
+    growing = 0
+
+    def __call__(self, phase, info):
+        if phase != "start":
+            return
+        threshold = gc.get_threshold()[0]
+        if threshold >= _COLLECTOR_TUNING_CEILING or threshold == 0:
+            return
+        sequence = _next_sequence()
+        made = sequence - self.last_sequence
+        self.last_sequence = sequence
+        if made * 5 >= threshold:  # most allocations since the last collection: graph
+            self.growing += made
+            _tune_collector(self.growing)
+        else:
+            self.growing = 0
+
+
+gc.callbacks.append(_GraphGrowthWatch())
 
 
 def _check_versions(node):

@@ -15,6 +15,29 @@ class _ThreadState(threading.local):
 _state = _ThreadState()
 
 
+class _OpenAnywhere:
+    """How many blocks that may change a thread's modes are open, in all threads together:
+    grad-mode blocks and backward passes (`grad_mode`), detect_anomaly() blocks
+    (`anomaly`). While a count is 0 every thread has that mode's default, so operators
+    test these plain attributes before the thread-local flags: a thread-local read costs
+    about 45 ns, a tenth of a Scalar operator."""
+
+    grad_mode = 0
+    anomaly = 0
+    lock = threading.Lock()
+
+    def enter_grad_mode(self):
+        with self.lock:
+            self.grad_mode += 1
+
+    def exit_grad_mode(self):
+        with self.lock:
+            self.grad_mode -= 1
+
+
+_open_anywhere = _OpenAnywhere()
+
+
 def is_grad_enabled() -> bool:
     """True when operators record the graph (the default in every thread)."""
     return _state.grad_enabled
@@ -26,11 +49,13 @@ class _GradModeContext:
     _mode: bool
 
     def __enter__(self):
+        _open_anywhere.enter_grad_mode()
         self._previous = _state.grad_enabled
         _state.grad_enabled = self._mode
 
     def __exit__(self, *exc_info):
         _state.grad_enabled = self._previous
+        _open_anywhere.exit_grad_mode()
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -64,8 +89,10 @@ class set_grad_enabled:
         self._mode = bool(mode)
 
     def __enter__(self):
+        _open_anywhere.enter_grad_mode()
         self._previous = _state.grad_enabled
         _state.grad_enabled = self._mode
 
     def __exit__(self, *exc_info):
         _state.grad_enabled = self._previous
+        _open_anywhere.exit_grad_mode()

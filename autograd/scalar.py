@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 
-from .engine import Node, _DiscardingContext, new_node
-from .grad_mode import _state
+from . import engine
+from .engine import Node, _DiscardingContext, _next_sequence, new_node
+from .grad_mode import _open_anywhere, _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .xp import MathXP
@@ -37,6 +38,15 @@ def _make(data, node):
 
 
 def _constant(value, op_name):
+    if type(value) is float:  # the common case first: y * 1.0001
+        result = _new(Scalar)
+        result.data = value
+        result.grad = None
+        result.requires_grad = False
+        result.grad_fn = None
+        result.name = None
+        result._hooks = None
+        return result
     if isinstance(value, (int, float)):
         return _make(float(value), None)
     if getattr(value, "_apply", None) is not None:
@@ -56,19 +66,34 @@ def _note_output(node, out):
             return
 
 
-# _unary and _binary are the hot path of every Scalar expression (micrograd's demo makes
-# 65,000 of these calls per step), so the node and the result are built inline here
-# rather than through Node.__init__ and helper calls.
+# _unary and _binary_operator are the hot path of every Scalar expression (micrograd's demo makes
+# 65,000 of these calls per step), so they build the node and the result inline, as
+# engine.new_node and _make do (tests/autograd/test_scalar_hot_path.py keeps them equal):
+# a helper call costs as much here as the arithmetic and the bookkeeping together.
 
 
 def _unary(op, x):
-    if x.requires_grad and _state.grad_enabled:
-        node = new_node(ScalarNode, op, (x,), None)
+    if x.requires_grad and (not _open_anywhere.grad_mode or _state.grad_enabled):
+        node = _new(ScalarNode)
+        node.op = op
+        node.inputs = (x,)
+        node.params = None
+        node.saved = ()
+        node.out_pos = -1
+        node.hooks = None
+        node.versions = None
+        node.consumers = 0
+        node.sequence = _next_sequence()
+        if engine._scopes_open:
+            node.scope = engine._scope_state.current
+        producer = x.grad_fn
+        if producer is not None:
+            producer.consumers += 1
         out = op.forward(node, x.data)
         saved = node.saved
         if saved and saved[0] is out:
             node.out_pos = 0
-        if _state.anomaly_enabled:
+        if _open_anywhere.anomaly and _state.anomaly_enabled:
             _anomaly_check(op, out, (x,), node)
     else:
         node = None
@@ -83,35 +108,62 @@ def _unary(op, x):
     return result
 
 
-def _binary(op, x, y):
-    if type(x) is not Scalar:
-        x = _constant(x, op.name)
-    if type(y) is not Scalar:
-        y = _constant(y, op.name)
-    if (x.requires_grad or y.requires_grad) and _state.grad_enabled:
-        node = new_node(ScalarNode, op, (x, y), None)
-        try:
-            out = op.forward(node, x.data, y.data)
-        except ZeroDivisionError as error:
-            raise _division_error(op, error, y) from error
-        if node.saved:
-            _note_output(node, out)
-        if _state.anomaly_enabled:
-            _anomaly_check(op, out, (x, y), node)
-    else:
-        node = None
-        try:
-            out = op.forward(_NO_GRAD_CTX, x.data, y.data)
-        except ZeroDivisionError as error:
-            raise _division_error(op, error, y) from error
-    result = _new(Scalar)
-    result.data = out
-    result.grad = None
-    result.requires_grad = node is not None
-    result.grad_fn = node
-    result.name = None
-    result._hooks = None
-    return result
+def _binary_operator(op, reflected=False):
+    """Scalar's method for x op y (or y op x when reflected) with one of the four arithmetic
+    operators, none of which saves its output (so there is no out_pos to find). Python
+    numbers become constant Scalars. One closure per method, so that `a * b` runs a single
+    Python frame before the operator's own forward."""
+    name = op.name
+    forward = op.forward
+
+    def method(self, other):
+        if type(other) is not Scalar:
+            other = _constant(other, name)
+        x, y = (other, self) if reflected else (self, other)
+        if ((x.requires_grad or y.requires_grad)
+                and (not _open_anywhere.grad_mode or _state.grad_enabled)):
+            node = _new(ScalarNode)
+            node.op = op
+            node.inputs = (x, y)
+            node.params = None
+            node.saved = ()
+            node.out_pos = -1
+            node.hooks = None
+            node.versions = None
+            node.consumers = 0
+            node.sequence = _next_sequence()
+            if engine._scopes_open:
+                node.scope = engine._scope_state.current
+            producer = x.grad_fn
+            if producer is not None:
+                producer.consumers += 1
+            producer = y.grad_fn
+            if producer is not None:
+                producer.consumers += 1
+            try:
+                out = forward(node, x.data, y.data)
+            except ZeroDivisionError as error:
+                raise _division_error(op, error, y) from error
+            if _open_anywhere.anomaly and _state.anomaly_enabled:
+                _anomaly_check(op, out, (x, y), node)
+        else:
+            node = None
+            try:
+                out = forward(_NO_GRAD_CTX, x.data, y.data)
+            except ZeroDivisionError as error:
+                raise _division_error(op, error, y) from error
+        result = _new(Scalar)
+        result.data = out
+        result.grad = None
+        result.requires_grad = node is not None
+        result.grad_fn = node
+        result.name = None
+        result._hooks = None
+        return result
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    method.__doc__ = op.__doc__
+    return method
 
 
 def _division_error(op, error, divisor):
@@ -165,7 +217,7 @@ class Scalar:
             return _make(out, None)
         if ctx.saved:
             _note_output(ctx, out)
-        if _state.anomaly_enabled:
+        if _open_anywhere.anomaly and _state.anomaly_enabled:
             _anomaly_check(op, out, variables, ctx)
         return _make(out, ctx)
 
@@ -202,29 +254,14 @@ class Scalar:
 
     # -- arithmetic -----------------------------------------------------------------
 
-    def __add__(self, other):
-        return _binary(ar.Add, self, other)
-
-    def __radd__(self, other):  # other + self
-        return _binary(ar.Add, other, self)
-
-    def __sub__(self, other):
-        return _binary(ar.Sub, self, other)
-
-    def __rsub__(self, other):  # other - self
-        return _binary(ar.Sub, other, self)
-
-    def __mul__(self, other):
-        return _binary(ar.Mul, self, other)
-
-    def __rmul__(self, other):  # other * self
-        return _binary(ar.Mul, other, self)
-
-    def __truediv__(self, other):
-        return _binary(ar.Div, self, other)
-
-    def __rtruediv__(self, other):  # other / self
-        return _binary(ar.Div, other, self)
+    __add__ = _binary_operator(ar.Add)
+    __radd__ = _binary_operator(ar.Add, reflected=True)  # other + self
+    __sub__ = _binary_operator(ar.Sub)
+    __rsub__ = _binary_operator(ar.Sub, reflected=True)
+    __mul__ = _binary_operator(ar.Mul)
+    __rmul__ = _binary_operator(ar.Mul, reflected=True)
+    __truediv__ = _binary_operator(ar.Div)
+    __rtruediv__ = _binary_operator(ar.Div, reflected=True)
 
     def __pow__(self, exponent):
         if not isinstance(exponent, (int, float)) or isinstance(exponent, bool):

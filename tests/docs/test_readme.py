@@ -19,9 +19,9 @@ def test_readme_code_runs(capsys, tmp_path, monkeypatch):
         exec(compile(block, "README.md", "exec"), namespace)
     printed = capsys.readouterr().out
     assert "dy/dw" in printed and "(2, 3) <sum>" in printed
-    assert "sloppy_cube: input 0" in printed
+    assert "sloppy_cube: input 0" in printed  # gradcheck caught the wrong backward
     accuracy = float(printed.split("test accuracy: ")[1].split("%")[0])
     assert accuracy >= 97.0
     assert "= tanh(" in printed  # the listing of the neuron's graph
-    assert (tmp_path / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))  # gradcheck caught the wrong backward
+    assert (tmp_path / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     namespace["test_cube_gradients"]()  # the property test in the README passes
