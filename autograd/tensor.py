@@ -12,7 +12,7 @@ import numpy as np
 
 from . import engine
 from .engine import Node, _accumulate_lock, new_node
-from .grad_mode import _state
+from .grad_mode import _open_anywhere, _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .ops import linalg as la
@@ -210,7 +210,8 @@ class Tensor:
                 variables = _as_variables(inputs, op.name)
                 break
         record = False
-        if _state.grad_enabled:
+        # The thread-local flag is read only while some grad-mode block is open somewhere.
+        if not _open_anywhere.grad_mode or _state.grad_enabled:
             for variable in variables:
                 if variable.requires_grad:
                     record = True
@@ -228,7 +229,7 @@ class Tensor:
         raw_out = out
         if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
             out = np.asarray(out)
-        if _state.anomaly_enabled:
+        if _open_anywhere.anomaly and _state.anomaly_enabled:
             _anomaly_check_forward(op, out, variables, ctx if record else None)
         result = _new(Tensor)  # Tensor._make, inline
         result._data = out
