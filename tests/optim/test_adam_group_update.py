@@ -33,6 +33,7 @@ def _grouped_and_one_by_one(**options):
 @pytest.mark.parametrize("options", [{}, {"maximize": True}, {"betas": (0.5, 0.9)}])
 def test_the_group_update_equals_one_parameter_at_a_time_exactly(options):
     a, flat, b, single = _grouped_and_one_by_one(**options)
+    versions = [p._version for p in a]
     for step in range(5):
         _set_grads(a, step)
         _set_grads(b, step)
@@ -44,6 +45,8 @@ def test_the_group_update_equals_one_parameter_at_a_time_exactly(options):
         np.testing.assert_array_equal(flat.state[p]["exp_avg_sq"],
                                       single.state[q]["exp_avg_sq"])
         assert flat.state[p]["step"] == single.state[q]["step"] == 5
+    # every step is an in-place change of each parameter: a graph that saved it refuses
+    assert [p._version for p in a] == [v + 5 for v in versions]
 
 
 def test_a_step_where_one_parameter_has_no_gradient_leaves_that_parameter_alone():
