@@ -55,15 +55,19 @@ class CrossEntropy(Operator):
     def forward(ctx, x, target):
         m = x.max(axis=-1, keepdims=True)
         finite = math.isfinite(x.sum())  # one cheap test instead of masks on every call
-        if not finite:
-            m = np.where(np.isfinite(m), m, 0)
-        shifted = x - m
-        softmax = np.exp(shifted)
-        s = softmax.sum(axis=-1, keepdims=True)
-        softmax /= s
-        ctx.save(x, softmax)
-        if not finite:  # where(): a logit of −inf with q = 0 adds 0, not 0·(−inf) = nan
+        if finite:
+            shifted = x - m
+            softmax = np.exp(shifted)
+            s = softmax.sum(axis=-1, keepdims=True)
+            softmax /= s
+        else:  # rows of ±inf: shift them by 0 for the loss; softmax as x's own formula
+            e = np.exp(x - m)
+            softmax = e / e.sum(axis=-1, keepdims=True)
+            shifted = x - np.where(np.isfinite(m), m, 0)
+            s = np.exp(shifted).sum(axis=-1, keepdims=True)
+            # where(): a logit of −inf with q = 0 adds 0, not 0·(−inf) = nan
             shifted = np.where(target != 0, shifted, 0)
+        ctx.save(x, softmax)
         return np.log(s[..., 0]) - (target * shifted).sum(axis=-1)
 
     @staticmethod
