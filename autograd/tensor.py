@@ -978,6 +978,27 @@ def _note_saved(node, saved, out, variables, result):
     """Remember which saved value is the output (for create_graph), and the version
     counters of the saved inputs and output with their current values: backward refuses
     to run if any of them was changed in place since (RELIABILITY D6)."""
+    # The common layouts first, without loops: the output alone (exp, tanh, sigmoid), or
+    # the first one or two inputs in their own positions (mul, div, matmul, linear, log).
+    count = len(saved)
+    if count == 1:
+        value = saved[0]
+        if value is out:
+            node.out_pos = 0
+            counter = result._version_counter  # shared with an input it may be (a view)
+            node.versions = ((None, counter, counter[0]),)
+            return
+        if value is variables[0]._data:
+            counter = variables[0]._version_counter
+            node.versions = ((0, counter, counter[0]),)
+            return
+    elif count == 2 and len(variables) >= 2:
+        first, second = saved
+        if first is variables[0]._data and second is variables[1]._data \
+                and first is not out and second is not out:
+            counter0, counter1 = variables[0]._version_counter, variables[1]._version_counter
+            node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
+            return
     versions = []
     found = 0  # bit i: input i recorded; one pass over `saved`, each variable once
     for i, value in enumerate(saved):
