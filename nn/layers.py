@@ -42,6 +42,9 @@ class Linear(Module):
     For one sample, y_j = Σ_k w_jk x_k + b_j (the study text's z = Σ w_i x_i + b, one row
     of W per output neuron). Gradients over a batch: ∂L/∂W = (∂L/∂y)ᵀ x, ∂L/∂b = Σ_n ∂L/∂y.
 
+    forward is one `linear` operator node (x @ Wᵀ + b fused, as PyTorch's addmm), so a
+    graph shows linear(x, weight, bias) rather than transpose, matmul and add.
+
     Initialisation is PyTorch's: W and b from U(−1/√in_features, 1/√in_features), drawn
     from `generator` (None: the default generator that nn.manual_seed controls). `dtype`
     is the parameters' dtype (np.float32 models stay float32 end to end).

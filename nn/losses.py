@@ -268,16 +268,21 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
     where = "cross_entropy"
     x = _classes_last(_as_float_tensor(input, where), axis, where)
     labels = _class_labels(target, x, where, check_range=False)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
-            or not 0 <= label_smoothing <= 1:
-        raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    if type(label_smoothing) is not float or not 0.0 <= label_smoothing <= 1.0:
+        _check_label_smoothing(label_smoothing, where)
     q = (labels[..., None] == np.arange(x.shape[-1])).astype(x.dtype)
     if q.sum() != labels.size:  # a label outside 0..C−1 matched no class
         _class_labels(labels, x, where)  # raises, naming it
     if label_smoothing:
-        q = q * (1 - label_smoothing) + label_smoothing / x.shape[-1]
-    return _reduce(CrossEntropy.apply(x, target=q.astype(x.dtype, copy=False)), reduction,
-                   where)
+        q = (q * (1 - label_smoothing) + label_smoothing / x.shape[-1]).astype(x.dtype,
+                                                                               copy=False)
+    return _reduce(CrossEntropy.apply(x, target=q), reduction, where)
+
+
+def _check_label_smoothing(label_smoothing, where):
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
+            or not 0 <= label_smoothing <= 1:
+        raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
 
 
 def nll_loss(input, target, reduction: str = "mean", axis: int = -1) -> Tensor:

@@ -2,7 +2,9 @@
 
 Every optimiser in this package is a subclass that writes two things: `_validate(group)`,
 which checks one group's hyperparameters, and `_update(p, grad, state, group)`, which
-updates one parameter in place following the rule in the subclass's docstring.
+updates one parameter in place following the rule in the subclass's docstring. It may
+also override `_update_group(group, items)` to update a whole group at once (Adam does,
+in a few array operations over flat buffers: numpy's per-call cost dominates small layers).
 """
 
 from __future__ import annotations
