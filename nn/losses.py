@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from autograd import Operator, Tensor
+from autograd.ops.reductions import Mean, Sum
 
 from .activations import as_tensor
 from .module import Module
@@ -141,11 +142,11 @@ def _check_reduction(reduction, where):
 
 def _reduce(losses, reduction, where):
     _check_reduction(reduction, where)
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    return losses
+    if reduction == "none":
+        return losses
+    # The reduction operator itself: Tensor.mean()'s axis handling is for user axes.
+    op = Mean if reduction == "mean" else Sum
+    return op.apply(losses, axes=tuple(range(losses.ndim)), keepdims=False)
 
 
 def _same_shape_target(target, input, where):
