@@ -12,7 +12,7 @@ import numpy as np
 
 from . import engine
 from .engine import Node, _accumulate_lock, new_node
-from .grad_mode import _state
+from .grad_mode import _open_anywhere, _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .ops import linalg as la
@@ -34,6 +34,7 @@ class _NoGradContext(engine._DiscardingContext):
 
 
 _NO_GRAD_CTX = _NoGradContext(NumpyXP)
+_new = object.__new__
 
 
 def _as_array(data, dtype, op_name="Tensor"):
@@ -165,6 +166,7 @@ class Tensor:
     @staticmethod
     def _seed(output, grad, create_graph, caller):
         """The gradient backward starts from: ones for a one-element output, else `grad`."""
+        _handover[0] = None  # nothing from an earlier backward may be adopted
         if grad is None:
             if output._data.size != 1:
                 raise RuntimeError(
@@ -190,6 +192,7 @@ class Tensor:
 
     @staticmethod
     def _wrap_grad(grad, x, create_graph):
+        _handover[0] = None  # grad() delivers nothing to a leaf: drop the offer
         if isinstance(grad, Tensor):
             return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
         return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
@@ -207,23 +210,44 @@ class Tensor:
                 variables = _as_variables(inputs, op.name)
                 break
         record = False
-        if _state.grad_enabled:
+        # The thread-local flag is read only while some grad-mode block is open somewhere.
+        if not _open_anywhere.grad_mode or _state.grad_enabled:
             for variable in variables:
                 if variable.requires_grad:
                     record = True
                     break
         ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
         try:
-            out = op.forward(ctx, *[v._data for v in variables], **params)
+            if len(variables) == 2:  # the common arities, without building an argument list
+                out = op.forward(ctx, variables[0]._data, variables[1]._data, **params)
+            elif len(variables) == 1:
+                out = op.forward(ctx, variables[0]._data, **params)
+            else:
+                out = op.forward(ctx, *[v._data for v in variables], **params)
         except (ValueError, TypeError, IndexError) as error:
             raise _with_op_name(error, op, variables) from error
         raw_out = out
         if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
             out = np.asarray(out)
-        if _state.anomaly_enabled:
+        if _open_anywhere.anomaly and _state.anomaly_enabled:
             _anomaly_check_forward(op, out, variables, ctx if record else None)
-        result = Tensor._make(out, ctx, True) if record else Tensor._make(out)
-        _share_counter_with_viewed_input(result, out, variables)
+        result = _new(Tensor)  # Tensor._make, inline
+        result._data = out
+        result._grad = None
+        result.requires_grad = record
+        result.grad_fn = ctx if record else None
+        result.name = None
+        result._hooks = None
+        base = out.base
+        if base is None:  # a fresh array: its own counter, unless it is an input itself
+            result._version_counter = [0]
+            for variable in variables:
+                if variable._data is out:
+                    result._version_counter = variable._version_counter
+                    break
+        else:
+            result._version_counter = [0]
+            _share_counter_with_viewed_input(result, out, variables)
         if record and ctx.saved:
             _note_saved(ctx, ctx.saved, raw_out, variables, result)
         return result
@@ -237,6 +261,9 @@ class Tensor:
             grad = np.asarray(grad, dtype=variable._data.dtype)
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, node.op.name)
+        if variable.grad_fn is None and variable._grad is None and variable._hooks is None \
+                and type(grad) is np.ndarray and getattr(node.op, "fresh_grads", False):
+            _handover[0] = (grad, id(variable))
         return grad
 
     def _accumulate(self, grad, create_graph):
@@ -251,7 +278,9 @@ class Tensor:
         if isinstance(grad, Tensor):
             grad = grad._data
         with _accumulate_lock:
-            if self._grad is None:
+            if self._grad is None and _adopt(grad, self, dtype):
+                self._grad = Tensor._make(grad)
+            elif self._grad is None:
                 # A copy: the gradient never shares memory with another tensor's.
                 # A C-ordered copy: never shares memory with another gradient, and an
                 # update like w -= lr * w.grad runs at full speed (x @ W.T hands W a
@@ -844,6 +873,23 @@ class Tensor:
         return function(*inputs)
 
 
+# A leaf may keep, without a copy, a gradient its operator made afresh for it alone
+# (Operator.fresh_grads: matmul's and linear's GEMM results, which are large). _fit_grad
+# offers it here, right before the engine delivers it; _accumulate takes it only if the
+# same array arrives for the same leaf, still without a .grad, hooks or another layout.
+_handover: list = [None]
+
+
+def _adopt(grad, leaf, dtype) -> bool:
+    offered = _handover[0]
+    if offered is None or offered[0] is not grad or offered[1] != id(leaf):
+        return False
+    _handover[0] = None
+    flags = grad.flags
+    return (grad.dtype == dtype and flags.c_contiguous and flags.writeable
+            and flags.owndata and leaf._hooks is None)
+
+
 def _check_real_grad(grad, caller):
     kind = getattr(grad, "dtype", np.asarray(grad).dtype).kind
     if kind not in _DATA_KINDS:
@@ -932,17 +978,40 @@ def _note_saved(node, saved, out, variables, result):
     """Remember which saved value is the output (for create_graph), and the version
     counters of the saved inputs and output with their current values: backward refuses
     to run if any of them was changed in place since (RELIABILITY D6)."""
+    # The common layouts first, without loops: the output alone (exp, tanh, sigmoid), or
+    # the first one or two inputs in their own positions (mul, div, matmul, linear, log).
+    count = len(saved)
+    if count == 1:
+        value = saved[0]
+        if value is out:
+            node.out_pos = 0
+            counter = result._version_counter  # shared with an input it may be (a view)
+            node.versions = ((None, counter, counter[0]),)
+            return
+        if value is variables[0]._data:
+            counter = variables[0]._version_counter
+            node.versions = ((0, counter, counter[0]),)
+            return
+    elif count == 2 and len(variables) >= 2:
+        first, second = saved
+        if first is variables[0]._data and second is variables[1]._data \
+                and first is not out and second is not out:
+            counter0, counter1 = variables[0]._version_counter, variables[1]._version_counter
+            node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
+            return
+    versions = []
+    found = 0  # bit i: input i recorded; one pass over `saved`, each variable once
     for i, value in enumerate(saved):
         if value is out:
-            node.out_pos = i
-            break
-    versions = []
-    for position, variable in enumerate(variables):
-        data = variable._data
-        for value in saved:
-            if value is data:
-                counter = variable._version_counter
-                versions.append((position, counter, counter[0]))
+            if node.out_pos < 0:
+                node.out_pos = i
+            continue
+        for position, variable in enumerate(variables):
+            if value is variable._data:
+                if not found >> position & 1:
+                    found |= 1 << position
+                    counter = variable._version_counter
+                    versions.append((position, counter, counter[0]))
                 break
     if node.out_pos >= 0:
         counter = result._version_counter

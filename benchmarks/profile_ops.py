@@ -9,7 +9,8 @@ Prints, for the engine as it stands (run it before and after an optimisation):
    (gc.callbacks), and what other collector settings would give (CPU seconds);
 3. W2 at n=100000: minor page faults per chain (the allocator, not the arithmetic),
    and CPU ms per chain;
-4. W3: the matrix product tracegrad computes that the floor skips (wall ms);
+4. W3's step split into forward, backward and update, against the floor (CPU ms), and
+   W6's training step split the same way, against the floor (CPU µs);
 5. cProfile's top functions (collector off, so its time is not smeared over whichever
    function happened to allocate) for one W1 step and for the W2 chain at n=8.
 """
@@ -28,11 +29,14 @@ import timeit
 
 import numpy as np
 
-from autograd import Scalar, Tensor, topological_order
+import nn
+import optim
+from autograd import Scalar, Tensor, no_grad, topological_order
 
 from . import w1_scalar_mlp as w1
 from . import w2_op_overhead as w2
 from . import w3_mlp_step as w3
+from . import w6_digits as w6
 from .harness import Config, optional_import
 
 
@@ -224,26 +228,93 @@ def w2_page_faults(n=100_000, repeat=5) -> dict:
     return out
 
 
-def w3_gemms(repeat=20) -> dict:
-    """CPU ms of W3's floor step, tracegrad's step, and the one product tracegrad adds:
-    Matmul's backward also computes ∂L/∂x for the input batch, which nothing needs."""
+def _split_ms(phases, repeat) -> list[float]:
+    """Median CPU ms of each phase (a list of functions run in turn, `repeat` times)."""
+    for phase in phases:
+        phase()
+    times = [[] for _ in phases]
+    for _ in range(repeat):
+        for i, phase in enumerate(phases):
+            start = time.process_time()
+            phase()
+            times[i].append(time.process_time() - start)
+    return [statistics.median(t) * 1e3 for t in times]
+
+
+def w3_split(repeat=20) -> dict:
+    """CPU ms of a W3 step split into forward, backward and update: tracegrad (nn and
+    optim, as W3 times it; and the raw-operator model) against the numpy floor, whose
+    eight GEMMs are timed alone too."""
     x, labels, weights, _ = w3.problem(Config.full())
-    model, x_tensor = w3.TensorMLP(weights), Tensor(x)
-    floor_weights = [(W.copy(), b.copy()) for W, b in weights]
-    grad_h1 = np.ones((len(x), weights[0][0].shape[0]), dtype=x.dtype)
-    runs = {"floor step": lambda: w3.numpy_step(floor_weights, x, labels),
-            "tracegrad step": lambda: model.step(x_tensor, labels),
-            "the extra product (128x512 @ 512x784)": lambda: grad_h1 @ weights[0][0]}
+    x_tensor = Tensor(x)
     out = {}
-    for name, fn in runs.items():
-        fn()
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        out[name] = statistics.median(times) * 1e3
+    for name, model in (("tracegrad nn", w3.ModuleMLP(weights)),
+                        ("tracegrad raw operators", w3.TensorMLP(weights))):
+        box = {}
+
+        def forward(model=model, box=box):
+            for p in model.params:
+                p.grad = None
+            box["loss"] = model.loss(x_tensor, labels)
+
+        def update(model=model):
+            if hasattr(model, "optimizer"):
+                model.optimizer.step()
+            else:
+                with no_grad():
+                    for p in model.params:
+                        p.data -= w3.LEARNING_RATE * p.grad.data
+
+        out[name] = _split_ms([forward, lambda box=box: box["loss"].backward(), update],
+                              repeat)
+    floor_weights = [(W.copy(), b.copy()) for W, b in weights]
+    box = {}
+
+    def floor_grads():
+        box["grads"] = w3.numpy_loss_and_grads(floor_weights, x, labels)[1]
+
+    def floor_update():
+        arrays = (a for pair in floor_weights for a in pair)
+        for array, grad in zip(arrays, box["grads"], strict=True):
+            array -= w3.LEARNING_RATE * grad
+
+    out["floor (forward+backward, update)"] = _split_ms([floor_grads, floor_update], repeat)
+    out["floor: the 8 GEMMs alone"] = _split_ms(
+        [lambda: w3.gemms_only(floor_weights, x, None)], repeat)
     return out
+
+
+def w6_split(steps=200) -> dict:
+    """CPU µs of one W6 training step (nn.MLP, CrossEntropyLoss, optim.Adam, batch 32)
+    split into forward, backward and the optimizer step, against the floor's gradients
+    and its numpy Adam."""
+    X, _, y, _ = w6.problem(Config.full())
+    weights = w6.initial_weights(0, X.shape[1])
+    model = w6.tracegrad_model(weights, X.shape[1])
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = optim.Adam(model.parameters(), lr=w6.LR, betas=w6.BETAS, eps=w6.EPS)
+    batches = list(w6.DataLoader(X, y, batch_size=w6.BATCH, shuffle=True, seed=0))[:steps]
+    floor_weights = [w.copy() for w in weights]
+    floor_adam = w6.Adam(floor_weights)
+    totals = {"forward": 0.0, "backward": 0.0, "optimizer step": 0.0, "floor gradients": 0.0,
+              "floor Adam": 0.0}
+    for _ in range(5):
+        for xb, yb in batches:
+            t0 = time.process_time()
+            optimizer.zero_grad()
+            loss = loss_fn(model(Tensor(xb)), yb)
+            t1 = time.process_time()
+            loss.backward()
+            t2 = time.process_time()
+            optimizer.step()
+            t3 = time.process_time()
+            grads = w6.numpy_grads(floor_weights, xb, yb)
+            t4 = time.process_time()
+            floor_adam.step(grads)
+            t5 = time.process_time()
+            for key, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                totals[key] += seconds
+    return {key: seconds / (5 * len(batches)) * 1e6 for key, seconds in totals.items()}
 
 
 def top_functions(fn, calls, top) -> str:
@@ -291,9 +362,14 @@ def main(argv=None):
         print(f"{name:<10} {info['cpu_ms_per_chain']:7.1f} CPU ms/chain, "
               f"{info['minor_faults_per_chain']:8.0f} minor faults/chain")
 
-    print("\n## W3: the product tracegrad computes and the floor does not (wall ms)\n")
-    for name, ms in w3_gemms().items():
-        print(f"{name:<40} {ms:7.2f} ms")
+    print("\n## W3 step: forward, backward, update (CPU ms, median)\n")
+    for name, parts in w3_split().items():
+        print(f"{name:<36} " + " / ".join(f"{ms:.3f}" for ms in parts)
+              + f"  (total {sum(parts):.3f})")
+
+    print("\n## W6 step (CPU µs per batch of 32)\n")
+    for name, us in w6_split().items():
+        print(f"{name:<20} {us:7.1f}")
 
     X, y, weights, _ = w1.problem(Config.full())
     rows, labels, model = X.tolist(), y.tolist(), w1.ScalarMLP(weights)

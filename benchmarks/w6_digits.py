@@ -7,10 +7,10 @@ float64. Reported: test accuracy (mean over 3 seeds; the seed sets the initial w
 and the shuffling) and training seconds (median over the seeds).
 
 Every implementation starts from the same Glorot-uniform weights (scikit-learn's
-initialisation, biases included) and sees the same batches. The tracegrad model is
-written with raw Tensor operators and the Adam update in numpy, so it depends on
-neither nn nor optim. scikit-learn's MLPClassifier runs with the same settings
-(alpha=0, so no L2 penalty, and no early stop: all 50 epochs), with its own
+initialisation, biases included) and sees the same batches. The tracegrad model is what
+a user writes: nn.MLP, nn.CrossEntropyLoss and optim.Adam, with the initial weights
+loaded into the model's parameters. scikit-learn's MLPClassifier runs with the same
+settings (alpha=0, so no L2 penalty, and no early stop: all 50 epochs), with its own
 initialisation and shuffling from the same seed.
 """
 
@@ -20,6 +20,8 @@ import warnings
 
 import numpy as np
 
+import nn
+import optim
 from autograd import Tensor
 from nn.data import DataLoader, StandardScaler, train_test_split
 from nn.datasets import load_digits
@@ -59,7 +61,8 @@ def initial_weights(seed, n_in):
 
 
 class Adam:
-    """m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − η·m̂/(√v̂ + ε),
+    """The floor's update, in numpy:
+    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − η·m̂/(√v̂ + ε),
     with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ). Updates numpy arrays in place."""
 
     def __init__(self, arrays):
@@ -88,23 +91,29 @@ def accuracy(weights, X, y) -> float:
 
 
 # --------------------------------------------------------------------------------------
-# tracegrad, with raw Tensor operators
+# tracegrad, as a user writes it: nn.MLP, nn.CrossEntropyLoss, optim.Adam
+
+
+def tracegrad_model(weights, n_in):
+    """nn.MLP(n_in, [HIDDEN], CLASSES) holding `weights` (W₁, b₁, W₂, b₂)."""
+    model = nn.MLP(n_in, [HIDDEN], CLASSES)
+    names = [name for name, _ in model.named_parameters()]
+    model.load_state_dict(dict(zip(names, weights, strict=True)))
+    return model
 
 
 def train_tracegrad(weights, X, y, epochs, seed):
-    params = [Tensor(w, requires_grad=True) for w in weights]
-    W1, b1, W2, b2 = params
-    adam = Adam([p.data for p in params])
+    model = tracegrad_model(weights, X.shape[1])
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=EPS)
     loader = DataLoader(X, y, batch_size=BATCH, shuffle=True, seed=seed)
     for _ in range(epochs):
         for xb, yb in loader:
-            for p in params:
-                p.grad = None
-            logits = (Tensor(xb) @ W1.T + b1).relu() @ W2.T + b2
-            loss = -logits.log_softmax(axis=-1)[np.arange(len(yb)), yb].mean()
+            optimizer.zero_grad()
+            loss = loss_fn(model(Tensor(xb)), yb)
             loss.backward()
-            adam.step([p.grad.data for p in params])
-    return [p.data for p in params]
+            optimizer.step()
+    return [p.data for p in model.parameters()]
 
 
 # --------------------------------------------------------------------------------------

@@ -33,7 +33,17 @@ from .activations import (
 from .checkpoint import CheckpointError, load, save
 from .data import DataLoader, StandardScaler, standardize, train_test_split
 from .init import manual_seed
-from .layers import MLP, Dropout, Linear, Maxout, ModuleList, Perceptron, Sequential, dropout
+from .layers import (
+    MLP,
+    Dropout,
+    Linear,
+    Maxout,
+    ModuleList,
+    Perceptron,
+    Sequential,
+    dropout,
+    linear,
+)
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -59,7 +69,7 @@ __all__ = [
     "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Sign", "LeakyReLU", "GELU",
     "Identity",
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "sign", "leaky_relu", "gelu", "erf",
-    "dropout",
+    "dropout", "linear",
     # losses: modules, then functions
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",

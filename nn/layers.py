@@ -12,12 +12,13 @@ import math
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.ops.linalg import Linear as LinearOp
 
 from . import init
 from .activations import as_tensor, get_activation
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Sequential", "ModuleList", "MLP", "Dropout", "dropout", "Maxout",
+__all__ = ["linear", "Linear", "Sequential", "ModuleList", "MLP", "Dropout", "dropout", "Maxout",
            "Perceptron"]
 
 
@@ -27,11 +28,22 @@ def _positive_int(value, where, name):
     return int(value)
 
 
+def linear(x, weight, bias=None) -> Tensor:
+    """y = x Wᵀ + b for x (..., in), W (out, in), b (out,) or None: one fused operator
+    (`linear`, PyTorch's addmm), whose backward gives ∂L/∂x = (∂L/∂y) W,
+    ∂L/∂W = (∂L/∂y)ᵀ x and ∂L/∂b = Σ_n ∂L/∂y without a transposed copy of W."""
+    inputs = (as_tensor(x), weight) if bias is None else (as_tensor(x), weight, bias)
+    return LinearOp.apply(*inputs)
+
+
 class Linear(Module):
     """An affine map:  y = x Wᵀ + b,  W of shape (out_features, in_features).
 
     For one sample, y_j = Σ_k w_jk x_k + b_j (the study text's z = Σ w_i x_i + b, one row
     of W per output neuron). Gradients over a batch: ∂L/∂W = (∂L/∂y)ᵀ x, ∂L/∂b = Σ_n ∂L/∂y.
+
+    forward is one `linear` operator node (x @ Wᵀ + b fused, as PyTorch's addmm), so a
+    graph shows linear(x, weight, bias) rather than transpose, matmul and add.
 
     Initialisation is PyTorch's: W and b from U(−1/√in_features, 1/√in_features), drawn
     from `generator` (None: the default generator that nn.manual_seed controls). `dtype`
@@ -58,8 +70,7 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear(in_features={self.in_features}): input has shape "
                              f"{x.shape}, expected (..., {self.in_features})")
-        out = x @ self.weight.T
-        return out if self.bias is None else out + self.bias
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -11,11 +11,13 @@ gradient (2/N) Σ (ŷᵢ − yᵢ)·xᵢ gives its worked example's ∇L(w) = �
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from autograd import Operator, Tensor
+from autograd.ops.reductions import Mean, Sum
 
 from .activations import as_tensor
 from .module import Module
@@ -42,8 +44,10 @@ class CrossEntropy(Operator):
         loss = −Σ_c q_c · log softmax(x)_c = logsumexp(x) − Σ_c q_c · x_c
         ∂loss/∂x = softmax(x) − q
 
-    logsumexp is computed after subtracting the row maximum, so logits of ±1000 are fine.
-    The backward is written with operators and ctx.xp only, so it is differentiable.
+    logsumexp is computed after subtracting the row maximum m, so logits of ±1000 are
+    fine: with s = Σ_c e^(x_c − m), loss = log s − Σ_c q_c·(x_c − m) (q sums to 1).
+    Forward keeps softmax(x) for backward; under create_graph backward recomputes it from
+    x with operators and ctx.xp only, so the gradient is itself differentiable.
     """
 
     name = "cross_entropy"
@@ -51,17 +55,28 @@ class CrossEntropy(Operator):
     @staticmethod
     def forward(ctx, x, target):
         m = x.max(axis=-1, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        lse = np.log(np.exp(x - m).sum(axis=-1)) + m[..., 0]
-        ctx.save(x)
-        # where(): a masked logit of −inf with q = 0 contributes 0, not 0·(−inf) = nan.
-        return lse - (target * np.where(target != 0, x, 0)).sum(axis=-1)
+        finite = math.isfinite(x.sum())  # one cheap test instead of masks on every call
+        if finite:
+            shifted = x - m
+            softmax = np.exp(shifted)
+            s = softmax.sum(axis=-1, keepdims=True)
+            softmax /= s
+        else:  # rows of ±inf: shift them by 0 for the loss; softmax as x's own formula
+            e = np.exp(x - m)
+            softmax = e / e.sum(axis=-1, keepdims=True)
+            shifted = x - np.where(np.isfinite(m), m, 0)
+            s = np.exp(shifted).sum(axis=-1, keepdims=True)
+            # where(): a logit of −inf with q = 0 adds 0, not 0·(−inf) = nan
+            shifted = np.where(target != 0, shifted, 0)
+        ctx.save(x, softmax)
+        return np.log(s[..., 0]) - (target * shifted).sum(axis=-1)
 
     @staticmethod
     def backward(ctx, grad_out):
-        (x,) = ctx.saved
-        e = ctx.xp.exp(x - x.max(axis=-1, keepdims=True))
-        softmax = e / e.sum(axis=-1, keepdims=True)
+        x, softmax = ctx.saved
+        if type(x) is not np.ndarray:  # create_graph: the softmax as a function of x
+            e = ctx.xp.exp(x - x.max(axis=-1, keepdims=True))
+            softmax = e / e.sum(axis=-1, keepdims=True)
         return grad_out.reshape(grad_out.shape + (1,)) * (softmax - ctx.params["target"])
 
 
@@ -127,11 +142,11 @@ def _check_reduction(reduction, where):
 
 def _reduce(losses, reduction, where):
     _check_reduction(reduction, where)
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    return losses
+    if reduction == "none":
+        return losses
+    # The reduction operator itself: Tensor.mean()'s axis handling is for user axes.
+    op = Mean if reduction == "mean" else Sum
+    return op.apply(losses, axes=tuple(range(losses.ndim)), keepdims=False)
 
 
 def _same_shape_target(target, input, where):
@@ -148,9 +163,10 @@ def _same_shape_target(target, input, where):
     return target.astype(input.dtype, copy=False)
 
 
-def _class_labels(target, input, where):
+def _class_labels(target, input, where, check_range=True):
     """Integer labels, one per sample, each in 0..C−1 (TypeError / ValueError /
-    IndexError otherwise, naming the shapes or the offending label)."""
+    IndexError otherwise, naming the shapes or the offending label; the range is left to
+    the caller with check_range=False)."""
     if input.ndim == 0:
         raise ValueError(f"{where}: input must have a class axis (..., C), got a 0-d tensor")
     if isinstance(target, Tensor):
@@ -165,6 +181,8 @@ def _class_labels(target, input, where):
         raise ValueError(f"{where}: input of shape {input.shape} needs a target of shape "
                          f"{expected} (one class label per sample), got {labels.shape}")
     n_classes = input.shape[-1]
+    if not check_range:
+        return labels
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -250,16 +268,22 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
     """
     where = "cross_entropy"
     x = _classes_last(_as_float_tensor(input, where), axis, where)
-    labels = _class_labels(target, x, where)
+    labels = _class_labels(target, x, where, check_range=False)
+    if type(label_smoothing) is not float or not 0.0 <= label_smoothing <= 1.0:
+        _check_label_smoothing(label_smoothing, where)
+    q = (labels[..., None] == np.arange(x.shape[-1])).astype(x.dtype)
+    if q.sum() != labels.size:  # a label outside 0..C−1 matched no class
+        _class_labels(labels, x, where)  # raises, naming it
+    if label_smoothing:
+        q = (q * (1 - label_smoothing) + label_smoothing / x.shape[-1]).astype(x.dtype,
+                                                                               copy=False)
+    return _reduce(CrossEntropy.apply(x, target=q), reduction, where)
+
+
+def _check_label_smoothing(label_smoothing, where):
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
             or not 0 <= label_smoothing <= 1:
         raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-    q = np.zeros(x.shape, dtype=x.dtype)
-    np.put_along_axis(q, labels[..., None], 1, axis=-1)
-    if label_smoothing:
-        q = q * (1 - label_smoothing) + label_smoothing / x.shape[-1]
-    return _reduce(CrossEntropy.apply(x, target=q.astype(x.dtype, copy=False)), reduction,
-                   where)
 
 
 def nll_loss(input, target, reduction: str = "mean", axis: int = -1) -> Tensor:

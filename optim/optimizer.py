@@ -2,7 +2,9 @@
 
 Every optimiser in this package is a subclass that writes two things: `_validate(group)`,
 which checks one group's hyperparameters, and `_update(p, grad, state, group)`, which
-updates one parameter in place following the rule in the subclass's docstring.
+updates one parameter in place following the rule in the subclass's docstring. It may
+also override `_update_group(group, items)` to update a whole group at once (Adam does,
+in a few array operations over flat buffers: numpy's per-call cost dominates small layers).
 """
 
 from __future__ import annotations
@@ -111,34 +113,46 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         # Check every gradient before touching any parameter: a bad one leaves all intact.
-        updates = [
-            (p, self._gradient_of(p, gi, pi), group)
-            for gi, group in enumerate(self.param_groups)
-            for pi, p in enumerate(group["params"])
-            if p.grad is not None
-        ]
+        updates = []
+        for gi, group in enumerate(self.param_groups):
+            for pi, p in enumerate(group["params"]):
+                if p._grad is not None:
+                    updates.append((p, self._gradient_of(p, gi, pi), group))
         with no_grad():
-            for p, grad, group in updates:
-                self._update(p, grad, self.state[p], group)
+            start = 0
+            for end in range(1, len(updates) + 1):  # each group's parameters together
+                if end == len(updates) or updates[end][2] is not updates[start][2]:
+                    group = updates[start][2]
+                    self._update_group(group, [(p, g) for p, g, _ in updates[start:end]])
+                    start = end
         self._step_count += 1
         return loss
 
+    def _update_group(self, group: dict, items: list) -> None:
+        """Update the (parameter, gradient) pairs of one group that have a gradient. By
+        default one `_update` each; an optimiser may override it to update a whole group
+        in a few array operations (Adam does)."""
+        state = self.state
+        for p, grad in items:
+            self._update(p, grad, state[p], group)
+
     def _gradient_of(self, p: Tensor, group_index: int, index: int) -> np.ndarray:
         """p.grad as an ndarray of p's shape and dtype, or a clear error."""
-        if not isinstance(p.grad, Tensor):
+        grad, data = p._grad, p._data
+        if not isinstance(grad, Tensor):
             raise TypeError(
                 f"{type(self).__name__}.step: the gradient of "
-                f"{_describe(p, group_index, index)} is a {type(p.grad).__name__}; "
+                f"{_describe(p, group_index, index)} is a {type(grad).__name__}; "
                 "expected a Tensor (assign p.grad = Tensor(array))"
             )
-        grad = p.grad.data
-        if grad.shape != p.data.shape:
+        grad = grad._data
+        if grad.shape != data.shape:
             raise RuntimeError(
                 f"{type(self).__name__}.step: the gradient of "
                 f"{_describe(p, group_index, index)} has shape {grad.shape}, "
-                f"expected {p.data.shape}"
+                f"expected {data.shape}"
             )
-        return grad.astype(p.data.dtype, copy=False)
+        return grad if grad.dtype == data.dtype else grad.astype(data.dtype)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: set it to None (default) or fill it with zeros.
@@ -275,6 +289,13 @@ class Optimizer:
 
 
 # -- helpers shared by the optimisers ------------------------------------------------------
+
+
+def subtract_(p: Tensor, delta: np.ndarray) -> None:
+    """p.data −= delta in place, and p's version goes up (as `p.data -= delta` does through
+    the Tensor.data setter), so a graph that saved p refuses to backward through it."""
+    np.subtract(p._data, delta, out=p._data)
+    p._version_counter[0] += 1
 
 
 def check_real(group: dict, *keys: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_common, check_real
+from .optimizer import Optimizer, check_common, check_real, subtract_
 
 
 class SGD(Optimizer):
@@ -88,7 +88,7 @@ class SGD(Optimizer):
                 buf *= mu
                 buf += (1 - float(group["dampening"])) * grad
             grad = grad + mu * buf if group["nesterov"] else buf
-        p.data -= lr * grad
+        subtract_(p, lr * grad)
 
 
 class Momentum(SGD):

@@ -16,7 +16,7 @@ from .elementwise import (
                           Tanh,
                           Where,
 )
-from .linalg import Matmul
+from .linalg import Linear, Matmul
 from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
 from .shape import AsType, BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
 
@@ -25,7 +25,7 @@ ALL_OPERATORS = (
     Exp, Log, Sqrt, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip, Maximum, Minimum, Where,
     Sum, Mean, Max, Min, Var, LogSumExp, Softmax, LogSoftmax,
     Reshape, Transpose, BroadcastTo, GetItem, ScatterAdd, Concatenate, Stack, AsType,
-    Matmul,
+    Matmul, Linear,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]

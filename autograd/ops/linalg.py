@@ -17,6 +17,7 @@ class Matmul(Operator):
     """
 
     name = "matmul"
+    fresh_grads = True  # backward returns new arrays, each once: a leaf may keep them
 
     @staticmethod
     def forward(ctx, x, y):
@@ -37,10 +38,24 @@ class Matmul(Operator):
         need_x, need_y = ctx.needs_input_grad  # a data matrix needs no gradient: skip it
         # A vector x gets grad_x of shape (..., 1, k); the engine sums it down to (k,).
         grad_x = grad_out @ y.swapaxes(-1, -2) if need_x else None
-        grad_y = x.swapaxes(-1, -2) @ grad_out if need_y else None
+        if need_y and _is_transposed_matrix(y):
+            # x @ W.T: W.T's gradient in W.T's own layout, so that W's (its transpose) is
+            # C-ordered and lands in W.grad by a plain copy, not a 5× slower transposing one.
+            rows = grad_out.reshape((-1, grad_out.shape[-1]))
+            grad_y = (rows.T @ x.reshape((-1, x.shape[-1]))).T
+        else:
+            grad_y = x.swapaxes(-1, -2) @ grad_out if need_y else None
         if y_is_vector and need_y:  # (..., k, 1) -> (..., k) before the engine sums the batch axes
             grad_y = grad_y.reshape(grad_y.shape[:-1])
         return grad_x, grad_y
+
+
+def _is_transposed_matrix(y) -> bool:
+    """A 2-d ndarray laid out column by column (e.g. W.T of a C-ordered W)."""
+    if type(y) is not np.ndarray or y.ndim != 2:
+        return False
+    flags = y.flags
+    return flags.f_contiguous and not flags.c_contiguous
 
 
 def check_matmul_shapes(x_shape, y_shape):
@@ -63,3 +78,58 @@ def check_matmul_shapes(x_shape, y_shape):
             f"matmul: {x_shape} @ {y_shape} — batch dimensions {batch_x} and {batch_y} "
             "cannot be broadcast together"
         ) from None
+
+
+class Linear(Operator):
+    """out = x @ Wᵀ + b (PyTorch's linear/addmm: one operator instead of transpose, matmul
+    and add), x of shape (..., in), W (out, in), b (out,) or left out;
+    grad_x = grad_out @ W,  grad_W = Σ_batch grad_outᵀ x,  grad_b = Σ_batch grad_out.
+
+    grad_W is computed as grad_outᵀ @ x directly, so it comes out C-ordered like W, and
+    the bias gradient is one sum over the batch axes instead of a broadcast undone later.
+    """
+
+    name = "linear"
+    fresh_grads = True  # backward returns new arrays, each once: a leaf may keep them
+
+    @staticmethod
+    def forward(ctx, x, weight, *bias):
+        check_linear_shapes(x.shape, weight.shape, bias)
+        ctx.save(x, weight)
+        out = np.matmul(x, weight.T)
+        if bias:
+            (b,) = bias
+            if b.dtype == out.dtype and type(out) is np.ndarray:
+                np.add(out, b, out=out)  # out is fresh: add in place, no temporary
+            else:
+                out = out + b
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight = ctx.saved
+        needs = ctx.needs_input_grad
+        grad_x = grad_out @ weight if needs[0] else None
+        grad_w = grad_b = None
+        if needs[1] or (len(needs) > 2 and needs[2]):
+            # The batch axes (none for a 1-d x) folded into one row axis.
+            rows = grad_out.reshape((-1, weight.shape[0]))
+            if needs[1]:
+                grad_w = rows.T @ x.reshape((-1, weight.shape[1]))
+            if len(needs) > 2 and needs[2]:
+                grad_b = rows.sum(axis=0)
+        return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
+
+
+def check_linear_shapes(x_shape, weight_shape, bias):
+    """ValueError naming the shapes unless x (..., in), W (out, in) and b (out,) fit
+    (`bias`: a tuple of no or one array)."""
+    if len(bias) > 1:
+        raise ValueError(f"linear: takes x, weight and at most one bias, got "
+                         f"{2 + len(bias)} inputs")
+    if len(weight_shape) != 2 or not x_shape or x_shape[-1] != weight_shape[1]:
+        raise ValueError(f"linear: input of shape {x_shape} and weight of shape "
+                         f"{weight_shape} do not fit; expected (..., in) and (out, in)")
+    if bias and bias[0].shape != weight_shape[:1]:
+        raise ValueError(f"linear: bias has shape {bias[0].shape}, expected "
+                         f"{weight_shape[:1]} for a weight of shape {weight_shape}")

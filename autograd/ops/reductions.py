@@ -46,6 +46,22 @@ def expand_reduced(grad_out, ctx):
     return grad_out.reshape(tuple(shape))
 
 
+# Below this many elements a gradient is broadcast back into a fresh array (np.full,
+# 0.7 µs), above it as a read-only view (np.broadcast_to, 2.7 µs, but no memory written).
+_MATERIALISE_BELOW = 1 << 16
+
+
+def broadcast_back(xp, grad, shape):
+    """grad (with the reduced axes restored as size 1) broadcast to the input's shape."""
+    if type(grad) is np.ndarray:
+        size = 1
+        for n in shape:
+            size *= n
+        if size < _MATERIALISE_BELOW:
+            return np.full(shape, grad)
+    return xp.broadcast_to(grad, shape)
+
+
 def _reduced_count(x, axes) -> int:
     count = 1
     for a in axes:
@@ -64,7 +80,7 @@ class Sum(Operator):
 
     @staticmethod
     def backward(ctx, grad_out):
-        return ctx.xp.broadcast_to(expand_reduced(grad_out, ctx), ctx.inputs[0].shape)
+        return broadcast_back(ctx.xp, expand_reduced(grad_out, ctx), ctx.inputs[0].shape)
 
 
 class Mean(Operator):
@@ -77,13 +93,16 @@ class Mean(Operator):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
+        if x.dtype.char in "fd" and x.size:
+            # What ndarray.mean computes for these dtypes, without its Python wrapper.
+            return np.add.reduce(x, axis=axes, keepdims=keepdims) / _reduced_count(x, axes)
         return x.mean(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad_out):
         x = ctx.inputs[0]
         count = _reduced_count(x, ctx.params["axes"])
-        return ctx.xp.broadcast_to(expand_reduced(grad_out, ctx) / count, x.shape)
+        return broadcast_back(ctx.xp, expand_reduced(grad_out, ctx) / count, x.shape)
 
 
 class Max(Operator):

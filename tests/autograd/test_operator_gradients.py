@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 import autograd as ag
 from autograd import Tensor, gradcheck, gradgradcheck
 from autograd.ops import ALL_OPERATORS
+from autograd.ops.linalg import Linear
 from autograd.testing import broadcastable_tensors, floats_in, shapes, tensors
 
 ANY = floats_in(-3.0, 3.0)
@@ -140,6 +141,46 @@ def test_matmul_gradients_for_every_rank_combination(data):
 
 
 @settings(max_examples=20)
+@given(data=st.data())
+def test_fused_linear_gradients_for_every_batch_rank_with_and_without_bias(data):
+    n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    batch = data.draw(st.sampled_from([(), (3,), (2, 3)]))
+    x = data.draw(tensors(batch + (n_in,)))
+    weight = data.draw(tensors((n_out, n_in)))
+    bias = data.draw(st.one_of(st.none(), tensors((n_out,))))
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    fn = lambda *args: Linear.apply(*args)  # noqa: E731
+    expected = x.data @ weight.data.T + (0 if bias is None else bias.data)
+    np.testing.assert_allclose(fn(*inputs).data, expected, rtol=1e-12, atol=1e-12)
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+def test_fused_linear_weight_gradient_is_c_ordered_and_float32_stays_float32():
+    x = Tensor(np.ones((5, 3), dtype=np.float32))
+    weight = Tensor(np.ones((4, 3), dtype=np.float32), requires_grad=True)
+    bias = Tensor(np.zeros(4, dtype=np.float32), requires_grad=True)
+    out = Linear.apply(x, weight, bias)
+    out.sum().backward()
+    assert out.dtype == np.float32 and weight.grad.dtype == np.float32
+    assert weight.grad.data.flags.c_contiguous
+    np.testing.assert_array_equal(bias.grad.data, np.full(4, 5.0, dtype=np.float32))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, b_shape, message", [
+    ((2, 3), (4, 2), None, r"input of shape \(2, 3\) and weight of shape \(4, 2\)"),
+    ((2, 3), (3,), None, r"expected \(\.\.\., in\) and \(out, in\)"),
+    ((2, 3), (4, 3), (3,), r"bias has shape \(3,\), expected \(4,\)"),
+])
+def test_fused_linear_refuses_shapes_that_do_not_fit(x_shape, w_shape, b_shape, message):
+    inputs = [Tensor(np.ones(x_shape)), Tensor(np.ones(w_shape), requires_grad=True)]
+    if b_shape is not None:
+        inputs.append(Tensor(np.ones(b_shape)))
+    with pytest.raises(ValueError, match=message):
+        Linear.apply(*inputs)
+
+
+@settings(max_examples=20)
 @given(x=tensors(shapes(min_dims=1, max_dims=3, max_side=5)), data=st.data())
 def test_integer_array_indexing_with_repeats(x, data):
     index = data.draw(st.lists(st.integers(-x.shape[0], x.shape[0] - 1), min_size=1, max_size=6))
@@ -213,7 +254,8 @@ def test_non_contiguous_inputs_give_the_same_results():
 def test_the_operator_table_covers_every_built_in_operator():
     tested = {name for name, *_ in UNARY + BINARY + REDUCTIONS}
     tested |= {"softmax", "log_softmax", "matmul", "getitem", "concatenate", "stack",
-               "reshape", "transpose", "broadcast_to", "astype", "pow", "scatter_add"}
+               "reshape", "transpose", "broadcast_to", "astype", "pow", "scatter_add",
+               "linear"}
     names = {op.name for op in ALL_OPERATORS}
     missing = {n for n in names if not any(n == t or t.startswith(n) for t in tested)}
     assert not missing, f"operators without a gradient test: {sorted(missing)}"

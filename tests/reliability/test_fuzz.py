@@ -350,6 +350,22 @@ def matmul_recipe(rng, pool):
     return None
 
 
+def linear_recipe(rng, pool):
+    # nn.Linear's fused x @ Wᵀ + b: W is any 2-d value whose rows fit x's last axis.
+    i = pick(rng, pool, lambda v: v.ndim >= 1)
+    if i is None:
+        return None
+    x = pool[i]
+    j = pick(rng, pool, lambda w: w.ndim == 2 and w.shape[1] == x.shape[-1]
+             and small_product(x, w))
+    if j is None:
+        return None
+    k = pick(rng, pool, lambda b: b.shape == pool[j].shape[:1])
+    if k is None:
+        return Step("linear[no bias]", lambda a, w: ops.Linear.apply(a, w), (i, j))
+    return Step("linear", lambda a, w, b: ops.Linear.apply(a, w, b), (i, j, k))
+
+
 RECIPES = {
     ops.Add: elementwise_binary("add", lambda a, b: a + b),
     ops.Sub: elementwise_binary("sub", lambda a, b: a - b),
@@ -391,6 +407,7 @@ RECIPES = {
     ops.Stack: stack_recipe,
     ops.AsType: astype_recipe,
     ops.Matmul: matmul_recipe,
+    ops.Linear: linear_recipe,
 }
 OPERATORS = list(RECIPES)
 FALLBACK = unary("tanh", Tensor.tanh)  # always applicable and always safe

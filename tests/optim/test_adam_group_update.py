@@ -1,0 +1,95 @@
+"""Adam updates a whole parameter group in one set of array operations (flat moment
+buffers); it must give exactly the values of updating one parameter at a time."""
+
+import numpy as np
+import pytest
+
+import optim
+from autograd import Tensor
+
+SHAPES = [(4, 3), (4,), (2, 4)]
+
+
+def _params(seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [Tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in SHAPES]
+
+
+def _set_grads(params, step, skip=None):
+    for i, p in enumerate(params):
+        rng = np.random.default_rng(100 * step + i)
+        p.grad = None if i == skip else Tensor(rng.standard_normal(p.shape).astype(p.dtype))
+
+
+def _grouped_and_one_by_one(**options):
+    """The same parameters twice: one group (the flat path) and one group per parameter
+    (one at a time)."""
+    a, b = _params(), _params()
+    flat = optim.Adam(a, lr=0.01, **options)
+    single = optim.Adam([{"params": [p]} for p in b], lr=0.01, **options)
+    return a, flat, b, single
+
+
+@pytest.mark.parametrize("options", [{}, {"maximize": True}, {"betas": (0.5, 0.9)}])
+def test_the_group_update_equals_one_parameter_at_a_time_exactly(options):
+    a, flat, b, single = _grouped_and_one_by_one(**options)
+    versions = [p._version for p in a]
+    for step in range(5):
+        _set_grads(a, step)
+        _set_grads(b, step)
+        flat.step()
+        single.step()
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(flat.state[p]["exp_avg"], single.state[q]["exp_avg"])
+        np.testing.assert_array_equal(flat.state[p]["exp_avg_sq"],
+                                      single.state[q]["exp_avg_sq"])
+        assert flat.state[p]["step"] == single.state[q]["step"] == 5
+    # every step is an in-place change of each parameter: a graph that saved it refuses
+    assert [p._version for p in a] == [v + 5 for v in versions]
+
+
+def test_a_step_where_one_parameter_has_no_gradient_leaves_that_parameter_alone():
+    a, flat, b, single = _grouped_and_one_by_one()
+    for step in range(4):
+        skip = 1 if step == 2 else None
+        _set_grads(a, step, skip)
+        _set_grads(b, step, skip)
+        flat.step()
+        single.step()
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert flat.state[a[1]]["step"] == 3 and flat.state[a[0]]["step"] == 4
+
+
+def test_training_resumes_exactly_after_load_state_dict():
+    a, flat, b, _ = _grouped_and_one_by_one()
+    for step in range(3):
+        _set_grads(a, step)
+        flat.step()
+    saved = flat.state_dict()
+    for p, q in zip(a, b):
+        q.data[...] = p.data
+    resumed = optim.Adam(b, lr=0.01)
+    resumed.load_state_dict(saved)
+    for step in range(3, 6):
+        _set_grads(a, step)
+        _set_grads(b, step)
+        flat.step()
+        resumed.step()
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_the_state_arrays_a_user_reads_are_the_live_moments_and_float32_stays_float32():
+    params = _params(dtype=np.float32)
+    opt = optim.Adam(params, lr=0.01)
+    _set_grads(params, 0)
+    opt.step()
+    first = [opt.state[p]["exp_avg"].copy() for p in params]
+    _set_grads(params, 1)
+    opt.step()
+    for p, before in zip(params, first):
+        m = opt.state[p]["exp_avg"]
+        assert m.shape == p.shape and m.dtype == np.float32 and p.dtype == np.float32
+        np.testing.assert_allclose(m, 0.9 * before + 0.1 * p.grad.data, rtol=1e-5, atol=1e-7)
