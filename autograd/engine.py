@@ -178,6 +178,10 @@ class Operator:
     """
 
     name = "op"
+    # True when every gradient backward returns is a new array, returned once, that
+    # nothing else holds (a GEMM result): a leaf without a .grad may then keep it as its
+    # .grad instead of a copy. Leave it False unless that holds.
+    fresh_grads = False
 
     @staticmethod
     def forward(ctx, *inputs, **params):
@@ -423,7 +427,8 @@ def _walk_backward(pending, kind, captured, capture_nodes, needed, held, retain_
                 previous = variable.grad
                 variable.grad = grad if previous is None else previous + grad
             else:
-                _deliver_to_leaf(variable, grad, captured, create_graph, held)
+                _deliver_to_leaf(variable, grad, captured, create_graph, held,
+                                 node.op.fresh_grads)
     return reached
 
 
@@ -511,7 +516,7 @@ def _walk_plain(pending, kind, held, retain_graph) -> int:
                 previous = variable.grad
                 variable.grad = grad if previous is None else previous + grad
             else:
-                _deliver_to_leaf(variable, grad, None, False, held)
+                _deliver_to_leaf(variable, grad, None, False, held, node.op.fresh_grads)
     return reached
 
 
@@ -605,7 +610,7 @@ def _run_hooks(hooks, grad, accumulating=True):
     return grad
 
 
-def _deliver_to_leaf(variable, grad, captured, create_graph, held):
+def _deliver_to_leaf(variable, grad, captured, create_graph, held, fresh=False):
     key = id(variable)
     if captured is not None and key not in captured:
         return  # grad() was not asked for this leaf
@@ -613,15 +618,17 @@ def _deliver_to_leaf(variable, grad, captured, create_graph, held):
         entry = held.get(key)
         held[key] = (variable, grad if entry is None else entry[1] + grad)
         return
-    _store_leaf_grad(variable, grad, captured, create_graph)
+    _store_leaf_grad(variable, grad, captured, create_graph, fresh)
 
 
-def _store_leaf_grad(variable, grad, captured, create_graph):
+def _store_leaf_grad(variable, grad, captured, create_graph, fresh=False):
+    """Into `captured` (grad()) or the leaf's .grad. `fresh`: the operator made this
+    array for this input alone (Operator.fresh_grads), so the leaf may keep it."""
     if captured is not None:
         key = id(variable)
         captured[key] = grad if captured[key] is None else captured[key] + grad
         return
-    variable._accumulate(grad, create_graph)
+    variable._accumulate(grad, create_graph, fresh)
 
 
 class GraphContext:

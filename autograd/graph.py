@@ -90,17 +90,30 @@ class scope:  # noqa: N801 - a context manager used like a function, as no_grad 
     def __enter__(self) -> Scope:
         if self._record is not None:
             raise RuntimeError(f"scope {self.name!r} is already open; create a new scope()")
-        self._record = Scope(self.name, self.module, engine._scope_state.current,
-                             self.composite)
-        engine._scope_state.current = self._record
-        with _count_lock:
-            engine._scopes_open += 1
+        self._record = open_scope(self.name, self.module, self.composite)
         return self._record
 
     def __exit__(self, *exc_info):
-        engine._scope_state.current = self._record.parent
-        with _count_lock:
-            engine._scopes_open -= 1
+        close_scope(self._record)
+
+
+def open_scope(name, module=None, composite=False) -> Scope:
+    """Open a Scope in this thread and return it; close it with close_scope(). The
+    functional form of `scope`, for hot paths: nn.Module.__call__ runs it on every call,
+    where the context-manager object cost about 1.5 µs (8 µs of a 235 µs W6 step)."""
+    state = engine._scope_state
+    record = Scope(name, module, state.current, composite)
+    state.current = record
+    with _count_lock:
+        engine._scopes_open += 1
+    return record
+
+
+def close_scope(record: Scope) -> None:
+    """Close the innermost Scope, `record`, opened by open_scope()."""
+    engine._scope_state.current = record.parent
+    with _count_lock:
+        engine._scopes_open -= 1
 
 
 def current_scope() -> Scope | None:

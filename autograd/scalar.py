@@ -247,7 +247,7 @@ class Scalar:
             return grad if type(grad) is Scalar else Scalar(grad, requires_grad=False)
         return grad.data if type(grad) is Scalar else float(grad)
 
-    def _accumulate(self, grad, create_graph):
+    def _accumulate(self, grad, create_graph, fresh=False):
         if not create_graph and type(grad) is Scalar:
             grad = grad.data
         self.grad = grad if self.grad is None else self.grad + grad

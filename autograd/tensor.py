@@ -166,7 +166,6 @@ class Tensor:
     @staticmethod
     def _seed(output, grad, create_graph, caller):
         """The gradient backward starts from: ones for a one-element output, else `grad`."""
-        _handover[0] = None  # nothing from an earlier backward may be adopted
         if grad is None:
             if output._data.size != 1:
                 raise RuntimeError(
@@ -192,7 +191,6 @@ class Tensor:
 
     @staticmethod
     def _wrap_grad(grad, x, create_graph):
-        _handover[0] = None  # grad() delivers nothing to a leaf: drop the offer
         if isinstance(grad, Tensor):
             return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
         return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
@@ -261,12 +259,9 @@ class Tensor:
             grad = np.asarray(grad, dtype=variable._data.dtype)
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, node.op.name)
-        if variable.grad_fn is None and variable._grad is None and variable._hooks is None \
-                and type(grad) is np.ndarray and getattr(node.op, "fresh_grads", False):
-            _handover[0] = (grad, id(variable))
         return grad
 
-    def _accumulate(self, grad, create_graph):
+    def _accumulate(self, grad, create_graph, fresh=False):
         dtype = self._data.dtype
         if create_graph:
             if not isinstance(grad, Tensor):
@@ -278,7 +273,7 @@ class Tensor:
         if isinstance(grad, Tensor):
             grad = grad._data
         with _accumulate_lock:
-            if self._grad is None and _adopt(grad, self, dtype):
+            if self._grad is None and fresh and _may_keep(grad, self, dtype):
                 self._grad = Tensor._make(grad)
             elif self._grad is None:
                 # A copy: the gradient never shares memory with another tensor's.
@@ -873,21 +868,15 @@ class Tensor:
         return function(*inputs)
 
 
-# A leaf may keep, without a copy, a gradient its operator made afresh for it alone
-# (Operator.fresh_grads: matmul's and linear's GEMM results, which are large). _fit_grad
-# offers it here, right before the engine delivers it; _accumulate takes it only if the
-# same array arrives for the same leaf, still without a .grad, hooks or another layout.
-_handover: list = [None]
-
-
-def _adopt(grad, leaf, dtype) -> bool:
-    offered = _handover[0]
-    if offered is None or offered[0] is not grad or offered[1] != id(leaf):
-        return False
-    _handover[0] = None
-    flags = grad.flags
-    return (grad.dtype == dtype and flags.c_contiguous and flags.writeable
-            and flags.owndata and leaf._hooks is None)
+def _may_keep(grad, leaf, dtype) -> bool:
+    """Whether a leaf may keep as its .grad, without a copy, a gradient its operator made
+    afresh for it alone (Operator.fresh_grads: matmul's and linear's GEMM results, which
+    are large): only an array of its own, in the leaf's dtype and C order, and never for
+    a leaf with hooks (a hook may have kept a reference to it; the engine does not mark
+    those fresh either)."""
+    flags = getattr(grad, "flags", None)
+    return (type(grad) is np.ndarray and grad.dtype == dtype and flags.c_contiguous
+            and flags.writeable and flags.owndata and leaf._hooks is None)
 
 
 def _check_real_grad(grad, caller):

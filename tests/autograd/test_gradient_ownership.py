@@ -61,3 +61,42 @@ def test_gradients_of_two_leaves_from_one_add_never_share_memory():
     a, b = _leaf((2, 2)), _leaf((2, 2), seed=1)
     (a + b).sum().backward()
     assert not np.shares_memory(a.grad.data, b.grad.data)
+
+
+def _doubling_operator(fresh):
+    made = []
+
+    class Double(ag.Operator):
+        """out = 2x;  grad_x = 2·grad_out (a new array each time)."""
+
+        name = "double"
+        fresh_grads = fresh
+
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            made.append(grad_out * 2)
+            return made[-1]
+
+    return Double, made
+
+
+def test_a_leaf_keeps_the_very_array_only_when_its_operator_says_it_is_fresh():
+    for fresh in (True, False):
+        double, made = _doubling_operator(fresh)
+        x = _leaf((3, 2))
+        double.apply(x).sum().backward()
+        assert (x.grad.data is made[0]) is fresh
+        np.testing.assert_array_equal(x.grad.data, np.full((3, 2), 2.0))
+
+
+def test_a_fresh_gradient_delivered_by_grad_is_never_kept_by_a_later_backward():
+    double, made = _doubling_operator(True)
+    x = _leaf((2,))
+    (gx,) = ag.grad(double.apply(x).sum(), [x])
+    assert x.grad is None
+    double.apply(x).sum().backward()
+    assert not np.shares_memory(x.grad.data, gx.data)

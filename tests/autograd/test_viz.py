@@ -660,15 +660,7 @@ def test_with_dot_jupyter_gets_svg():
 # with the real nn package
 
 
-@pytest.fixture
-def nn_scopes():
-    """nn.Module.__call__ opens its graph scope itself (nn.module._open_scope)."""
-    import nn.module
-
-    assert callable(nn.module._open_scope)
-
-
-def test_an_nn_mlp_is_drawn_in_module_clusters_with_path_names(nn_scopes):
+def test_an_nn_mlp_is_drawn_in_module_clusters_with_path_names():
     import nn
 
     model = nn.MLP(4, [8], 3)
