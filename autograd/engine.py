@@ -335,11 +335,13 @@ def _walk_backward(pending, kind, captured, capture_nodes, needed, held, retain_
     they were created): most nodes have one, and run as soon as their consumer has. A
     consumer outside this backward (a branch not leading to the roots, a result thrown
     away, a node made later) never delivers; when nothing is ready, the waiting node made
-    last runs: none of its missing consumers can still deliver, since all of them were
-    made after it. No pass over the graph before the walk, and nothing held per node
-    beyond the ones waiting. Returns the number of nodes reached.
+    last runs: whatever could still deliver to it was made after it, so it would be
+    waiting itself or be fed by a waiting node made later still. No pass over the graph
+    before the walk, and nothing held per node beyond the ones waiting. Returns the number
+    of nodes reached.
 
-    This loop is the engine's hot path, so the common cases are written inline.
+    This loop serves grad(), create_graph and anomaly mode; _walk_plain is the same loop
+    for the common backward(). Both write the common cases inline.
     """
     fit_to_input = kind._fit_grad
     # Scalar leaves take `grad = grad + g` directly; Tensors need their locked, copying path.
