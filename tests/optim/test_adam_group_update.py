@@ -30,15 +30,20 @@ def _grouped_and_one_by_one(**options):
     return a, flat, b, single
 
 
+def _step_both(a, first, b, second, step, skip=None):
+    """The same gradients on both parameter lists, then one step of each optimiser."""
+    _set_grads(a, step, skip)
+    _set_grads(b, step, skip)
+    first.step()
+    second.step()
+
+
 @pytest.mark.parametrize("options", [{}, {"maximize": True}, {"betas": (0.5, 0.9)}])
 def test_the_group_update_equals_one_parameter_at_a_time_exactly(options):
     a, flat, b, single = _grouped_and_one_by_one(**options)
     versions = [p._version for p in a]
     for step in range(5):
-        _set_grads(a, step)
-        _set_grads(b, step)
-        flat.step()
-        single.step()
+        _step_both(a, flat, b, single, step)
     for p, q in zip(a, b):
         np.testing.assert_array_equal(p.data, q.data)
         np.testing.assert_array_equal(flat.state[p]["exp_avg"], single.state[q]["exp_avg"])
@@ -52,11 +57,7 @@ def test_the_group_update_equals_one_parameter_at_a_time_exactly(options):
 def test_a_step_where_one_parameter_has_no_gradient_leaves_that_parameter_alone():
     a, flat, b, single = _grouped_and_one_by_one()
     for step in range(4):
-        skip = 1 if step == 2 else None
-        _set_grads(a, step, skip)
-        _set_grads(b, step, skip)
-        flat.step()
-        single.step()
+        _step_both(a, flat, b, single, step, skip=1 if step == 2 else None)
     for p, q in zip(a, b):
         np.testing.assert_array_equal(p.data, q.data)
     assert flat.state[a[1]]["step"] == 3 and flat.state[a[0]]["step"] == 4
@@ -73,10 +74,7 @@ def test_training_resumes_exactly_after_load_state_dict():
     resumed = optim.Adam(b, lr=0.01)
     resumed.load_state_dict(saved)
     for step in range(3, 6):
-        _set_grads(a, step)
-        _set_grads(b, step)
-        flat.step()
-        resumed.step()
+        _step_both(a, flat, b, resumed, step)
     for p, q in zip(a, b):
         np.testing.assert_array_equal(p.data, q.data)
 
