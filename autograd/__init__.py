@@ -100,9 +100,11 @@ def __getattr__(name):
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 
 
+from .environment import warn_about_free_threading as _warn_about_free_threading  # noqa: E402
 from .environment import warn_about_hips_autograd as _warn_about_hips_autograd  # noqa: E402
 from .functional import log_sigmoid, norm  # noqa: E402
 
 __all__ += ["log_sigmoid", "norm"]
 
 _warn_about_hips_autograd()
+_warn_about_free_threading()

@@ -1,5 +1,11 @@
 """Checks on the environment tracegrad is imported in (RELIABILITY J1).
 
+The engine's thread safety assumes CPython's global interpreter lock: a node counts its
+consumers with a plain `+= 1` on a slot, which the lock never splits; only leaf
+accumulation and releasing saved values take locks of their own. On a free-threaded
+build running without the lock, two threads building graphs on one shared intermediate
+could lose a count and run its node before all gradients arrived, so tracegrad warns.
+
 HIPS autograd (PyPI distribution "autograd") and tracegrad (distribution "tracegrad") both
 install an import package named `autograd`. Installing one overwrites the other's files
 and uninstalling either breaks the other, while `pip check` reports nothing wrong. So at
@@ -50,3 +56,22 @@ def warn_about_hips_autograd(stacklevel: int = 2) -> None:
     message = hips_autograd_clash()
     if message is not None:
         warnings.warn(message, RuntimeWarning, stacklevel=stacklevel + 1)
+
+
+def gil_disabled() -> bool:
+    """True on a free-threaded CPython build running without the GIL (3.13t and later)."""
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return is_enabled is not None and not is_enabled()
+
+
+def warn_about_free_threading(stacklevel: int = 2) -> None:
+    """Warn when the GIL is off (see the module docstring)."""
+    if gil_disabled():
+        warnings.warn(
+            "tracegrad: this Python runs without the global interpreter lock. Building graphs "
+            "from several threads on one shared intermediate tensor is not supported (a "
+            "node's consumer count may lose an update and give wrong gradients); one "
+            "thread per graph is fine. Run with PYTHON_GIL=1 to be safe.",
+            RuntimeWarning,
+            stacklevel=stacklevel + 1,
+        )

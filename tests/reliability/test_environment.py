@@ -91,3 +91,15 @@ def test_J2_promotion_is_the_one_documented_in_C3():
     assert (f32 * 2.5).dtype == np.float32
     assert (f32 * np.float64(2.5)).dtype == np.float64
     assert (f32 + np.ones(2)).dtype == np.float64
+
+
+def test_J1_a_free_threaded_build_without_the_gil_gets_a_runtime_warning(monkeypatch):
+    from autograd.environment import warn_about_free_threading
+
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    with pytest.warns(RuntimeWarning, match="without the global interpreter lock"):
+        warn_about_free_threading()
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: True, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_about_free_threading()
