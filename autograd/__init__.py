@@ -6,6 +6,7 @@ to them as a graph of variable and operator nodes; backward() walks that graph o
 
 from . import functional
 from .anomaly import detect_anomaly
+from .backprop import set_collector_tuning
 from .checks import GraphCheckError, GraphCheckReport, check_graph
 from .creation import (
                        arange,
@@ -68,8 +69,6 @@ from .scalar import Scalar
 from .tensor import Tensor
 from .transforms import grad_of, hessian, hvp, jacobian, value_and_grad
 
-Tensor._graph_xp = functional
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -83,7 +82,7 @@ __all__ = [
     "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum", "power", "relu",
     "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
     "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
-    "trace", "Graph", "scope", "viz",
+    "trace", "Graph", "scope", "viz", "set_collector_tuning",
 ]
 __all__ += [
     "value_and_grad", "grad_of", "jacobian", "hessian", "hvp", "check_graph",

@@ -6,19 +6,23 @@ gradient summed back to its input's shape by the engine (`unbroadcast`).
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
 
-from . import engine
-from .engine import Node, _accumulate_lock, new_node
+from . import versions
+from .anomaly import check_forward
+from .backprop import backward_method, register_hook, retain_grad, retains_grad, unbroadcast
+from .engine import DiscardingContext, Node, ctx_attribute_error, new_node, register_default_kind
 from .grad_mode import _open_anywhere, _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .ops import linalg as la
 from .ops import reductions as rd
 from .ops import shape as sh
-from .xp import NumpyXP
+from .variable import Variable
+from .xp import GraphXP, NumpyXP
 
 _FLOAT_KINDS = "f"
 _DATA_KINDS = "fiub"  # float, signed and unsigned int, bool
@@ -29,11 +33,8 @@ class TensorNode(Node):
     xp = NumpyXP
 
 
-class _NoGradContext(engine._DiscardingContext):
-    __slots__ = ()
-
-
-_NO_GRAD_CTX = _NoGradContext(NumpyXP)
+_NO_GRAD_CTX = DiscardingContext(NumpyXP)
+_accumulate_lock = threading.Lock()  # leaf .grad updates (numpy's += drops updates)
 _new = object.__new__
 
 
@@ -66,33 +67,6 @@ def _check_can_require_grad(array, op_name="Tensor"):
         )
 
 
-def unbroadcast(grad, shape, op_name="backward"):
-    """Sum `grad` over the axes that broadcasting added or stretched, back to `shape`."""
-    grad_shape = grad.shape
-    if grad_shape == shape:
-        return grad
-    lead = len(grad_shape) - len(shape)
-    if lead < 0 or any(g != s and s != 1 for g, s in zip(grad_shape[lead:], shape)):
-        if _broadcastable(grad_shape, shape):  # a gradient smaller than its input
-            return grad.broadcast_to(shape) if isinstance(grad, Tensor) else np.broadcast_to(
-                grad, shape)
-        raise ValueError(
-            f"{op_name}: backward produced a gradient of shape {grad_shape} for an input of "
-            f"shape {shape}"
-        )
-    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad_shape[i + lead] != 1)
-    axes = tuple(range(lead)) + stretched
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape) if lead else grad
-
-
-def _broadcastable(small, big) -> bool:
-    if len(small) > len(big):
-        return False
-    return all(s == 1 or s == b for s, b in zip(small[::-1], big[::-1]))
-
-
 def _with_op_name(error, op, variables):
     shapes = ", ".join(str(v._data.shape) for v in variables)
     message = f"{op.name}: {error} (input shapes {shapes})"
@@ -108,7 +82,7 @@ def _with_op_name(error, op, variables):
         return error
 
 
-class Tensor:
+class Tensor(Variable):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Tensor(data, requires_grad=False, dtype=None, name=None) copies `data`. Python numbers
@@ -116,8 +90,7 @@ class Tensor:
     arrays stay integer. Only floating tensors can require grad.
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "name", "_version_counter",
-                 "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "_version_counter")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected methods
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -157,11 +130,15 @@ class Tensor:
     def _version(self, value):
         self._version_counter[0] = value
 
+    @staticmethod
+    def _as_hook_value(raw):
+        return Tensor._make(np.asarray(raw))
+
     @classmethod
     def _from_node(cls, array, node):
         return cls._make(np.asarray(array), node, True)
 
-    _graph_xp = None  # autograd.functional; set by the package (it imports this module)
+    _graph_xp = GraphXP(NumpyXP)
 
     @staticmethod
     def _seed(output, grad, create_graph, caller):
@@ -224,11 +201,15 @@ class Tensor:
                 out = op.forward(ctx, *[v._data for v in variables], **params)
         except (ValueError, TypeError, IndexError) as error:
             raise _with_op_name(error, op, variables) from error
+        except AttributeError as error:
+            if getattr(error, "obj", None) is not ctx:
+                raise
+            raise ctx_attribute_error(op, error, "forward") from None
         raw_out = out
         if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
             out = np.asarray(out)
         if _open_anywhere.anomaly and _state.anomaly_enabled:
-            _anomaly_check_forward(op, out, variables, ctx if record else None)
+            check_forward(op, out, variables, ctx if record else None)
         result = _new(Tensor)  # Tensor._make, inline
         result._data = out
         result._grad = None
@@ -245,9 +226,9 @@ class Tensor:
                     break
         else:
             result._version_counter = [0]
-            _share_counter_with_viewed_input(result, out, variables)
+            versions.share_counter_with_viewed_input(result, out, variables)
         if record and ctx.saved:
-            _note_saved(ctx, ctx.saved, raw_out, variables, result)
+            versions.note_saved(ctx, ctx.saved, raw_out, variables, result)
         return result
 
     _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
@@ -292,7 +273,7 @@ class Tensor:
         Only leaves (and intermediates after retain_grad()) keep one; reading it on
         another intermediate warns, as in PyTorch, since it is always None there."""
         grad = self._grad
-        if grad is None and self.grad_fn is not None and not self._retains_grad():
+        if grad is None and self.grad_fn is not None and not retains_grad(self):
             warnings.warn(
                 "The .grad of a tensor that is not a leaf (made by "
                 f"'{self.grad_fn.op.name}') is not kept by backward() and stays None. Call "
@@ -307,12 +288,6 @@ class Tensor:
     def grad(self, value):
         self._grad = value
 
-    def _retains_grad(self) -> bool:
-        from .functional import _RetainGrad
-
-        hooks = self.grad_fn.hooks or ()
-        return any(isinstance(hook, _RetainGrad) and hook.target() is self for hook in hooks)
-
     @property
     def data(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
@@ -324,7 +299,7 @@ class Tensor:
         if array.dtype.kind not in _DATA_KINDS:
             raise TypeError(f"Tensor.data: unsupported dtype {array.dtype}")
         self._data = array
-        self._version += 1
+        versions.bump(self)
 
     @property
     def shape(self) -> tuple:
@@ -341,10 +316,6 @@ class Tensor:
     @property
     def size(self) -> int:
         return self._data.size
-
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
 
     def __len__(self):
         if not self._data.ndim:
@@ -436,52 +407,19 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         """Set every element to 0 in place (a parameter update: use it under no_grad)."""
-        self._check_inplace("zero_")
+        versions.check_inplace(self, "zero_")
         self._data[...] = 0
-        self._version += 1
+        versions.bump(self)
         return self
 
-    def _check_inplace(self, op_name):
-        """In-place writes are not recorded in the graph, so they are refused on tensors
-        that require grad while grad mode is on: on a leaf the change would be invisible
-        to backward (RELIABILITY D7), on an intermediate it would give wrong gradients."""
-        if not (self.requires_grad and _state.grad_enabled):
-            return
-        label = f" '{self.name}'" if self.name else ""
-        if self.is_leaf:
-            raise RuntimeError(
-                f"{op_name}: in-place operation on leaf tensor{label} that requires grad; "
-                "wrap the update in no_grad()"
-            )
-        raise RuntimeError(
-            f"{op_name}: in-place operation on tensor{label} made by "
-            f"'{self.grad_fn.op.name}', which is part of a graph; no gradient flows through "
-            "an in-place write, so gradients would be wrong. Compute the new value out of "
-            "place (e.g. with where()), or modify it under no_grad()"
-        )
-
     def _inplace(self, other, ufunc, op_name, out_of_place):
-        """self op= other. Done in place (the version counter goes up) when no graph is
-        recorded through it. While grad mode is on and self or other requires grad, a
-        leaf that requires grad refuses (D7), and anything else is computed out of place:
-        Python rebinds the name to the new tensor and every saved value stays intact."""
-        other_requires_grad = isinstance(other, Tensor) and other.requires_grad
-        if _state.grad_enabled and (self.requires_grad or other_requires_grad):
-            if self.is_leaf and self.requires_grad:
-                self._check_inplace(op_name)
+        """self op= other: in place (versions.update_inplace) unless a graph is recorded
+        through it (versions.records_through), then out of place."""
+        if versions.records_through(self, other, op_name):
             return out_of_place(other)
         operand = other._data if isinstance(other, Tensor) else _constant(
             other, self, op_name)._data
-        try:
-            ufunc(self._data, operand, out=self._data)
-        except (TypeError, ValueError) as error:  # numpy's subclasses take other arguments
-            kind = TypeError if isinstance(error, TypeError) else ValueError
-            raise kind(
-                f"{op_name}: cannot update a tensor of shape {self.shape} and dtype "
-                f"{self.dtype} in place with an operand of shape {operand.shape} and dtype "
-                f"{operand.dtype} ({error}); use the out-of-place form x = x {op_name[:-1]} y"
-            ) from error
-        self._version += 1
+        versions.update_inplace(self, operand, ufunc, op_name)
         return self
 
     def __iadd__(self, other):
@@ -501,28 +439,9 @@ class Tensor:
 
     # -- backward -------------------------------------------------------------------
 
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) · grad into every leaf's .grad (PyTorch's semantics).
-
-        `grad` defaults to 1 for a one-element output. The graph's saved values are
-        freed afterwards unless retain_graph=True (which defaults to create_graph).
-        """
-        from .functional import backward
-
-        backward([self], None if grad is None else [grad], retain_graph, create_graph)
-
-    def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in .grad after backward."""
-        from .functional import retain_grad
-
-        retain_grad(self)
-
-    def register_hook(self, hook):
-        """Call hook(grad) when this tensor's gradient is computed; a non-None return
-        replaces the gradient. Returns a handle with .remove()."""
-        from .functional import register_hook
-
-        return register_hook(self, hook)
+    backward = backward_method
+    retain_grad = retain_grad
+    register_hook = register_hook
 
     # -- display --------------------------------------------------------------------
 
@@ -668,10 +587,9 @@ class Tensor:
         return _run(el.Softplus, (self,))
 
     def log_sigmoid(self):
-        """ln σ(x) = −softplus(−x), finite for any x (autograd.functional.log_sigmoid)."""
-        from .functional import log_sigmoid
-
-        return log_sigmoid(self)
+        """out = ln σ(x) = −softplus(−x);  ∂out/∂x = σ(−x). Finite at x = ±1000, where
+        log(sigmoid(x)) gives ln 0 = −inf."""
+        return -(-self).softplus()
 
     def sign(self):
         return _run(el.Sign, (self,))
@@ -714,11 +632,17 @@ class Tensor:
         return self._reduce(rd.Min, axis, keepdims)
 
     def norm(self, axis=None, keepdims=False):
-        """‖x‖ = √(Σ x²) over the axes; its gradient x/‖x‖ is taken as 0 at x = 0
-        (autograd.functional.norm)."""
-        from .functional import norm
+        """out = ‖x‖ = √(Σ x²) over the axes (all by default);  ∂out/∂x = x/‖x‖, taken as 0
+        where ‖x‖ = 0 (PyTorch's subgradient; the plain formula gives 0·(1/0) = nan).
 
-        return norm(self, axis, keepdims)
+        Built with the "double where": sqrt only ever sees positive values, and the outer
+        where sends no gradient into the zero branch, so first and second derivatives at 0
+        are 0, not nan.
+        """
+        squares = (self**2).sum(axis, keepdims)
+        positive = squares._data > 0
+        inner = el.Where.apply(squares, 1.0, condition=positive)
+        return el.Where.apply(inner.sqrt(), 0.0, condition=positive)
 
     def var(self, axis=None, keepdims=False, ddof=0):
         return self._reduce(rd.Var, axis, keepdims, ddof=ddof)
@@ -846,7 +770,7 @@ class Tensor:
     def __setitem__(self, index, value):
         """In-place assignment: no gradient flows through it, so it is refused on tensors
         that require grad, and for values that require grad, while grad mode is on."""
-        self._check_inplace("__setitem__")
+        versions.check_inplace(self, "__setitem__")
         if isinstance(value, Tensor) and value.requires_grad and _state.grad_enabled:
             raise RuntimeError(
                 "__setitem__: the assigned value requires grad, but no gradient flows through "
@@ -854,17 +778,22 @@ class Tensor:
                 "stack() or where() instead, or assign under no_grad()"
             )
         self._data[_raw_index(index)] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
+        versions.bump(self)
 
     # -- numpy interoperability -----------------------------------------------------
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """np.exp(t), np.add(a, t) and friends run tracegrad's operator (differentiable)."""
-        from .functional import UFUNCS
-
-        function = UFUNCS.get(ufunc)
-        if method != "__call__" or function is None or kwargs:
+        function = _UFUNCS.get(ufunc)
+        if method != "__call__" or kwargs:
             return NotImplemented
+        if function is None:
+            raise TypeError(
+                f"np.{ufunc.__name__} is not differentiable on a Tensor (tracegrad has no "
+                f"operator for it); supported: {', '.join(sorted(u.__name__ for u in _UFUNCS))}. "
+                "Inside an operator's backward use ctx.xp (autograd.xp); elsewhere use "
+                "tensor methods or np." + ufunc.__name__ + "(t.data) for a constant"
+            )
         return function(*inputs)
 
 
@@ -952,69 +881,6 @@ def _constant(value, like, op_name):
     return Tensor._make(array)
 
 
-def _share_counter_with_viewed_input(result, out, variables):
-    """Give `result` the version counter of the input whose memory it views (reshape,
-    transpose, basic indexing), so an in-place change through either is seen by both."""
-    base = out.base
-    for variable in variables:
-        data = variable._data
-        if data is out or (base is not None and (data is base or data.base is base)):
-            result._version_counter = variable._version_counter
-            return
-
-
-def _note_saved(node, saved, out, variables, result):
-    """Remember which saved value is the output (for create_graph), and the version
-    counters of the saved inputs and output with their current values: backward refuses
-    to run if any of them was changed in place since (RELIABILITY D6)."""
-    # The common layouts first, without loops: the output alone (exp, tanh, sigmoid), or
-    # the first one or two inputs in their own positions (mul, div, matmul, linear, log).
-    count = len(saved)
-    if count == 1:
-        value = saved[0]
-        if value is out:
-            node.out_pos = 0
-            counter = result._version_counter  # shared with an input it may be (a view)
-            node.versions = ((None, counter, counter[0]),)
-            return
-        if value is variables[0]._data:
-            counter = variables[0]._version_counter
-            node.versions = ((0, counter, counter[0]),)
-            return
-    elif count == 2 and len(variables) >= 2:
-        first, second = saved
-        if first is variables[0]._data and second is variables[1]._data \
-                and first is not out and second is not out:
-            counter0, counter1 = variables[0]._version_counter, variables[1]._version_counter
-            node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
-            return
-    versions = []
-    found = 0  # bit i: input i recorded; one pass over `saved`, each variable once
-    for i, value in enumerate(saved):
-        if value is out:
-            if node.out_pos < 0:
-                node.out_pos = i
-            continue
-        for position, variable in enumerate(variables):
-            if value is variable._data:
-                if not found >> position & 1:
-                    found |= 1 << position
-                    counter = variable._version_counter
-                    versions.append((position, counter, counter[0]))
-                break
-    if node.out_pos >= 0:
-        counter = result._version_counter
-        versions.append((None, counter, counter[0]))
-    if versions:
-        node.versions = tuple(versions)
-
-
-def _anomaly_check_forward(op, out, variables, node):
-    from .anomaly import check_forward
-
-    check_forward(op, out, variables, node)
-
-
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -1045,3 +911,22 @@ def _raw_index(index):
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+_UFUNCS = {
+    np.add: ar.Add.apply, np.subtract: ar.Sub.apply, np.multiply: ar.Mul.apply,
+    np.true_divide: ar.Div.apply, np.negative: ar.Neg.apply, np.matmul: la.Matmul.apply,
+    np.power: lambda x, y: Tensor.__pow__(_as_tensor(x), y),
+    np.exp: el.Exp.apply, np.log: el.Log.apply, np.sqrt: el.Sqrt.apply, np.sin: el.Sin.apply,
+    np.cos: el.Cos.apply, np.tanh: el.Tanh.apply, np.absolute: el.Abs.apply,
+    np.sign: el.Sign.apply, np.maximum: el.Maximum.apply, np.minimum: el.Minimum.apply,
+    np.equal: lambda x, y: _as_tensor(x) == y, np.less: lambda x, y: _as_tensor(x) < y,
+    np.greater: lambda x, y: _as_tensor(x) > y,
+}
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x))
+
+
+register_default_kind(Tensor)

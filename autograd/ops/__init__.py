@@ -4,6 +4,7 @@ from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .elementwise import (
                           Abs,
                           Clip,
+                          Cos,
                           Exp,
                           Log,
                           Maximum,
@@ -11,6 +12,7 @@ from .elementwise import (
                           Relu,
                           Sigmoid,
                           Sign,
+                          Sin,
                           Softplus,
                           Sqrt,
                           Tanh,
@@ -22,7 +24,7 @@ from .shape import AsType, BroadcastTo, Concatenate, GetItem, Reshape, ScatterAd
 
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
-    Exp, Log, Sqrt, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip, Maximum, Minimum, Where,
+    Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip, Maximum, Minimum, Where,
     Sum, Mean, Max, Min, Var, LogSumExp, Softmax, LogSoftmax,
     Reshape, Transpose, BroadcastTo, GetItem, ScatterAdd, Concatenate, Stack, AsType,
     Matmul, Linear,

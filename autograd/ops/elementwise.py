@@ -1,5 +1,5 @@
-"""Elementwise functions: exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, sign, clip,
-maximum, minimum, where.
+"""Elementwise functions: exp, log, sqrt, sin, cos, abs, tanh, sigmoid, relu, softplus,
+sign, clip, maximum, minimum, where.
 
 Conventions at kinks (PyTorch's): relu'(0) = 0, abs'(0) = sign(0) = 0, clip passes the
 gradient through at its bounds, and maximum/minimum split it evenly between ties.
@@ -67,6 +67,38 @@ class Sqrt(Operator):
     def backward(ctx, grad_out):
         (out,) = ctx.saved
         return grad_out / (2 * out)
+
+
+class Sin(Operator):
+    """out = sin x;  ∂out/∂x = cos x."""
+
+    name = "sin"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * ctx.xp.cos(x)
+
+
+class Cos(Operator):
+    """out = cos x;  ∂out/∂x = −sin x."""
+
+    name = "cos"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return -(grad_out * ctx.xp.sin(x))
 
 
 class Abs(Operator):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Scalar, Tensor, engine, grad
+from autograd import backprop as backward_module
 from autograd.engine import new_node
 from autograd.ops import arithmetic as ar
 from autograd.ops import elementwise as el
@@ -156,10 +157,10 @@ def test_small_graphs_leave_the_collector_alone(default_collector):
 
 
 def test_the_tuning_is_capped(default_collector):
-    engine._tune_collector(10**9)
-    assert gc.get_threshold()[0] == engine._COLLECTOR_TUNING_CEILING
-    engine._tune_collector(10**4)
-    assert gc.get_threshold()[0] == engine._COLLECTOR_TUNING_CEILING  # never lowered
+    backward_module.tune_collector(10**9)
+    assert gc.get_threshold()[0] == backward_module._COLLECTOR_TUNING_CEILING
+    backward_module.tune_collector(10**4)
+    assert gc.get_threshold()[0] == backward_module._COLLECTOR_TUNING_CEILING  # never lowered
 
 
 def test_grad_mode_blocks_are_counted_across_threads_and_released():

@@ -26,6 +26,8 @@ UNARY = [
     ("sqrt", Tensor.sqrt, POSITIVE),
     ("abs", Tensor.abs, OFF_ZERO),
     ("tanh", Tensor.tanh, ANY),
+    ("sin", np.sin, ANY),  # through Tensor.__array_ufunc__: np.sin(t) is differentiable
+    ("cos", np.cos, ANY),
     ("sigmoid", Tensor.sigmoid, ANY),
     ("relu", Tensor.relu, OFF_ZERO),
     ("softplus", Tensor.softplus, ANY),

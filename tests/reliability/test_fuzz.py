@@ -380,6 +380,8 @@ RECIPES = {
     ops.Sqrt: unary("sqrt", Tensor.sqrt, lambda v: v.min() > 0.1),
     ops.Abs: unary("abs", Tensor.abs, lambda v: far_from(v, [0.0])),
     ops.Tanh: unary("tanh", Tensor.tanh),
+    ops.Sin: unary("sin", np.sin),
+    ops.Cos: unary("cos", np.cos),
     ops.Sigmoid: unary("sigmoid", Tensor.sigmoid),
     ops.Relu: unary("relu", Tensor.relu, lambda v: far_from(v, [0.0])),
     ops.Softplus: unary("softplus", Tensor.softplus),
