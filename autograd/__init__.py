@@ -6,7 +6,7 @@ to them as a graph of variable and operator nodes; backward() walks that graph o
 
 from . import functional
 from .anomaly import detect_anomaly
-from .backprop import set_collector_tuning
+from .backprop import is_collector_tuning_enabled, set_collector_tuning
 from .checks import GraphCheckError, GraphCheckReport, check_graph
 from .creation import (
                        arange,
@@ -83,6 +83,7 @@ __all__ = [
     "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
     "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
     "trace", "Graph", "scope", "viz", "set_collector_tuning",
+    "is_collector_tuning_enabled",
 ]
 __all__ += [
     "value_and_grad", "grad_of", "jacobian", "hessian", "hvp", "check_graph",

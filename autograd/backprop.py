@@ -19,7 +19,8 @@ from operator import attrgetter
 import numpy as np
 
 from . import anomaly
-from .engine import Node, _next_sequence, ctx_attribute_error, topological_order
+from .engine import (_next_sequence, ctx_attribute_error, is_ctx_attribute_error,
+                     topological_order)
 from .grad_mode import _open_anywhere, _state
 from .variable import Variable
 from .versions import check_versions
@@ -353,8 +354,8 @@ def _backward_error(node, error, create_graph) -> Exception:
     if isinstance(error, ZeroDivisionError):  # Scalar math is Python float arithmetic
         return ZeroDivisionError(f"{name} backward: {error} (the derivative is infinite "
                                  "there)")
-    if isinstance(error, AttributeError) and isinstance(getattr(error, "obj", None),
-                                                        (Node, GraphContext)):
+    if isinstance(error, AttributeError) and (is_ctx_attribute_error(error, node) or
+                                              "'GraphContext' object" in str(error)):
         return ctx_attribute_error(node.op, error, "backward")
     if create_graph and isinstance(error, TypeError):
         return TypeError(f"{name} backward under create_graph=True: {error}. Here ctx.saved "

@@ -195,10 +195,16 @@ CTX_HOLDS = ("ctx holds ctx.save(...) / ctx.saved, ctx.params (apply's keyword a
              "namespace)")
 
 
+def is_ctx_attribute_error(error: AttributeError, ctx) -> bool:
+    """Whether `error` is about an attribute of `ctx` (setting one names no object)."""
+    return getattr(error, "obj", None) is ctx or str(error).startswith(
+        f"'{type(ctx).__name__}' object has no attribute")
+
+
 def ctx_attribute_error(op, error: AttributeError, where: str) -> AttributeError:
     """The AttributeError for `ctx.shape = ...` or `ctx.foo` in an operator's forward or
     backward: ctx has fixed slots, so say what it holds and how to keep anything else."""
-    name = getattr(error, "name", None) or "?"
+    name = getattr(error, "name", None) or str(error).rpartition(" ")[2].strip("'")
     return AttributeError(
         f"{op.name} {where}: ctx has no attribute '{name}'; {CTX_HOLDS}. Keep other values "
         "with ctx.save(...) (backward reads them from ctx.saved) or pass them to apply() as "

@@ -14,7 +14,8 @@ import numpy as np
 from . import versions
 from .anomaly import check_forward
 from .backprop import backward_method, register_hook, retain_grad, retains_grad, unbroadcast
-from .engine import DiscardingContext, Node, ctx_attribute_error, new_node, register_default_kind
+from .engine import (DiscardingContext, Node, ctx_attribute_error, is_ctx_attribute_error,
+                     new_node, register_default_kind)
 from .grad_mode import _open_anywhere, _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
@@ -202,7 +203,7 @@ class Tensor(Variable):
         except (ValueError, TypeError, IndexError) as error:
             raise _with_op_name(error, op, variables) from error
         except AttributeError as error:
-            if getattr(error, "obj", None) is not ctx:
+            if not is_ctx_attribute_error(error, ctx):
                 raise
             raise ctx_attribute_error(op, error, "forward") from None
         raw_out = out
