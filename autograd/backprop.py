@@ -19,8 +19,7 @@ from operator import attrgetter
 import numpy as np
 
 from . import anomaly
-from .engine import (_next_sequence, ctx_attribute_error, is_ctx_attribute_error,
-                     topological_order)
+from .engine import _next_sequence, ctx_attribute_error, is_ctx_attribute_error, topological_order
 from .grad_mode import _open_anywhere, _state
 from .variable import Variable
 from .versions import check_versions
@@ -224,7 +223,8 @@ def _walk(pending, walk) -> int:
     waiting. Returns the number of nodes reached.
     """
     fit_to_input = walk.kind._fit_grad
-    captured, capture_nodes, needed, held = walk.captured, walk.capture_nodes, walk.needed, walk.held
+    captured, capture_nodes, needed = walk.captured, walk.capture_nodes, walk.needed
+    held = walk.held
     create_graph, retain_graph = walk.create_graph, walk.retain_graph
     # Scalar leaves take `grad = grad + g` directly; Tensors need their locked, copying path.
     plain_leaves = walk.kind._plain_accumulate and captured is None and not create_graph

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class _ScopeState(threading.local):
@@ -157,6 +157,9 @@ class Operator:
     """
 
     name = "op"
+    # What a picture shows inside the operator's circle instead of `name` ("+", "@"), or
+    # None; `display(node)` may choose it from the node's parameters (pow: x²).
+    symbol: str | None = None
     # True when every gradient backward returns is a new array, returned once, that
     # nothing else holds (a GEMM result): a leaf without a .grad may then keep it as its
     # .grad instead of a copy. Leave it False unless that holds.
@@ -169,6 +172,19 @@ class Operator:
     @staticmethod
     def backward(ctx, grad_out):
         raise NotImplementedError
+
+    @classmethod
+    def display(cls, node) -> str | None:
+        """The symbol pictures draw for `node` (a node of this operator), or None for the
+        name. A symbol stands for the parameters too: they are not listed under it."""
+        return cls.symbol
+
+    @staticmethod
+    def expand(node) -> list | None:
+        """A fused operator's computation as primitives, for pictures (`viz.forward_graph(
+        ..., expand=True)`): a list of Step, the last making the node's output, recomputed
+        from the node's inputs and params; None (the default) draws one node."""
+        return None
 
     # The variable kind that runs an operator given no variable at all (Tensor: numbers
     # and arrays become constant tensors); set by register_default_kind.
@@ -183,6 +199,23 @@ class Operator:
             if kind is not None:
                 return kind(cls, inputs, params)
         return Operator._default_kind._apply(cls, inputs, params)
+
+
+class Step(NamedTuple):
+    """One primitive of an Operator.expand: `op` its operator's name, `args` the earlier
+    steps it reads (by index) or "x" (the operator's first input), `name` a label for the
+    value it makes, `value` that value, `symbol` the text its circle shows."""
+
+    op: str
+    args: tuple
+    name: str
+    value: Any
+    symbol: str | None = None
+
+    @classmethod
+    def of(cls, op, args, name, value):
+        """The step applying operator class `op` (its name and symbol)."""
+        return cls(op.name, args, name, value, op.symbol)
 
 
 def register_default_kind(kind) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backprop import backward, grad, register_hook, retain_grad
+from .backprop import backward, grad, register_hook, retain_grad  # noqa: F401 - the API
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .ops import linalg as la

@@ -7,11 +7,17 @@ float and its math is Python's `math` module: no numpy on the hot path.
 
 from __future__ import annotations
 
+from . import engine
 from .anomaly import check_forward
 from .backprop import backward_method, register_hook, retain_grad
-from . import engine
-from .engine import (DiscardingContext, Node, _next_sequence, ctx_attribute_error,
-                     is_ctx_attribute_error, new_node)
+from .engine import (
+    DiscardingContext,
+    Node,
+    _next_sequence,
+    ctx_attribute_error,
+    is_ctx_attribute_error,
+    new_node,
+)
 from .grad_mode import _open_anywhere, _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el

@@ -14,8 +14,14 @@ import numpy as np
 from . import versions
 from .anomaly import check_forward
 from .backprop import backward_method, register_hook, retain_grad, retains_grad, unbroadcast
-from .engine import (DiscardingContext, Node, ctx_attribute_error, is_ctx_attribute_error,
-                     new_node, register_default_kind)
+from .engine import (
+    DiscardingContext,
+    Node,
+    ctx_attribute_error,
+    is_ctx_attribute_error,
+    new_node,
+    register_default_kind,
+)
 from .grad_mode import _open_anywhere, _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el

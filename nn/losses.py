@@ -17,7 +17,9 @@ import numbers
 import numpy as np
 
 from autograd import Operator, Tensor
-from autograd.ops.reductions import Mean, Sum
+from autograd.engine import Step
+from autograd.ops import Abs, Add, Sub
+from autograd.ops.reductions import Mean, Sum, softmax_steps
 
 from .activations import as_tensor
 from .module import Module
@@ -79,6 +81,17 @@ class CrossEntropy(Operator):
             softmax = e / e.sum(axis=-1, keepdims=True)
         return grad_out.reshape(grad_out.shape + (1,)) * (softmax - ctx.params["target"])
 
+    @staticmethod
+    def expand(node):
+        """log_softmax's primitives, then −Σ_c q_c · log p_c."""
+        x, q = np.asarray(node.inputs[0].data), np.asarray(node.params["target"])
+        steps = softmax_steps(x, (x.ndim - 1,), "log_softmax")
+        with np.errstate(invalid="ignore"):
+            weighted = q * np.where(q != 0, steps[-1].value, 0)
+        steps[-1] = steps[-1]._replace(name="log p = (x − m) − log Σe")
+        return steps + [Step("× q", (5,), "q · log p", weighted),
+                        Step("−Σ", (6,), "loss", -weighted.sum(axis=-1))]
+
 
 class BinaryCrossEntropy(Operator):
     """Binary cross-entropy of probabilities p against targets y in [0, 1]:
@@ -127,6 +140,19 @@ class BinaryCrossEntropyWithLogits(Operator):
     def backward(ctx, grad_out):
         (x,) = ctx.saved
         return grad_out * (ctx.xp.sigmoid(x) - ctx.params["target"])
+
+    @staticmethod
+    def expand(node):
+        """max(x, 0) − x·y + log(1 + e^(−|x|)), one primitive at a time."""
+        x, y = np.asarray(node.inputs[0].data), np.asarray(node.params["target"])
+        e = np.exp(-np.abs(x))
+        relu, xy = np.maximum(x, 0), x * y
+        return [Step.of(Abs, ("x",), "|x|", np.abs(x)),
+                Step("exp(−·)", (0,), "e^(−|x|)", e),
+                Step("log1p", (1,), "log(1 + e^(−|x|))", np.log1p(e)),
+                Step("max(·, 0)", ("x",), "max(x, 0)", relu), Step("× y", ("x",), "x · y", xy),
+                Step.of(Sub, (3, 4), "max(x, 0) − x · y", relu - xy),
+                Step.of(Add, (5, 2), "loss", relu - xy + np.log1p(e))]
 
 
 # --------------------------------------------------------------------------------------

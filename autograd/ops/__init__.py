@@ -24,7 +24,8 @@ from .shape import AsType, BroadcastTo, Concatenate, GetItem, Reshape, ScatterAd
 
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
-    Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip, Maximum, Minimum, Where,
+    Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
+    Maximum, Minimum, Where,
     Sum, Mean, Max, Min, Var, LogSumExp, Softmax, LogSoftmax,
     Reshape, Transpose, BroadcastTo, GetItem, ScatterAdd, Concatenate, Stack, AsType,
     Matmul, Linear,

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from ..engine import Operator
 
+_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+
 
 class Add(Operator):
     """out = x + y;  ∂out/∂x = 1, ∂out/∂y = 1."""
 
     name = "add"
+    symbol = "+"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -27,6 +30,7 @@ class Sub(Operator):
     """out = x − y;  ∂out/∂x = 1, ∂out/∂y = −1."""
 
     name = "sub"
+    symbol = "−"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -45,6 +49,7 @@ class Mul(Operator):
     """
 
     name = "mul"
+    symbol = "×"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -64,6 +69,7 @@ class Div(Operator):
     """out = x / y;  grad_x = grad_out / y,  grad_y = −grad_out · x / y²."""
 
     name = "div"
+    symbol = "÷"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -81,6 +87,7 @@ class Neg(Operator):
     """out = −x;  ∂out/∂x = −1."""
 
     name = "neg"
+    symbol = "−x"
 
     @staticmethod
     def forward(ctx, x):
@@ -99,6 +106,13 @@ class Pow(Operator):
     """
 
     name = "pow"
+
+    @classmethod
+    def display(cls, node) -> str:
+        """x², x⁻¹·⁵: the exponent as a superscript."""
+        exponent = node.params["exponent"]
+        text = f"{exponent:g}" if isinstance(exponent, float) else str(exponent)
+        return "x" + text.translate(_SUPERSCRIPT)
 
     @staticmethod
     def forward(ctx, x, exponent):

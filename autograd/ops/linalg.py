@@ -17,6 +17,7 @@ class Matmul(Operator):
     """
 
     name = "matmul"
+    symbol = "@"
     fresh_grads = True  # backward returns new arrays, each once: a leaf may keep them
 
     @staticmethod

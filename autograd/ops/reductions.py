@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import Operator
+from ..engine import Operator, Step
+from .arithmetic import Add, Div, Sub
+from .elementwise import Exp, Log
 
 
 def normalize_axes(axis, ndim: int, op_name: str, shape=None) -> tuple:
@@ -177,6 +179,26 @@ def _stable_max(x, axes):
     return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
 
 
+def softmax_steps(x, axes, final) -> list:
+    """The primitives of softmax, log_softmax or logsumexp (`final`) over `axes` of the
+    array x, with their values: the max-shift that keeps exp from overflowing made
+    visible (Operator.expand)."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        m = _stable_max(x, axes)
+        d = x - m
+        e = np.exp(d)
+        s = e.sum(axis=axes, keepdims=True)
+        steps = [Step(Max.name, ("x",), "m = max x", m), Step.of(Sub, ("x", 0), "x − m", d),
+                 Step.of(Exp, (1,), "e = exp(x − m)", e), Step(Sum.name, (2,), "Σe", s)]
+        if final == "softmax":
+            return steps + [Step.of(Div, (2, 3), "e / Σe", e / s)]
+        log_s = np.log(s)
+        steps.append(Step.of(Log, (3,), "log Σe", log_s))
+        if final == "log_softmax":
+            return steps + [Step.of(Sub, (1, 4), "(x − m) − log Σe", d - log_s)]
+        return steps + [Step.of(Add, (4, 0), "log Σe + m", log_s + m)]
+
+
 class LogSumExp(Operator):
     """out = ln Σ eˣ over the axes, computed as m + ln Σ e^(x − m) with m = max x;
     ∂out/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ.
@@ -201,6 +223,16 @@ class LogSumExp(Operator):
         x, out = ctx.saved
         return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
 
+    @staticmethod
+    def expand(node):
+        axes = node.params["axes"]
+        steps = softmax_steps(np.asarray(node.inputs[0].data), axes, "logsumexp")
+        if not node.params["keepdims"]:
+            value = steps[-1].value
+            steps.append(Step("squeeze", (len(steps) - 1,), "logsumexp",
+                              value.reshape(_drop_axes(value.shape, axes))))
+        return steps
+
 
 class Softmax(Operator):
     """out = e^(x − m) / Σ e^(x − m) along one axis (m = max, so nothing overflows);
@@ -220,6 +252,11 @@ class Softmax(Operator):
         (out,) = ctx.saved
         axis = ctx.params["axis"]
         return out * (grad_out - (grad_out * out).sum(axis=axis, keepdims=True))
+
+    @staticmethod
+    def expand(node):
+        return softmax_steps(np.asarray(node.inputs[0].data), (node.params["axis"],),
+                             "softmax")
 
 
 class LogSoftmax(Operator):
@@ -243,3 +280,8 @@ class LogSoftmax(Operator):
         (out,) = ctx.saved
         axis = ctx.params["axis"]
         return grad_out - ctx.xp.exp(out) * grad_out.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def expand(node):
+        return softmax_steps(np.asarray(node.inputs[0].data), (node.params["axis"],),
+                             "log_softmax")

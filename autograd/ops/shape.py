@@ -34,6 +34,12 @@ class Transpose(Operator):
 
     name = "transpose"
 
+    @classmethod
+    def display(cls, node) -> str | None:
+        """.T when every axis is reversed, else the name (with its axes)."""
+        axes = tuple(node.params["axes"])
+        return ".T" if axes == tuple(reversed(range(len(axes)))) else None
+
     @staticmethod
     def forward(ctx, x, axes):
         return x.transpose(axes)
@@ -68,6 +74,7 @@ class GetItem(Operator):
     (np.add.at; a plain `grad[index] += g` would drop the repeats)."""
 
     name = "getitem"
+    symbol = "[ ]"
 
     @staticmethod
     def forward(ctx, x, index):

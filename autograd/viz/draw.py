@@ -75,7 +75,7 @@ class Painter:
         name = node.op.name
         attrs = {"shape": "circle", "style": "filled", "fillcolor": style.OPERATOR_FILL,
                  "color": style.OPERATOR_BORDER, "label": f"<{operator_label(node)}>",
-                 "margin": "0.02" if name in style.SYMBOLS else "0.03", "width": "0.35",
+                 "margin": "0.02" if node.op.display(node) else "0.03", "width": "0.35",
                  "class": f"operator op-{_css(name)}",
                  "tooltip": style.plain(_formula(node) + _param_tip(node))}
         return self.lit(attrs, [node])
@@ -150,29 +150,23 @@ def _legend_entry(kind: str) -> str:
             + style.small(" " + style.KIND_LEGEND[kind], "#222222", 10))
 
 
-_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
-
-
 def operator_label(node) -> str:
-    """The text inside an operator's circle: a symbol (×, @, x², .T) or the name (long
-    names broken at an underscore), with short parameters such as axis=1 below."""
+    """The text inside an operator's circle: the operator's symbol for this node (×, @,
+    x², .T; Operator.display), which stands for its parameters too, or the name (long
+    names broken at an underscore) with short parameters such as axis=1 below."""
+    symbol = node.op.display(node)
+    if symbol:
+        return f'<FONT POINT-SIZE="{_SYMBOL_SIZES.get(len(symbol), 12)}">' \
+               f'{style.escape(symbol)}</FONT>'
     name, params = node.op.name, dict(_params(node))
-    if name == "pow" and "exponent" in params:
-        power = _param(params.pop("exponent"))
-        return f'<FONT POINT-SIZE="13">x{style.escape(power.translate(_SUPERSCRIPT))}</FONT>'
-    if name == "transpose" and tuple(params.get("axes", ())) == tuple(
-            reversed(range(len(getattr(node.inputs[0], "shape", ()))))):
-        return '<FONT POINT-SIZE="12">.T</FONT>'
-    if name == "getitem":
-        return '<FONT POINT-SIZE="12">[ ]</FONT>'
-    if name in style.SYMBOLS:
-        main = f'<FONT POINT-SIZE="14">{style.escape(style.SYMBOLS[name])}</FONT>'
-    else:
-        main = f'<FONT POINT-SIZE="{9 if len(name) > 6 else 10}">{_break_name(name)}</FONT>'
+    main = f'<FONT POINT-SIZE="{9 if len(name) > 6 else 10}">{_break_name(name)}</FONT>'
     extras = [key if value is True else f"{key}={_param(value)}"
               for key, value in params.items()]
     extras = [style.escape(e) for e in extras if len(e) <= 14]
     return main + ("<BR/>" + style.small("<BR/>".join(extras), size=8) if extras else "")
+
+
+_SYMBOL_SIZES = {1: 14, 2: 13}  # points by length: "+" and "@" large, "x²" and ".T" less
 
 
 def _break_name(name: str) -> str:
@@ -330,7 +324,7 @@ def _emit_expansion(target, item, steps, painter) -> dict:
         for i, step in enumerate(steps):
             op_id = f"{base}_{i}"
             attrs = painter.operator_attrs(node)
-            text = style.escape(style.SYMBOLS.get(step.op, step.op))
+            text = style.escape(step.symbol or step.op)
             attrs.update(label=f"<{text}>", tooltip=style.plain(step.name))
             attrs["class"] = "operator expanded"
             sub.node(op_id, **attrs)

@@ -39,8 +39,6 @@ SUMMARY_FILL = "#fff5cc"
 HIGHLIGHT = "#e6550d"  # the operator a backward step is processing
 HIGHLIGHT_FILL = "#fdd0a2"
 
-# Operators drawn as a symbol inside their circle; the rest show their name.
-SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "matmul": "@"}
 
 # --------------------------------------------------------------------------------------
 # gradient magnitude → colour and width, on a log scale
