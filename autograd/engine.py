@@ -21,7 +21,7 @@ class _ScopeState(threading.local):
 
 _scope_state = _ScopeState()
 # Scopes open in any thread (autograd.graph.scope keeps the count). While it is 0, Node
-# creation skips the thread-local read: the hot path pays one global load, not ~100 ns.
+# creation skips the thread-local read: the hot path pays one global load.
 _scopes_open = 0
 # Every node gets the next number at creation (PyTorch's sequence_nr). A node is created
 # after the nodes that made its inputs, so decreasing number is always a valid backward

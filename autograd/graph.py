@@ -100,7 +100,7 @@ class scope:  # noqa: N801 - a context manager used like a function, as no_grad 
 def open_scope(name, module=None, composite=False) -> Scope:
     """Open a Scope in this thread and return it; close it with close_scope(). The
     functional form of `scope`, for hot paths: nn.Module.__call__ runs it on every call,
-    where the context-manager object cost about 1.5 µs (8 µs of a 235 µs W6 step)."""
+    where the context-manager object cost 3 % of a W6 step."""
     state = engine._scope_state
     record = Scope(name, module, state.current, composite)
     state.current = record

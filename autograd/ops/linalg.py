@@ -41,7 +41,7 @@ class Matmul(Operator):
         grad_x = grad_out @ y.swapaxes(-1, -2) if need_x else None
         if need_y and _is_transposed_matrix(y):
             # x @ W.T: W.T's gradient in W.T's own layout, so that W's (its transpose) is
-            # C-ordered and lands in W.grad by a plain copy, not a 5× slower transposing one.
+            # C-ordered and W -= lr * W.grad runs at full speed (benchmarks/README.md, W3).
             rows = grad_out.reshape((-1, grad_out.shape[-1]))
             grad_y = (rows.T @ x.reshape((-1, x.shape[-1]))).T
         else:
@@ -100,10 +100,7 @@ class Linear(Operator):
         out = np.matmul(x, weight.T)
         if bias:
             (b,) = bias
-            if b.dtype == out.dtype and type(out) is np.ndarray:
-                np.add(out, b, out=out)  # out is fresh: add in place, no temporary
-            else:
-                out = out + b
+            out = out + b
         return out
 
     @staticmethod

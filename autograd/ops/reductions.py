@@ -48,8 +48,9 @@ def expand_reduced(grad_out, ctx):
     return grad_out.reshape(tuple(shape))
 
 
-# Below this many elements a gradient is broadcast back into a fresh array (np.full,
-# 0.7 µs), above it as a read-only view (np.broadcast_to, 2.7 µs, but no memory written).
+# Small gradients are broadcast back into a fresh array (np.full), large ones as a
+# read-only view that writes no memory; np.broadcast_to's own overhead was a sixth of a
+# W6 step's backward (benchmarks/README.md, W6).
 _MATERIALISE_BELOW = 1 << 16
 
 
@@ -95,9 +96,6 @@ class Mean(Operator):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        if x.dtype.char in "fd" and x.size:
-            # What ndarray.mean computes for these dtypes, without its Python wrapper.
-            return np.add.reduce(x, axis=axes, keepdims=keepdims) / _reduced_count(x, axes)
         return x.mean(axis=axes, keepdims=keepdims)
 
     @staticmethod
