@@ -11,18 +11,11 @@ graph; this module knows nothing of variables beyond that contract.
 from __future__ import annotations
 
 import itertools
-import threading
 from typing import Any, NamedTuple
 
+from .scopes import open_anywhere as _scopes
+from .scopes import this_thread as _scope_here
 
-class _ScopeState(threading.local):
-    current = None  # the innermost open autograd.graph.scope in this thread
-
-
-_scope_state = _ScopeState()
-# Scopes open in any thread (autograd.graph.scope keeps the count). While it is 0, Node
-# creation skips the thread-local read: the hot path pays one global load.
-_scopes_open = 0
 # Every node gets the next number at creation (PyTorch's sequence_nr). A node is created
 # after the nodes that made its inputs, so decreasing number is always a valid backward
 # order. count's __next__ is one C call, atomic under the GIL: threads never share one.
@@ -87,8 +80,8 @@ def new_node(node_class, op, inputs, params):
     node.versions = None
     node.consumers = 0
     node.sequence = _next_sequence()
-    if _scopes_open:
-        node.scope = _scope_state.current
+    if _scopes.count:
+        node.scope = _scope_here.current
     for variable in inputs:
         producer = variable.grad_fn
         if producer is not None:

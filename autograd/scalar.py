@@ -7,7 +7,6 @@ float and its math is Python's `math` module: no numpy on the hot path.
 
 from __future__ import annotations
 
-from . import engine
 from .anomaly import check_forward
 from .backprop import backward_method, register_hook, retain_grad
 from .engine import (
@@ -21,6 +20,8 @@ from .engine import (
 from .grad_mode import _open_anywhere, _state
 from .ops import arithmetic as ar
 from .ops import elementwise as el
+from .scopes import open_anywhere as _scopes
+from .scopes import this_thread as _scope_here
 from .variable import Variable
 from .xp import GraphXP, MathXP
 
@@ -109,8 +110,8 @@ def _binary_operator(op, reflected=False):
             ctx.versions = None
             ctx.consumers = 0
             ctx.sequence = _next_sequence()
-            if engine._scopes_open:
-                ctx.scope = engine._scope_state.current
+            if _scopes.count:
+                ctx.scope = _scope_here.current
             producer = x.grad_fn
             if producer is not None:
                 producer.consumers += 1
