@@ -112,7 +112,7 @@ class Tensor(Variable):
         self._version_counter = [0]
         self._hooks = None
 
-    # -- construction used by the engine ------------------------------------------------
+    # -- construction -----------------------------------------------------------------
 
     @classmethod
     def _make(cls, array, grad_fn=None, requires_grad=False):
@@ -136,141 +136,6 @@ class Tensor(Variable):
     @_version.setter
     def _version(self, value):
         self._version_counter[0] = value
-
-    @staticmethod
-    def _as_hook_value(raw):
-        return Tensor._make(np.asarray(raw))
-
-    @classmethod
-    def _from_node(cls, array, node):
-        return cls._make(np.asarray(array), node, True)
-
-    _graph_xp = GraphXP(NumpyXP)
-
-    @staticmethod
-    def _seed(output, grad, create_graph, caller):
-        """The gradient backward starts from: ones for a one-element output, else `grad`."""
-        if grad is None:
-            if output._data.size != 1:
-                raise RuntimeError(
-                    f"{caller}: output of '{_op_name(output)}' has shape {output.shape}; grad "
-                    "can be implicitly created only for outputs with one element. Call "
-                    ".sum().backward(), or pass grad= (e.g. ones_like(output))"
-                )
-            seed = np.ones_like(output._data)
-            return Tensor._make(seed) if create_graph else seed
-        if not isinstance(grad, Tensor):
-            _check_real_grad(grad, caller)
-            grad = Tensor._make(np.asarray(grad, dtype=output._data.dtype))
-        if grad.shape != output.shape:
-            raise ValueError(
-                f"{caller}: grad has shape {grad.shape} but the output of "
-                f"'{_op_name(output)}' has shape {output.shape}; they must match"
-            )
-        return grad if create_graph else grad._data
-
-    @staticmethod
-    def _zeros_like(x):
-        return Tensor._make(np.zeros_like(x._data))
-
-    @staticmethod
-    def _wrap_grad(grad, x, create_graph):
-        if isinstance(grad, Tensor):
-            return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
-        return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
-
-    @staticmethod
-    def _apply(op, inputs, params):
-        """Run `op` on tensors and record a node if any input requires grad.
-
-        The hot path of every Tensor expression: loops are spelled out, and numbers and
-        arrays are turned into constant tensors only when they occur.
-        """
-        variables = inputs
-        for value in inputs:
-            if not isinstance(value, Tensor):
-                variables = _as_variables(inputs, op.name)
-                break
-        record = False
-        # The thread-local flag is read only while some grad-mode block is open somewhere.
-        if not _open_anywhere.grad_mode or _state.grad_enabled:
-            for variable in variables:
-                if variable.requires_grad:
-                    record = True
-                    break
-        ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
-        try:
-            if len(variables) == 2:  # the common arities, without building an argument list
-                out = op.forward(ctx, variables[0]._data, variables[1]._data, **params)
-            elif len(variables) == 1:
-                out = op.forward(ctx, variables[0]._data, **params)
-            else:
-                out = op.forward(ctx, *[v._data for v in variables], **params)
-        except (ValueError, TypeError, IndexError) as error:
-            raise _with_op_name(error, op, variables) from error
-        except AttributeError as error:
-            if not is_ctx_attribute_error(error, ctx):
-                raise
-            raise ctx_attribute_error(op, error, "forward") from None
-        raw_out = out
-        if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
-            out = np.asarray(out)
-        if _open_anywhere.anomaly and _state.anomaly_enabled:
-            check_forward(op, out, variables, ctx if record else None)
-        result = _new(Tensor)  # Tensor._make, inline
-        result._data = out
-        result._grad = None
-        result.requires_grad = record
-        result.grad_fn = ctx if record else None
-        result.name = None
-        result._hooks = None
-        base = out.base
-        if base is None:  # a fresh array: its own counter, unless it is an input itself
-            result._version_counter = [0]
-            for variable in variables:
-                if variable._data is out:
-                    result._version_counter = variable._version_counter
-                    break
-        else:
-            result._version_counter = [0]
-            versions.share_counter_with_viewed_input(result, out, variables)
-        if record and ctx.saved:
-            versions.note_saved(ctx, ctx.saved, raw_out, variables, result)
-        return result
-
-    _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
-
-    @staticmethod
-    def _fit_grad(grad, variable, node):
-        shape = variable._data.shape
-        if type(grad) is not np.ndarray and not isinstance(grad, (Tensor, np.generic)):
-            grad = np.asarray(grad, dtype=variable._data.dtype)
-        if grad.shape != shape:
-            grad = unbroadcast(grad, shape, node.op.name)
-        return grad
-
-    def _accumulate(self, grad, create_graph, fresh=False):
-        dtype = self._data.dtype
-        if create_graph:
-            if not isinstance(grad, Tensor):
-                grad = Tensor._make(np.asarray(grad))
-            if grad.dtype != dtype:
-                grad = grad.astype(dtype)
-            self._grad = _fresh_grad(grad) if self._grad is None else self._grad + grad
-            return
-        if isinstance(grad, Tensor):
-            grad = grad._data
-        with _accumulate_lock:
-            if self._grad is None and fresh and _may_keep(grad, self, dtype):
-                self._grad = Tensor._make(grad)
-            elif self._grad is None:
-                # A copy: the gradient never shares memory with another tensor's.
-                # A C-ordered copy: never shares memory with another gradient, and an
-                # update like w -= lr * w.grad runs at full speed (x @ W.T hands W a
-                # transposed, Fortran-ordered gradient).
-                self._grad = Tensor._make(np.array(grad, dtype=dtype, copy=True, order="C"))
-            else:
-                self._grad._data += grad
 
     # -- data and metadata -----------------------------------------------------------
 
@@ -412,6 +277,8 @@ class Tensor(Variable):
         self.requires_grad = bool(requires_grad)
         return self
 
+    # -- in place (the rules and version counters: autograd.versions) ------------
+
     def zero_(self) -> Tensor:
         """Set every element to 0 in place (a parameter update: use it under no_grad)."""
         versions.check_inplace(self, "zero_")
@@ -428,6 +295,19 @@ class Tensor(Variable):
             other, self, op_name)._data
         versions.update_inplace(self, operand, ufunc, op_name)
         return self
+
+    def __setitem__(self, index, value):
+        """In-place assignment: no gradient flows through it, so it is refused on tensors
+        that require grad, and for values that require grad, while grad mode is on."""
+        versions.check_inplace(self, "__setitem__")
+        if isinstance(value, Tensor) and value.requires_grad and _state.grad_enabled:
+            raise RuntimeError(
+                "__setitem__: the assigned value requires grad, but no gradient flows through "
+                "an in-place write, so it would be lost; build the tensor with concatenate(), "
+                "stack() or where() instead, or assign under no_grad()"
+            )
+        self._data[sh.raw_index(index)] = value._data if isinstance(value, Tensor) else value
+        versions.bump(self)
 
     def __iadd__(self, other):
         return self._inplace(other, np.add, "+=", self.__add__)
@@ -521,14 +401,7 @@ class Tensor(Variable):
         return _run(la.Matmul, (self, other))
 
     def dot(self, other):
-        """Inner product of two 1-d tensors (matmul for 2-d ones)."""
-        other_ndim = np.ndim(other.data if isinstance(other, Tensor) else other)
-        if self.ndim > 2 or other_ndim > 2:
-            raise ValueError(
-                f"dot: expects 1-d or 2-d tensors, got {self.ndim}-d and {other_ndim}-d; "
-                "use matmul (@) for batches"
-            )
-        return _run(la.Matmul, (self, other))
+        return la.Matmul.dot(self, other)
 
     # -- comparisons and logic (no gradient) ----------------------------------------
 
@@ -602,9 +475,7 @@ class Tensor(Variable):
         return _run(el.Sign, (self,))
 
     def clip(self, min=None, max=None):  # noqa: A002 - numpy's names
-        if min is None and max is None:
-            raise ValueError("clip: give at least one of min and max")
-        return el.Clip.apply(self, low=min, high=max)
+        return el.Clip.of(self, min, max)
 
     def maximum(self, other):
         return _run(el.Maximum, (self, other))
@@ -620,23 +491,17 @@ class Tensor(Variable):
 
     # -- reductions -----------------------------------------------------------------
 
-    def _reduce(self, op, axis, keepdims, **params):
-        axes = rd.normalize_axes(axis, self.ndim, op.name, self.shape)
-        return op.apply(self, axes=axes, keepdims=bool(keepdims), **params)
-
     def sum(self, axis=None, keepdims=False):
-        return self._reduce(rd.Sum, axis, keepdims)
+        return rd.Sum.of(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return self._reduce(rd.Mean, axis, keepdims)
+        return rd.Mean.of(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
-        self._check_nonempty_reduction(axis, "max")
-        return self._reduce(rd.Max, axis, keepdims)
+        return rd.Max.of(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
-        self._check_nonempty_reduction(axis, "min")
-        return self._reduce(rd.Min, axis, keepdims)
+        return rd.Min.of(self, axis, keepdims)
 
     def norm(self, axis=None, keepdims=False):
         """out = ‖x‖ = √(Σ x²) over the axes (all by default);  ∂out/∂x = x/‖x‖, taken as 0
@@ -652,23 +517,20 @@ class Tensor(Variable):
         return el.Where.apply(inner.sqrt(), 0.0, condition=positive)
 
     def var(self, axis=None, keepdims=False, ddof=0):
-        return self._reduce(rd.Var, axis, keepdims, ddof=ddof)
+        return rd.Var.of(self, axis, keepdims, ddof=ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
         """out = √var (numpy's ddof=0 by default)."""
         return self.var(axis, keepdims, ddof).sqrt()
 
     def logsumexp(self, axis=None, keepdims=False):
-        return self._reduce(rd.LogSumExp, axis, keepdims)
+        return rd.LogSumExp.of(self, axis, keepdims)
 
     def softmax(self, axis=-1):
-        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "softmax", self.shape)
-        return rd.Softmax.apply(self, axis=axis)
+        return rd.Softmax.of(self, axis)
 
     def log_softmax(self, axis=-1):
-        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "log_softmax",
-                                   self.shape)
-        return rd.LogSoftmax.apply(self, axis=axis)
+        return rd.LogSoftmax.of(self, axis)
 
     for _method, _op in [(sum, rd.Sum), (mean, rd.Mean), (max, rd.Max), (min, rd.Min),
                          (var, rd.Var), (logsumexp, rd.LogSumExp), (softmax, rd.Softmax),
@@ -676,116 +538,45 @@ class Tensor(Variable):
         _method.__doc__ = _op.__doc__
     del _method, _op
 
-    def _check_nonempty_reduction(self, axis, op_name):
-        if self._data.size:
-            return
-        axes = rd.normalize_axes(axis, self.ndim, op_name, self.shape)
-        if any(self.shape[a] == 0 for a in axes) or axis is None:
-            where = "without an axis" if axis is None else f"over axis {axis}"
-            raise ValueError(
-                f"{op_name}: cannot reduce an empty tensor of shape {self.shape} {where} "
-                f"(the {op_name} of nothing is undefined); check that the batch is not empty"
-            )
-
     # -- shape ----------------------------------------------------------------------
 
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
-        try:
-            new_shape = _resolve_reshape(self.shape, shape)
-        except ValueError as error:
-            raise ValueError(f"reshape: {error}") from None
-        if new_shape == self.shape:
-            return self
-        return sh.Reshape.apply(self, shape=new_shape)
+        return sh.Reshape.of(self, shape)
 
     def transpose(self, *axes):
-        if not axes or axes == (None,):
-            axes = tuple(range(self.ndim))[::-1]
-        else:
-            axes = _shape_arg(axes)
-            if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-                raise ValueError(
-                    f"transpose: axes {axes} are not a permutation of the {self.ndim} axes "
-                    f"of a tensor of shape {self.shape}"
-                )
-            axes = tuple(a % self.ndim for a in axes)
-        return sh.Transpose.apply(self, axes=axes)
+        return sh.Transpose.of(self, axes)
 
     @property
     def T(self):
         """All axes reversed (numpy's .T)."""
-        return self.transpose()
+        return sh.Transpose.of(self)
 
     @property
     def mT(self):
         """The last two axes swapped (a batch of matrices transposed)."""
-        return self.swapaxes(-1, -2)
+        return sh.Transpose.swapaxes(self, -1, -2)
 
     def swapaxes(self, axis1, axis2):
-        axes = list(range(self.ndim))
-        a1, a2 = (rd.normalize_axes(a, self.ndim, "swapaxes", self.shape)[0]
-                  for a in (axis1, axis2))
-        axes[a1], axes[a2] = axes[a2], axes[a1]
-        return sh.Transpose.apply(self, axes=tuple(axes))
+        return sh.Transpose.swapaxes(self, axis1, axis2)
 
     def squeeze(self, axis=None):
-        if axis is None:
-            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
-        else:
-            axes = rd.normalize_axes(axis, self.ndim, "squeeze", self.shape)
-            for a in axes:
-                if self.shape[a] != 1:
-                    raise ValueError(
-                        f"squeeze: cannot squeeze axis {a} of size {self.shape[a]} "
-                        f"(shape {self.shape}); only size-1 axes can be removed"
-                    )
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+        return sh.Reshape.squeeze(self, axis)
 
     def unsqueeze(self, axis):
-        ndim = self.ndim + 1
-        (axis,) = rd.normalize_axes(axis, ndim, "unsqueeze", self.shape)
-        shape = list(self.shape)
-        shape.insert(axis, 1)
-        return sh.Reshape.apply(self, shape=tuple(shape))
+        return sh.Reshape.unsqueeze(self, axis)
 
     expand_dims = unsqueeze
 
     def flatten(self):
-        return self.reshape(-1)
+        return sh.Reshape.of(self, (-1,))
 
     def broadcast_to(self, *shape):
-        shape = _shape_arg(shape)
-        if shape == self.shape:
-            return self
-        try:
-            np.broadcast_shapes(self.shape, shape)
-            if len(shape) < self.ndim or np.broadcast_shapes(self.shape, shape) != shape:
-                raise ValueError
-        except ValueError:
-            raise ValueError(
-                f"broadcast_to: cannot broadcast a tensor of shape {self.shape} to {shape}"
-            ) from None
-        return sh.BroadcastTo.apply(self, shape=shape)
+        return sh.BroadcastTo.of(self, shape)
 
     expand = broadcast_to
 
     def __getitem__(self, index):
-        index = _raw_index(index)
-        return sh.GetItem.apply(self, index=index)
-
-    def __setitem__(self, index, value):
-        """In-place assignment: no gradient flows through it, so it is refused on tensors
-        that require grad, and for values that require grad, while grad mode is on."""
-        versions.check_inplace(self, "__setitem__")
-        if isinstance(value, Tensor) and value.requires_grad and _state.grad_enabled:
-            raise RuntimeError(
-                "__setitem__: the assigned value requires grad, but no gradient flows through "
-                "an in-place write, so it would be lost; build the tensor with concatenate(), "
-                "stack() or where() instead, or assign under no_grad()"
-            )
-        self._data[_raw_index(index)] = value._data if isinstance(value, Tensor) else value
-        versions.bump(self)
+        return sh.GetItem.of(self, index)
 
     # -- numpy interoperability -----------------------------------------------------
 
@@ -802,6 +593,143 @@ class Tensor(Variable):
                 "tensor methods or np." + ufunc.__name__ + "(t.data) for a constant"
             )
         return function(*inputs)
+
+    # -- the engine's contract (autograd.variable.Variable) --------------------------
+
+    @staticmethod
+    def _as_hook_value(raw):
+        return Tensor._make(np.asarray(raw))
+
+    @classmethod
+    def _from_node(cls, array, node):
+        return cls._make(np.asarray(array), node, True)
+
+    _graph_xp = GraphXP(NumpyXP)
+
+    @staticmethod
+    def _seed(output, grad, create_graph, caller):
+        """The gradient backward starts from: ones for a one-element output, else `grad`."""
+        if grad is None:
+            if output._data.size != 1:
+                raise RuntimeError(
+                    f"{caller}: output of '{_op_name(output)}' has shape {output.shape}; grad "
+                    "can be implicitly created only for outputs with one element. Call "
+                    ".sum().backward(), or pass grad= (e.g. ones_like(output))"
+                )
+            seed = np.ones_like(output._data)
+            return Tensor._make(seed) if create_graph else seed
+        if not isinstance(grad, Tensor):
+            _check_real_grad(grad, caller)
+            grad = Tensor._make(np.asarray(grad, dtype=output._data.dtype))
+        if grad.shape != output.shape:
+            raise ValueError(
+                f"{caller}: grad has shape {grad.shape} but the output of "
+                f"'{_op_name(output)}' has shape {output.shape}; they must match"
+            )
+        return grad if create_graph else grad._data
+
+    @staticmethod
+    def _zeros_like(x):
+        return Tensor._make(np.zeros_like(x._data))
+
+    @staticmethod
+    def _wrap_grad(grad, x, create_graph):
+        if isinstance(grad, Tensor):
+            return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
+        return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
+
+    @staticmethod
+    def _apply(op, inputs, params):
+        """Run `op` on tensors and record a node if any input requires grad.
+
+        The hot path of every Tensor expression: loops are spelled out, and numbers and
+        arrays are turned into constant tensors only when they occur.
+        """
+        variables = inputs
+        for value in inputs:
+            if not isinstance(value, Tensor):
+                variables = _as_variables(inputs, op.name)
+                break
+        record = False
+        # The thread-local flag is read only while some grad-mode block is open somewhere.
+        if not _open_anywhere.grad_mode or _state.grad_enabled:
+            for variable in variables:
+                if variable.requires_grad:
+                    record = True
+                    break
+        ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
+        try:
+            if len(variables) == 2:  # the common arities, without building an argument list
+                out = op.forward(ctx, variables[0]._data, variables[1]._data, **params)
+            elif len(variables) == 1:
+                out = op.forward(ctx, variables[0]._data, **params)
+            else:
+                out = op.forward(ctx, *[v._data for v in variables], **params)
+        except (ValueError, TypeError, IndexError) as error:
+            raise _with_op_name(error, op, variables) from error
+        except AttributeError as error:
+            if not is_ctx_attribute_error(error, ctx):
+                raise
+            raise ctx_attribute_error(op, error, "forward") from None
+        raw_out = out
+        if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
+            out = np.asarray(out)
+        if _open_anywhere.anomaly and _state.anomaly_enabled:
+            check_forward(op, out, variables, ctx if record else None)
+        result = _new(Tensor)  # Tensor._make, inline
+        result._data = out
+        result._grad = None
+        result.requires_grad = record
+        result.grad_fn = ctx if record else None
+        result.name = None
+        result._hooks = None
+        base = out.base
+        if base is None:  # a fresh array: its own counter, unless it is an input itself
+            result._version_counter = [0]
+            for variable in variables:
+                if variable._data is out:
+                    result._version_counter = variable._version_counter
+                    break
+        else:
+            result._version_counter = [0]
+            versions.share_counter_with_viewed_input(result, out, variables)
+        if record and ctx.saved:
+            versions.note_saved(ctx, ctx.saved, raw_out, variables, result)
+        return result
+
+    _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
+
+    @staticmethod
+    def _fit_grad(grad, variable, node):
+        shape = variable._data.shape
+        if type(grad) is not np.ndarray and not isinstance(grad, (Tensor, np.generic)):
+            grad = np.asarray(grad, dtype=variable._data.dtype)
+        if grad.shape != shape:
+            grad = unbroadcast(grad, shape, node.op.name)
+        return grad
+
+    def _accumulate(self, grad, create_graph, fresh=False):
+        dtype = self._data.dtype
+        if create_graph:
+            if not isinstance(grad, Tensor):
+                grad = Tensor._make(np.asarray(grad))
+            if grad.dtype != dtype:
+                grad = grad.astype(dtype)
+            self._grad = _fresh_grad(grad) if self._grad is None else self._grad + grad
+            return
+        if isinstance(grad, Tensor):
+            grad = grad._data
+        with _accumulate_lock:
+            if self._grad is None and fresh and _may_keep(grad, self, dtype):
+                self._grad = Tensor._make(grad)
+            elif self._grad is None:
+                # A copy: the gradient never shares memory with another tensor's.
+                # A C-ordered copy: never shares memory with another gradient, and an
+                # update like w -= lr * w.grad runs at full speed (x @ W.T hands W a
+                # transposed, Fortran-ordered gradient).
+                self._grad = Tensor._make(np.array(grad, dtype=dtype, copy=True, order="C"))
+            else:
+                self._grad._data += grad
 
 
 def _may_keep(grad, leaf, dtype) -> bool:
@@ -886,38 +814,6 @@ def _constant(value, like, op_name):
     if array.dtype.kind not in _DATA_KINDS:
         raise TypeError(f"{op_name}: unsupported operand {value!r} of dtype {array.dtype}")
     return Tensor._make(array)
-
-
-def _shape_arg(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
-
-
-def _resolve_reshape(old_shape, new_shape):
-    size = int(np.prod(old_shape))
-    unknown = [i for i, n in enumerate(new_shape) if n == -1]
-    if len(unknown) > 1 or any(n < -1 for n in new_shape):
-        raise ValueError(f"invalid shape {new_shape}")
-    known = int(np.prod([n for n in new_shape if n != -1]))
-    if unknown:
-        if known == 0 or size % known:
-            raise ValueError(f"cannot reshape a tensor of shape {old_shape} into {new_shape}")
-        new_shape = tuple(size // known if n == -1 else n for n in new_shape)
-    elif known != size:
-        raise ValueError(f"cannot reshape a tensor of shape {old_shape} ({size} elements) "
-                         f"into {new_shape} ({known} elements)")
-    return new_shape
-
-
-def _raw_index(index):
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, tuple):
-        return tuple(part._data if isinstance(part, Tensor) else part for part in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
 
 
 _UFUNCS = {

@@ -213,6 +213,13 @@ class Clip(Operator):
 
     name = "clip"
 
+    @classmethod
+    def of(cls, x, min=None, max=None):  # noqa: A002 - numpy's names
+        """x clipped to [min, max]; one bound may be None."""
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return cls.apply(x, low=min, high=max)
+
     @staticmethod
     def forward(ctx, x, low, high):
         inside = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import Operator
+from ..variable import Variable
 
 
 class Matmul(Operator):
@@ -19,6 +20,17 @@ class Matmul(Operator):
     name = "matmul"
     symbol = "@"
     fresh_grads = True  # backward returns new arrays, each once: a leaf may keep them
+
+    @classmethod
+    def dot(cls, x, y):
+        """Inner product of two 1-d tensors (matmul for 2-d ones; numpy's dot)."""
+        x_ndim, y_ndim = np.ndim(x.data), np.ndim(y.data if isinstance(y, Variable) else y)
+        if x_ndim > 2 or y_ndim > 2:
+            raise ValueError(
+                f"dot: expects 1-d or 2-d tensors, got {x_ndim}-d and {y_ndim}-d; "
+                "use matmul (@) for batches"
+            )
+        return cls.apply(x, y)
 
     @staticmethod
     def forward(ctx, x, y):

@@ -65,6 +65,42 @@ def broadcast_back(xp, grad, shape):
     return xp.broadcast_to(grad, shape)
 
 
+class Reduction(Operator):
+    """An operator over `axes` with `keepdims` (its params); `of` takes numpy's arguments."""
+
+    @classmethod
+    def of(cls, x, axis=None, keepdims=False, **params):
+        """The operator over `axis` (None, an int or a tuple; negative from the end)."""
+        axes = normalize_axes(axis, x.ndim, cls.name, x.shape)
+        return cls.apply(x, axes=axes, keepdims=bool(keepdims), **params)
+
+
+class Extremum(Reduction):
+    """max and min: undefined over an empty axis, so `of` refuses one by name."""
+
+    @classmethod
+    def of(cls, x, axis=None, keepdims=False, **params):
+        if x.size == 0:
+            axes = normalize_axes(axis, x.ndim, cls.name, x.shape)
+            if any(x.shape[a] == 0 for a in axes) or axis is None:
+                where = "without an axis" if axis is None else f"over axis {axis}"
+                raise ValueError(
+                    f"{cls.name}: cannot reduce an empty tensor of shape {x.shape} {where} "
+                    f"(the {cls.name} of nothing is undefined); check that the batch is not "
+                    "empty"
+                )
+        return super().of(x, axis, keepdims, **params)
+
+
+class AlongAxis(Operator):
+    """An operator along one `axis` (softmax, log_softmax); `of` checks it."""
+
+    @classmethod
+    def of(cls, x, axis=-1):
+        (axis,) = normalize_axes(axis, max(x.ndim, 1), cls.name, x.shape)
+        return cls.apply(x, axis=axis)
+
+
 def _reduced_count(x, axes) -> int:
     count = 1
     for a in axes:
@@ -72,7 +108,7 @@ def _reduced_count(x, axes) -> int:
     return count
 
 
-class Sum(Operator):
+class Sum(Reduction):
     """out = Σ x over the axes;  ∂out/∂xᵢ = 1, so grad_x is grad_out broadcast back."""
 
     name = "sum"
@@ -86,7 +122,7 @@ class Sum(Operator):
         return broadcast_back(ctx.xp, expand_reduced(grad_out, ctx), ctx.inputs[0].shape)
 
 
-class Mean(Operator):
+class Mean(Reduction):
     """out = (1/N) Σ x over the axes (N elements reduced);  ∂out/∂xᵢ = 1/N.
 
     The mean of an empty tensor is nan (numpy's and PyTorch's answer).
@@ -105,7 +141,7 @@ class Mean(Operator):
         return broadcast_back(ctx.xp, expand_reduced(grad_out, ctx) / count, x.shape)
 
 
-class Max(Operator):
+class Max(Extremum):
     """out = max x over the axes;  the gradient is split evenly between tied maxima
     (as torch.amax): ∂out/∂xᵢ = [xᵢ = out] / #ties."""
 
@@ -121,7 +157,7 @@ class Max(Operator):
         return expand_reduced(grad_out, ctx) * share
 
 
-class Min(Operator):
+class Min(Extremum):
     """out = min x over the axes;  the gradient is split evenly between tied minima."""
 
     name = "min"
@@ -147,7 +183,7 @@ def _drop_axes(shape, axes):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
-class Var(Operator):
+class Var(Reduction):
     """out = Σ (x − x̄)² / (N − ddof), numpy's convention (ddof=0 by default; PyTorch's
     default is ddof=1);  ∂out/∂xᵢ = 2(xᵢ − x̄)/(N − ddof).
 
@@ -197,7 +233,7 @@ def softmax_steps(x, axes, final) -> list:
         return steps + [Step.of(Add, (4, 0), "log Σe + m", log_s + m)]
 
 
-class LogSumExp(Operator):
+class LogSumExp(Reduction):
     """out = ln Σ eˣ over the axes, computed as m + ln Σ e^(x − m) with m = max x;
     ∂out/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ.
 
@@ -232,7 +268,7 @@ class LogSumExp(Operator):
         return steps
 
 
-class Softmax(Operator):
+class Softmax(AlongAxis):
     """out = e^(x − m) / Σ e^(x − m) along one axis (m = max, so nothing overflows);
     grad_x = out · (grad_out − Σ grad_out·out)."""
 
@@ -257,7 +293,7 @@ class Softmax(Operator):
                              "softmax")
 
 
-class LogSoftmax(Operator):
+class LogSoftmax(AlongAxis):
     """out = x − logsumexp(x) along one axis;  grad_x = grad_out − softmax(x)·Σ grad_out.
 
     Exact where log(softmax(x)) underflows: log_softmax([1000, 0, −1000]) = [0, −1000, −2000].
