@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import gc
 import threading
-import weakref
 from collections.abc import Sequence
 from operator import attrgetter
 
 import numpy as np
 
 from . import anomaly
-from .engine import _next_sequence, ctx_attribute_error, is_ctx_attribute_error, topological_order
+from .collector import tune_collector
+from .engine import ctx_attribute_error, is_ctx_attribute_error, topological_order
 from .grad_mode import _open_anywhere, _state
+from .hooks import run_hooks
 from .variable import Variable
 from .versions import check_versions
 
@@ -170,7 +171,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             _deliver_to_leaf(root, grad, walk.captured, create_graph, walk.held)
         tune_collector(_walk(pending, walk))
         for variable, grad in walk.held.values():
-            _store_leaf_grad(variable, _run_hooks(variable._hooks, grad), walk.captured,
+            _store_leaf_grad(variable, run_hooks(variable._hooks, grad), walk.captured,
                              create_graph)
     finally:
         _state.grad_enabled = previous_mode
@@ -255,13 +256,13 @@ def _walk(pending, walk) -> int:
             if not runs and node not in capture_nodes:
                 continue
             if node.hooks:
-                grad_out = _run_hooks(node.hooks, grad_out, accumulating=False)
+                grad_out = run_hooks(node.hooks, grad_out, accumulating=False)
             if node in capture_nodes:
                 captured[capture_nodes[node]] = grad_out
             if not runs:
                 continue
         elif node.hooks:
-            grad_out = _run_hooks(node.hooks, grad_out)
+            grad_out = run_hooks(node.hooks, grad_out)
         saved = node.saved
         if saved is None:
             raise _freed_error(node)
@@ -473,213 +474,3 @@ class GraphContext:
 
     def save(self, *values):  # forward never runs on this context
         raise RuntimeError("save() is only available in forward")
-
-
-# --------------------------------------------------------------------------------------
-# Hooks
-
-
-class _HookHandle:
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-
-class _UserHook:
-    """Runs a user's hook on a gradient the way PyTorch does: the hook sees a Tensor (a
-    float for a Scalar) and may return a replacement of the same shape, or None."""
-
-    __slots__ = ("fn", "shape", "as_value")
-
-    def __init__(self, fn, variable):
-        self.fn = fn
-        self.shape = getattr(variable, "shape", None)
-        self.as_value = type(variable)._as_hook_value
-
-    def __call__(self, grad):
-        raw = not isinstance(grad, Variable)  # backward's fast path: bare numbers
-        result = self.fn(self.as_value(grad) if raw else grad)
-        if result is None:
-            return None
-        if self.shape is None:  # a Scalar's gradient: a float, or a Scalar (create_graph)
-            return float(result) if raw else result
-        if not isinstance(result, Variable):
-            result = self.as_value(result)
-        if result.shape != self.shape:
-            name = getattr(self.fn, "__name__", type(self.fn).__name__)
-            raise ValueError(f"register_hook: hook '{name}' returned a gradient of shape "
-                             f"{result.shape} for a tensor of shape {self.shape}")
-        return result.data if raw else result
-
-
-def _run_hooks(hooks, grad, accumulating=True):
-    for hook in hooks:
-        if not accumulating and getattr(hook, "stores_grad", False):
-            continue  # retain_grad() fills .grad only in backward(), never in grad()
-        replaced = hook(grad)
-        if replaced is not None:
-            grad = replaced
-    return grad
-
-
-def _hook_list(variable):
-    """The list backward runs for `variable`: the leaf's own, or its operator node's."""
-    if variable.grad_fn is None:
-        if variable._hooks is None:
-            variable._hooks = []
-        return variable._hooks
-    if variable.grad_fn.hooks is None:
-        variable.grad_fn.hooks = []
-    return variable.grad_fn.hooks
-
-
-def register_hook(variable, hook):
-    """Call hook(grad) whenever `variable`'s gradient is computed; a non-None return value
-    (same shape) replaces the gradient that flows on. Hooks run in registration order and
-    get a Tensor (a float for a Scalar). Returns a handle with .remove()."""
-    if not variable.requires_grad:
-        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
-                           "require grad")
-    if not callable(hook):
-        raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
-    hooks = _hook_list(variable)
-    wrapped = _UserHook(hook, variable)
-    # retain_grad's hook stays last, so .grad shows what every hook made of the gradient.
-    retained = [i for i, h in enumerate(hooks) if isinstance(h, _RetainGrad)]
-    hooks.insert(retained[0] if retained else len(hooks), wrapped)
-    return _HookHandle(hooks, wrapped)
-
-
-class _RetainGrad:
-    """A hook that stores a non-leaf's gradient in its .grad (through a weak reference,
-    so the graph still holds no cycle). The engine skips it inside grad()."""
-
-    stores_grad = True
-
-    def __init__(self, variable):
-        self.target = weakref.ref(variable)
-
-    def __call__(self, grad):
-        variable = self.target()
-        if variable is not None:
-            variable._accumulate(grad, isinstance(grad, Variable))
-
-
-def retain_grad(variable):
-    """Keep a non-leaf variable's gradient in .grad after backward (leaves always do).
-    The stored gradient is the one after all of the variable's hooks have run."""
-    if not variable.requires_grad:
-        raise RuntimeError("retain_grad: cannot retain the gradient of a tensor that does not "
-                           "require grad")
-    if variable.grad_fn is None:
-        return
-    hooks = _hook_list(variable)
-    if not retains_grad(variable):
-        hooks.append(_RetainGrad(variable))
-
-
-def retains_grad(variable) -> bool:
-    """Whether retain_grad() was called on this non-leaf variable."""
-    hooks = variable.grad_fn.hooks or ()
-    return any(isinstance(hook, _RetainGrad) and hook.target() is variable for hook in hooks)
-
-
-# --------------------------------------------------------------------------------------
-# The cyclic collector
-
-
-_COLLECTOR_TUNING_FLOOR = 5_000  # nodes: smaller graphs leave the collector alone
-_COLLECTOR_THRESHOLD_PER_NODE = 10  # a node, its inputs tuple and result are 3-4 objects
-_COLLECTOR_TUNING_CEILING = 1_000_000
-
-
-class _Collector:
-    """Whether tuning is on, the thresholds the program had before tracegrad's changes,
-    and the generation-0 threshold tracegrad last set (another value is the program's)."""
-
-    tuning = True
-    original: tuple | None = None
-    ours = None
-    lock = threading.Lock()
-
-
-def tune_collector(node_count):
-    """Raise the cyclic collector's generation-0 threshold for programs with big graphs.
-
-    tracegrad graphs hold no reference cycles and die by reference counting, but every node
-    and variable still counts as an allocation for CPython's cyclic collector, which by
-    default runs every 700 allocations and walks every young object still alive: while a
-    graph is being built, that is the whole graph, again and again (a third of micrograd's
-    demo; 60 % of a million-step chain). After a backward over n nodes, or once a forward
-    has built n nodes, the threshold is raised (never lowered) to 10n, at most 10⁶, so a
-    collection comes every few graphs and finds most of them already freed. The cost: cyclic
-    garbage of other code may wait that many allocations longer; set_collector_tuning(False)
-    turns this off and restores the thresholds.
-    """
-    if node_count < _COLLECTOR_TUNING_FLOOR or not _Collector.tuning:
-        return
-    threshold, *older = gc.get_threshold()
-    wanted = min(node_count * _COLLECTOR_THRESHOLD_PER_NODE, _COLLECTOR_TUNING_CEILING)
-    if 0 < threshold < wanted:
-        with _Collector.lock:
-            if threshold != _Collector.ours:  # the program's own setting: keep it to restore
-                _Collector.original = (threshold, *older)
-            _Collector.ours = wanted
-            gc.set_threshold(wanted, *older)
-
-
-def set_collector_tuning(enabled: bool) -> None:
-    """Turn tracegrad's tuning of Python's cyclic garbage collector on (the default) or off.
-
-    After a backward over many nodes, tracegrad raises the collector's generation-0
-    threshold (up to 10⁶ allocations) for the rest of the process, which makes big
-    Scalar graphs several times faster. Off, the thresholds your program had before the
-    first change are restored (gc.get_threshold()) and never changed again, so cyclic
-    garbage of other code is collected as often as before.
-    """
-    with _Collector.lock:
-        _Collector.tuning = bool(enabled)
-        if not enabled and _Collector.original is not None:
-            if gc.get_threshold()[0] == _Collector.ours:  # unless the program changed it since
-                gc.set_threshold(*_Collector.original)
-            _Collector.original = _Collector.ours = None
-
-
-def is_collector_tuning_enabled() -> bool:
-    """True while tracegrad may raise the collector's threshold (set_collector_tuning)."""
-    return _Collector.tuning
-
-
-class _GraphGrowthWatch:
-    """A gc callback that sees a big graph being built before its first backward.
-
-    At each collection it counts the nodes made since the previous one (node sequence
-    numbers). While nodes are a large share of the
-    allocations (each brings 3-4 objects), a graph is growing; once the growing run has
-    made _COLLECTOR_TUNING_FLOOR nodes, the collector is tuned for it. It costs nothing
-    between collections and returns at once when tuning is done or off.
-    """
-
-    last_sequence = 0
-    growing = 0
-
-    def __call__(self, phase, info):
-        if phase != "start" or not _Collector.tuning:
-            return
-        threshold = gc.get_threshold()[0]
-        if threshold >= _COLLECTOR_TUNING_CEILING or threshold == 0:
-            return
-        sequence = _next_sequence()
-        made = sequence - self.last_sequence
-        self.last_sequence = sequence
-        if made * 5 >= threshold:  # most allocations since the last collection: graph
-            self.growing += made
-            tune_collector(self.growing)
-        else:
-            self.growing = 0
-
-
-gc.callbacks.append(_GraphGrowthWatch())

@@ -19,7 +19,7 @@ from .scopes import this_thread as _scope_here
 # Every node gets the next number at creation (PyTorch's sequence_nr). A node is created
 # after the nodes that made its inputs, so decreasing number is always a valid backward
 # order. count's __next__ is one C call, atomic under the GIL: threads never share one.
-_next_sequence = itertools.count().__next__
+next_sequence = itertools.count().__next__
 
 
 class Node:
@@ -79,7 +79,7 @@ def new_node(node_class, op, inputs, params):
     node.hooks = None
     node.versions = None
     node.consumers = 0
-    node.sequence = _next_sequence()
+    node.sequence = next_sequence()
     if _scopes.count:
         node.scope = _scope_here.current
     for variable in inputs:

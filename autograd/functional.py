@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backprop import backward, grad, register_hook, retain_grad  # noqa: F401 - the API
+from .backprop import backward, grad  # noqa: F401 - the API
+from .hooks import register_hook, retain_grad  # noqa: F401
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .ops import linalg as la

@@ -8,16 +8,17 @@ float and its math is Python's `math` module: no numpy on the hot path.
 from __future__ import annotations
 
 from .anomaly import check_forward
-from .backprop import backward_method, register_hook, retain_grad
+from .backprop import backward_method
 from .engine import (
     DiscardingContext,
     Node,
-    _next_sequence,
+    next_sequence,
     ctx_attribute_error,
     is_ctx_attribute_error,
     new_node,
 )
 from .grad_mode import _open_anywhere, _state
+from .hooks import register_hook, retain_grad
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .scopes import open_anywhere as _scopes
@@ -109,7 +110,7 @@ def _binary_operator(op, reflected=False):
             ctx.hooks = None
             ctx.versions = None
             ctx.consumers = 0
-            ctx.sequence = _next_sequence()
+            ctx.sequence = next_sequence()
             if _scopes.count:
                 ctx.scope = _scope_here.current
             producer = x.grad_fn

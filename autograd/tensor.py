@@ -13,7 +13,7 @@ import numpy as np
 
 from . import versions
 from .anomaly import check_forward
-from .backprop import backward_method, register_hook, retain_grad, retains_grad, unbroadcast
+from .backprop import backward_method, unbroadcast
 from .engine import (
     DiscardingContext,
     Node,
@@ -23,6 +23,7 @@ from .engine import (
     register_default_kind,
 )
 from .grad_mode import _open_anywhere, _state
+from .hooks import register_hook, retain_grad, retains_grad
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .ops import linalg as la

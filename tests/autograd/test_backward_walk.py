@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Scalar, Tensor, engine, grad
-from autograd import backprop as backward_module
+from autograd import collector as backward_module
 from autograd.engine import new_node
 from autograd.ops import arithmetic as ar
 from autograd.ops import elementwise as el
