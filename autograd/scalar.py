@@ -12,10 +12,10 @@ from .backprop import backward_method
 from .engine import (
     DiscardingContext,
     Node,
-    next_sequence,
     ctx_attribute_error,
     is_ctx_attribute_error,
     new_node,
+    next_sequence,
 )
 from .grad_mode import _open_anywhere, _state
 from .hooks import register_hook, retain_grad
