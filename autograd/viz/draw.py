@@ -7,7 +7,9 @@ each item looks; the gradient-flow and backward-step painters only override a fe
 
 from __future__ import annotations
 
-from ..graph import Graph, dtype_of, shape_of
+import numpy as np
+
+from ..graph import Graph, dtype_of, format_value, operator_params, shape_of
 from . import style
 from .expand import expansion
 from .figure import Figure
@@ -182,22 +184,16 @@ def _param_tip(node) -> str:
 
 def _as_value(data):
     """A variable's data as a float or ndarray."""
-    import numpy as np
-
     if isinstance(data, np.ndarray) or data is None:
         return data
     return float(data)
 
 
 def _params(node):
-    from ..graph import operator_params
-
     return operator_params(node)
 
 
 def _param(value) -> str:
-    from ..graph import format_value
-
     text = format_value(value)
     return text if len(text) <= 24 else text[:21] + "..."
 
