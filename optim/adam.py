@@ -97,33 +97,26 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(p.data)
         t = state["step"] = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        lr, eps = float(group["lr"]), float(group["eps"])
+        beta1, beta2 = group["betas"]
+        beta1, beta2 = float(beta1), float(beta2)
+        # In place through one scratch array: no temporaries.
         scratch = np.empty_like(m)
-        vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
-        _adam_arithmetic(grad, m, v, vmax, scratch, t, group)
-        subtract_(p, scratch)
-
-
-def _adam_arithmetic(grad, m, v, vmax, scratch, t, group):
-    """Steps 4–7 in place, leaving the update η/(1 − β₁ᵗ)·m/(√v̂/√(1 − β₂ᵗ) + ε) in
-    `scratch`. In place through one scratch array: no temporaries."""
-    lr, eps = float(group["lr"]), float(group["eps"])
-    beta1, beta2 = group["betas"]
-    beta1, beta2 = float(beta1), float(beta2)
-    np.subtract(grad, m, out=scratch)
-    scratch *= 1 - beta1
-    m += scratch  # m + (1 − β₁)(g − m)
-    np.multiply(grad, 1 - beta2, out=scratch)
-    scratch *= grad
-    v *= beta2
-    v += scratch  # β₂v + (1 − β₂)g²
-    if vmax is not None:
-        np.maximum(vmax, v, out=vmax)
-        v = vmax
-    np.sqrt(v, out=scratch)
-    scratch /= math.sqrt(1 - beta2**t)
-    scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
-    np.divide(m, scratch, out=scratch)
-    scratch *= lr / (1 - beta1**t)
+        np.subtract(grad, m, out=scratch)
+        scratch *= 1 - beta1
+        m += scratch  # 4. m + (1 − β₁)(g − m)
+        np.multiply(grad, 1 - beta2, out=scratch)
+        scratch *= grad
+        v *= beta2
+        v += scratch  # 5. β₂v + (1 − β₂)g²
+        if group["amsgrad"]:
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # 6.
+        np.sqrt(v, out=scratch)
+        scratch /= math.sqrt(1 - beta2**t)
+        scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr / (1 - beta1**t)
+        subtract_(p, scratch)  # 7.
 
 
 class AdamW(Adam):

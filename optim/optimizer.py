@@ -2,8 +2,7 @@
 
 Every optimiser in this package is a subclass that writes two things: `_validate(group)`,
 which checks one group's hyperparameters, and `_update(p, grad, state, group)`, which
-updates one parameter in place following the rule in the subclass's docstring. It may
-also override `_update_group(group, items)` to update a whole group at once.
+updates one parameter in place following the rule in the subclass's docstring.
 """
 
 from __future__ import annotations
@@ -117,23 +116,12 @@ class Optimizer:
             for pi, p in enumerate(group["params"]):
                 if p.grad is not None:
                     updates.append((p, self._gradient_of(p, gi, pi), group))
+        state = self.state
         with no_grad():
-            start = 0
-            for end in range(1, len(updates) + 1):  # each group's parameters together
-                if end == len(updates) or updates[end][2] is not updates[start][2]:
-                    group = updates[start][2]
-                    self._update_group(group, [(p, g) for p, g, _ in updates[start:end]])
-                    start = end
+            for p, grad, group in updates:
+                self._update(p, grad, state[p], group)
         self._step_count += 1
         return loss
-
-    def _update_group(self, group: dict, items: list) -> None:
-        """Update the (parameter, gradient) pairs of one group that have a gradient. By
-        default one `_update` each; an optimiser may override it to update a whole group
-        in a few array operations (Adam does)."""
-        state = self.state
-        for p, grad in items:
-            self._update(p, grad, state[p], group)
 
     def _gradient_of(self, p: Tensor, group_index: int, index: int) -> np.ndarray:
         """p.grad as an ndarray of p's shape and dtype, or a clear error."""
