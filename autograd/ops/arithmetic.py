@@ -59,8 +59,9 @@ class Mul(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y = ctx.saved
-        need_x, need_y = ctx.needs_input_grad  # skip the product for a constant factor
-        return (grad_out * y if need_x else None), (grad_out * x if need_y else None)
+        x_in, y_in = ctx.inputs  # a constant factor (requires_grad False) gets no product
+        return ((grad_out * y if x_in.requires_grad else None),
+                (grad_out * x if y_in.requires_grad else None))
 
 
 class Div(Operator):
