@@ -355,8 +355,9 @@ def _backward_error(node, error, create_graph) -> Exception:
     if isinstance(error, ZeroDivisionError):  # Scalar math is Python float arithmetic
         return ZeroDivisionError(f"{name} backward: {error} (the derivative is infinite "
                                  "there)")
-    if isinstance(error, AttributeError) and (is_ctx_attribute_error(error, node) or
-                                              "'GraphContext' object" in str(error)):
+    if isinstance(error, AttributeError) and (
+            is_ctx_attribute_error(error, node)
+            or isinstance(getattr(error, "obj", None), GraphContext)):
         return ctx_attribute_error(node.op, error, "backward")
     if create_graph and isinstance(error, TypeError):
         return TypeError(f"{name} backward under create_graph=True: {error}. Here ctx.saved "
