@@ -724,23 +724,20 @@ class Tensor:
         return self._reduce(rd.Var, axis, keepdims, ddof=ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
-        """out = √var (numpy's ddof=0 by default)."""
-        return self.var(axis, keepdims, ddof).sqrt()
+        return self._reduce(rd.Std, axis, keepdims, ddof=ddof)
 
     def logsumexp(self, axis=None, keepdims=False):
         return self._reduce(rd.LogSumExp, axis, keepdims)
 
     def softmax(self, axis=-1):
-        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "softmax", self.shape)
-        return rd.Softmax.apply(self, axis=axis)
+        return rd.Softmax.apply(self, axis=_one_axis(axis, self, "softmax"))
 
     def log_softmax(self, axis=-1):
-        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "log_softmax",
-                                   self.shape)
-        return rd.LogSoftmax.apply(self, axis=axis)
+        return rd.LogSoftmax.apply(self, axis=_one_axis(axis, self, "log_softmax"))
 
     for _method, _op in [(sum, rd.Sum), (mean, rd.Mean), (max, rd.Max), (min, rd.Min),
-                         (var, rd.Var), (logsumexp, rd.LogSumExp), (softmax, rd.Softmax),
+                         (var, rd.Var), (std, rd.Std), (logsumexp, rd.LogSumExp),
+                         (softmax, rd.Softmax),
                          (log_softmax, rd.LogSoftmax)]:
         _method.__doc__ = _op.__doc__
     del _method, _op
@@ -793,8 +790,9 @@ class Tensor:
 
     def swapaxes(self, axis1, axis2):
         axes = list(range(self.ndim))
-        a1, a2 = (rd.normalize_axes(a, self.ndim, "swapaxes", self.shape)[0]
-                  for a in (axis1, axis2))
+        a1, a2 = (_one_axis(a, self, "swapaxes") for a in (axis1, axis2))
+        if a1 is None:  # a 0-d tensor: axes 0 and -1 are all of it, nothing to swap
+            return self
         axes[a1], axes[a2] = axes[a2], axes[a1]
         return sh.Transpose.apply(self, axes=tuple(axes))
 
@@ -1013,6 +1011,12 @@ def _anomaly_check_forward(op, out, variables, node):
     from .anomaly import check_forward
 
     check_forward(op, out, variables, node)
+
+
+def _one_axis(axis, tensor, op_name):
+    """The axis as a non-negative int; None for a 0-d tensor (whose axis 0 or -1 is all of it)."""
+    axes = rd.normalize_axes(axis, tensor.ndim, op_name, tensor.shape)
+    return axes[0] if axes else None
 
 
 def _shape_arg(shape):

@@ -82,6 +82,8 @@ def expansion(node) -> list | None:
     params = node.params or {}
     if name in ("cross_entropy", "binary_cross_entropy_with_logits"):
         target = params.get("target")
+        if target is None and len(node.inputs) > 1:  # a target that is an input (BCE)
+            target = node.inputs[1].data
         if target is None:
             return None
         target = np.asarray(getattr(target, "data", target))

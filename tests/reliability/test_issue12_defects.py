@@ -1,0 +1,277 @@
+"""Regression tests for issue 12 (defects found by using tracegrad as its users do), one
+or more per item, named after it. Values and gradients that PyTorch also computes are
+compared with issue12_references.json (recorded by make_issue12_references.py with torch
+2.13), and with a live torch when one is installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from autograd import Tensor, no_grad
+
+HERE = pathlib.Path(__file__).parent
+REFERENCE = json.loads((HERE / "issue12_references.json").read_text())
+
+
+def leaf(values):
+    return Tensor(np.array(values, dtype=np.float64), requires_grad=True)
+
+
+def silently(fn, *args):
+    """fn(*args) with every warning an error: what backward meets on purpose stays quiet."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn(*args)
+
+
+# tracegrad's side of each recorded case (make_issue12_references.CASES is torch's)
+CASES = {
+    "pow_tensor_at_zero": lambda t: t["x"] ** t["y"],
+    "pow_number_at_zero": lambda t: ag.stack([t["x"][0] ** 0, t["x"][1] ** 0.5,
+                                              t["x"][2] ** 1]),
+    "bce_target": lambda t: nn.binary_cross_entropy(t["p"], t["t"]),
+    "bce_target_sum": lambda t: nn.binary_cross_entropy(t["p"], t["t"], reduction="sum"),
+    "bce_with_logits_target": lambda t: nn.binary_cross_entropy_with_logits(t["z"], t["t"]),
+    "bce_with_logits_target_none": lambda t: nn.binary_cross_entropy_with_logits(
+        t["z"], t["t"], reduction="none"),
+    "mse_target": lambda t: nn.mse_loss(t["x"], t["t"]),
+    "std_one_element": lambda t: t["x"].std(),
+    "std_constant_row": lambda t: t["x"].std(axis=1),
+    "std_size_one_axis_ddof0": lambda t: t["x"].std(axis=1),
+    "std_ddof1": lambda t: t["x"].std(axis=1, ddof=1),
+    "var_ddof_equals_count": lambda t: t["x"].var(axis=1, ddof=1),
+    "std_ddof_equals_count": lambda t: t["x"].std(axis=1, ddof=1),
+    "sum_0d_axis_minus_1": lambda t: t["x"].sum(-1),
+    "mean_0d_axis_minus_1": lambda t: t["x"].mean(-1),
+    "max_0d_axis_minus_1": lambda t: t["x"].max(-1),
+    "min_0d_axis_minus_1": lambda t: t["x"].min(-1),
+    "var_0d_axis_minus_1": lambda t: t["x"].var(-1),
+    "std_0d_axis_minus_1": lambda t: t["x"].std(-1),
+    "logsumexp_0d_axis_minus_1": lambda t: t["x"].logsumexp(-1),
+    "softmax_0d": lambda t: t["x"].softmax(-1),
+    "log_softmax_0d": lambda t: t["x"].log_softmax(-1),
+    "squeeze_0d_axis_minus_1": lambda t: t["x"].squeeze(-1) * 3,
+    "max_with_nan": lambda t: t["x"].max(),
+}
+
+
+def run_case(name, inputs):
+    """(value, {name: gradient}) from tracegrad, as arrays; numpy's forward warnings for
+    ddof >= count are PyTorch's too and not what these cases test."""
+    tensors = {k: leaf(v) for k, v in inputs.items()}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Degrees of freedom")
+        warnings.filterwarnings("ignore", "invalid value encountered in divide")
+        out = CASES[name](tensors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning from any backward (item 1's class)
+        out.sum().backward()
+    return out.data, {k: t.grad.data for k, t in tensors.items()}
+
+
+def assert_matches(name, value, grads, expected):
+    np.testing.assert_allclose(value, np.array(expected["value"], dtype=float),
+                               rtol=1e-12, atol=1e-12, err_msg=f"{name}: value")
+    for k, g in grads.items():
+        np.testing.assert_allclose(g, np.array(expected["grads"][k], dtype=float),
+                                   rtol=1e-12, atol=1e-12, err_msg=f"{name}: gradient of {k}")
+
+
+def test_reference_file_was_recorded_with_pytorch_2_13_and_covers_every_case():
+    assert REFERENCE["torch_version"].startswith("2.13")
+    assert set(REFERENCE["cases"]) == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_issue12_case_matches_recorded_pytorch(name):
+    expected = REFERENCE["cases"][name]
+    value, grads = run_case(name, expected["inputs"])
+    assert_matches(name, value, grads, expected)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch not installed")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_issue12_case_matches_live_pytorch(name):
+    spec = importlib.util.spec_from_file_location("make_issue12_references",
+                                                  HERE / "make_issue12_references.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    inputs, torch_fn = script.CASES[name]
+    value, grads = script.run(inputs, torch_fn)
+    assert_matches(name, *run_case(name, inputs), {"value": value, "grads": grads})
+
+
+# -- 1. x ** y at 0 ----------------------------------------------------------------------
+
+
+def test_pow_zero_to_zero_gradient():
+    x, y = leaf([0.0, 2.0]), leaf([0.0, 0.0])
+    silently(lambda: (x**y).sum().backward())
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])  # PyTorch: 0 (x⁰ is flat)
+    np.testing.assert_allclose(y.grad.data, [0.0, np.log(2.0)])
+
+
+def test_pow_zero_to_zero_second_derivative_is_finite_away_from_the_corner():
+    # The corner's where must not change x^y's mixed derivative where only y is 0:
+    # ∂²(x^y)/∂x∂y at y = 0 is 1/x.
+    x, y = leaf([2.0]), leaf([0.0])
+    (grad_x,) = ag.grad((x**y).sum(), [x], create_graph=True)
+    (mixed,) = ag.grad(grad_x.sum(), [y])
+    np.testing.assert_allclose(mixed.data, [0.5])
+    assert ag.gradgradcheck(lambda a, b: a**b, (Tensor([0.5, 2.0]), Tensor([0.7, -1.3])))
+
+
+@pytest.mark.parametrize("label, fn, value, expected", [
+    ("sqrt at 0", lambda t: t.sqrt(), 0.0, np.inf),
+    ("x ** 0.5 at 0", lambda t: t**0.5, 0.0, np.inf),
+    ("x ** -1 at 0", lambda t: t**-1.0, 0.0, -np.inf),
+    ("x ** y at 0, y = 0.5", lambda t: t ** Tensor(0.5), 0.0, np.inf),
+    ("x ** y at x < 0, y = 0.5", lambda t: t ** Tensor(0.5), -1.0, np.nan),
+    ("log at 0", lambda t: t.log(), 0.0, np.inf),
+    ("1 / x at 0", lambda t: 1.0 / t, 0.0, -np.inf),
+])
+def test_pow_zero_to_zero_gradient_class_backward_meets_inf_without_warnings(
+        label, fn, value, expected):
+    """Every backward that divides by x or takes log x at a domain edge: the gradient is
+    the formula's inf or nan (PyTorch's), and numpy says nothing from inside backward."""
+    x = leaf([value])
+    with np.errstate(all="ignore"):  # the forward's own warnings are numpy's business
+        out = fn(x)
+    silently(out.sum().backward)
+    np.testing.assert_array_equal(x.grad.data, [expected], err_msg=label)
+
+
+# -- 2. targets that require grad ------------------------------------------------------
+
+
+def test_bce_target_gradient():
+    p, t = leaf([0.3, 0.8]), leaf([0.0, 1.0])
+    nn.binary_cross_entropy(p, t).backward()
+    np.testing.assert_allclose(t.grad.data, [0.4236489301936018, -0.6931471805599454])
+
+
+def test_bce_with_logits_target_gradient():
+    z, t = leaf([-0.5, 1.5]), leaf([0.25, 1.0])
+    nn.binary_cross_entropy_with_logits(z, t).backward()
+    np.testing.assert_allclose(t.grad.data, [0.25, -0.75])
+
+
+@pytest.mark.parametrize("loss", [nn.mse_loss, nn.binary_cross_entropy,
+                                  nn.binary_cross_entropy_with_logits,
+                                  nn.MSELoss(reduction="sum"), nn.BCELoss(reduction="none"),
+                                  nn.BCEWithLogitsLoss()])
+def test_bce_target_gradient_every_float_loss_differentiates_its_target(loss):
+    """The audit: every loss with a float target, as a function and as a Module, gives
+    both inputs gradients that match finite differences, to second order."""
+    p = Tensor([[0.2, 0.7], [0.45, 0.9]])
+    t = Tensor([[0.1, 0.5], [1.0, 0.3]])
+    fn = lambda a, b: loss(a, b)  # noqa: E731
+    assert ag.gradcheck(fn, (p, t))
+    assert ag.gradgradcheck(fn, (p, t))
+
+
+def test_bce_target_gradient_constant_targets_still_work_and_clamps_stay_finite():
+    p = leaf([0.0, 1.0])
+    t = leaf([0.5, 0.5])
+    silently(lambda: nn.binary_cross_entropy(p, t).backward())
+    # the slope of the clamped loss: log terms are at least -100 (PyTorch gives ±inf here)
+    np.testing.assert_allclose(t.grad.data, [50.0, -50.0])
+    q = leaf([0.3, 0.8])
+    nn.binary_cross_entropy(q, np.array([0.0, 1.0])).backward()
+    np.testing.assert_allclose(q.grad.data, [0.7142857142857143, -0.625])
+
+
+# -- 6. std where the standard deviation is 0 --------------------------------------------
+
+
+def test_std_gradient_at_zero_deviation():
+    x = leaf([3.5])
+    silently(lambda: x.std().backward())
+    np.testing.assert_array_equal(x.grad.data, [0.0])
+    rows = leaf([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])
+    silently(lambda: rows.std(axis=1).sum().backward())
+    assert np.all(np.isfinite(rows.grad.data))
+    np.testing.assert_array_equal(rows.grad.data[0], [0.0, 0.0, 0.0])
+    column = leaf([[1.0], [2.0]])
+    silently(lambda: column.std(axis=1).sum().backward())
+    np.testing.assert_array_equal(column.grad.data, [[0.0], [0.0]])
+
+
+def test_std_gradient_at_zero_deviation_is_one_operator_with_a_finite_second_derivative():
+    x = leaf([3.5, 3.5])
+    out = x.std()
+    assert out.grad_fn.op.name == "std"
+    (g,) = ag.grad(out, [x], create_graph=True)
+    (h,) = silently(lambda: ag.grad(g.sum(), [x], allow_unused=True, materialize_grads=True))
+    assert np.all(np.isfinite(h.data))
+    assert ag.gradgradcheck(lambda t: t.std(axis=0, ddof=1), (Tensor([[1.0, 2.0], [3.0, 5.0]]),))
+
+
+# -- 8. var/std with count − ddof <= 0 ---------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["var", "std"])
+@pytest.mark.parametrize("ddof", [1, 2])
+def test_var_ddof_exceeds_count_gradient_nan(method, ddof):
+    x = leaf([[1.0], [2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy's forward warning (PyTorch warns too)
+        out = getattr(x, method)(axis=1, ddof=ddof)
+    silently(out.sum().backward)  # was ZeroDivisionError
+    assert x.grad.shape == (2, 1) and np.all(np.isnan(x.grad.data))
+
+
+# -- 9. axis=-1 on a 0-d tensor --------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "var", "std", "logsumexp",
+                                    "squeeze", "softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_negative_axis_on_0d(method, axis):
+    x = Tensor(2.0, requires_grad=True)
+    out = getattr(x, method)(axis)
+    assert out.shape == ()
+    out.backward()
+    assert x.grad.shape == ()
+    with pytest.raises(ValueError, match=rf"{method}: axis 1 is out of range .* valid axes "
+                                         r"are -1 to 0"):
+        getattr(x, method)(1)
+
+
+def test_negative_axis_on_0d_functions_and_swapaxes():
+    x = Tensor(2.0, requires_grad=True)
+    for fn in (ag.softmax, ag.log_softmax, ag.logsumexp, ag.squeeze):
+        assert fn(x, -1).shape == ()
+    assert ag.swapaxes(x, 0, -1).shape == ()
+    assert nn.Softmax(axis=-1)(x).item() == 1.0
+
+
+# -- 10. arange with a zero step -------------------------------------------------------
+
+
+def test_arange_zero_step():
+    with pytest.raises(ValueError, match="arange: step must be nonzero"):
+        ag.arange(0, 10, 0)
+    with pytest.raises(ValueError, match="arange: step must be a finite number"):
+        ag.arange(0, 10, float("nan"))
+    with pytest.raises(ValueError, match="arange: stop must be a finite number"):
+        ag.arange(0, float("inf"))
+    np.testing.assert_array_equal(ag.arange(3).data, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(ag.arange(1, 2, 0.25).data, [1.0, 1.25, 1.5, 1.75])
+
+
+@pytest.mark.parametrize("factory, args", [
+    (ag.zeros, (2, -1)), (ag.ones, ((-3,),)), (ag.full, ((2, -1), 0.0)),
+    (ag.randn, (-1,)), (ag.rand, (-2, 2)),
+])
+def test_arange_zero_step_class_factories_name_themselves(factory, args):
+    with pytest.raises(ValueError, match=rf"^{factory.__name__}: sizes must be >= 0"):
+        factory(*args)
