@@ -50,7 +50,8 @@ def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:
 
 
 def from_numpy(array: np.ndarray, requires_grad=False) -> Tensor:
-    """A tensor that shares memory with `array` (no copy): changes show through."""
+    """A tensor that shares memory with `array` (no copy): changes show through, and are
+    not checked by backward (see Tensor.data); copy with tensor() to be safe."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected an ndarray, got {type(array).__name__}")
     return _wrap(array, requires_grad)

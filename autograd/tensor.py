@@ -53,6 +53,12 @@ def _as_array(data, dtype, op_name="Tensor"):
             f"{op_name}: unsupported dtype {array.dtype} (tracegrad supports float, int and "
             "bool arrays; complex and object arrays are not supported)"
         )
+    if from_python and type(data) in (list, tuple) and _holds_tensors(data, needing_grad=True):
+        raise TypeError(
+            f"{op_name}: the list holds tensors that require grad, and a new tensor made "
+            "from their values would lose their gradients; use autograd.stack(...) (or "
+            "concatenate) to keep them in the graph, or .detach() them for a constant"
+        )
     if from_python and dtype is None and array.dtype.kind in "iu":
         array = array.astype(np.float64)
     return array
@@ -315,7 +321,14 @@ class Tensor:
 
     @property
     def data(self) -> np.ndarray:
-        """The underlying ndarray (shared, not copied)."""
+        """The underlying ndarray (shared, not copied).
+
+        Writes into it (`t.data[...] = v`, `np.copyto(t.data, v)`) are NOT checked: the
+        ndarray has no version counter, so after a forward pass that saved `t` they make
+        backward silently wrong. To change values, write through the tensor, which is
+        checked (backward then raises naming `t`): `with no_grad(): t[...] = v`, or assign
+        a new array, `t.data = new_array`.
+        """
         return self._data
 
     @data.setter
@@ -323,6 +336,13 @@ class Tensor:
         array = np.asarray(array)
         if array.dtype.kind not in _DATA_KINDS:
             raise TypeError(f"Tensor.data: unsupported dtype {array.dtype}")
+        if self.requires_grad and array.dtype.kind not in _FLOAT_KINDS:
+            # an integer gradient would be truncated (2 instead of 2.5): PyTorch refuses too
+            label = f" '{self.name}'" if self.name else ""
+            raise TypeError(
+                f"Tensor.data: tensor{label} requires grad, so its data must stay floating; "
+                f"got an array of dtype {array.dtype}. Pass .astype({self.dtype}) of it"
+            )
         self._data = array
         self._version += 1
 
@@ -361,7 +381,8 @@ class Tensor:
         return self._data.copy() if copy else self._data
 
     def numpy(self) -> np.ndarray:
-        """The data as an ndarray (shared with the tensor, like torch's .numpy())."""
+        """The data as an ndarray (shared with the tensor, like torch's .numpy()); writes
+        into it are unchecked, as through `.data` (see there for the checked ways)."""
         return self._data
 
     def item(self) -> float | int | bool:
@@ -465,6 +486,8 @@ class Tensor:
         recorded through it. While grad mode is on and self or other requires grad, a
         leaf that requires grad refuses (D7), and anything else is computed out of place:
         Python rebinds the name to the new tensor and every saved value stays intact."""
+        if type(other) in (list, tuple) and _holds_tensors(other):
+            other = _stacked(other, op_name)
         other_requires_grad = isinstance(other, Tensor) and other.requires_grad
         if _state.grad_enabled and (self.requires_grad or other_requires_grad):
             if self.is_leaf and self.requires_grad:
@@ -628,18 +651,45 @@ class Tensor:
     def __ge__(self, other):
         return self._compare(other, np.greater_equal)
 
-    def __and__(self, other):
-        return self._compare(other, np.logical_and)
+    # & | ^ ~ are numpy's bitwise operators: logical on bool tensors (masks), bitwise on
+    # integers (~[1, -8, 6] is [-2, 7, -7]); float tensors refuse, as in numpy.
 
-    __rand__ = __and__
+    def _bitwise(self, other, ufunc, symbol, reflected=False):
+        other = other._data if isinstance(other, Tensor) else other
+        operands = (other, self._data) if reflected else (self._data, other)
+        try:
+            return Tensor._make(np.asarray(ufunc(*operands)))
+        except TypeError as error:
+            dtypes = " and ".join(str(np.asarray(o).dtype) for o in operands)
+            raise TypeError(
+                f"{symbol}: bitwise operators need integer or bool tensors, got {dtypes}; "
+                "for a mask, compare first, e.g. (x > 0) & (y < 1)"
+            ) from error
+
+    def __and__(self, other):
+        return self._bitwise(other, np.bitwise_and, "&")
+
+    def __rand__(self, other):
+        return self._bitwise(other, np.bitwise_and, "&", reflected=True)
 
     def __or__(self, other):
-        return self._compare(other, np.logical_or)
+        return self._bitwise(other, np.bitwise_or, "|")
 
-    __ror__ = __or__
+    def __ror__(self, other):
+        return self._bitwise(other, np.bitwise_or, "|", reflected=True)
+
+    def __xor__(self, other):
+        return self._bitwise(other, np.bitwise_xor, "^")
+
+    def __rxor__(self, other):
+        return self._bitwise(other, np.bitwise_xor, "^", reflected=True)
 
     def __invert__(self):
-        return Tensor._make(np.logical_not(self._data))
+        try:
+            return Tensor._make(np.asarray(np.invert(self._data)))
+        except TypeError as error:
+            raise TypeError(f"~: bitwise not needs an integer or bool tensor, got "
+                            f"{self.dtype}; for a mask, compare first, e.g. ~(x > 0)") from error
 
     # -- elementwise ----------------------------------------------------------------
 
@@ -865,6 +915,13 @@ class Tensor:
             return NotImplemented
         return function(*inputs)
 
+    def __array_function__(self, func, types, args, kwargs):
+        """np.concatenate([t, u]), np.sum(t), ... run tracegrad's function (differentiable);
+        other numpy functions run on the data unless that would drop a gradient."""
+        from .functional import array_function
+
+        return array_function(func, args, kwargs)
+
 
 def _may_keep(grad, leaf, dtype) -> bool:
     """Whether a leaf may keep as its .grad, without a copy, a gradient its operator made
@@ -929,9 +986,38 @@ def _as_variables(inputs, op_name):
     )
 
 
+def _holds_tensors(values, needing_grad=False) -> bool:
+    """Whether a (nested) list or tuple holds a Tensor or Scalar (one that requires grad)."""
+    for value in values:
+        if getattr(value, "_apply", None) is not None and (value.requires_grad
+                                                           or not needing_grad):
+            return True
+        if type(value) in (list, tuple) and _holds_tensors(value, needing_grad):
+            return True
+    return False
+
+
+def _stacked(values, op_name):
+    """A (nested) list holding Tensors, stacked into the graph as np.asarray would stack
+    arrays, so no input loses its gradient."""
+    parts = []
+    for value in values:
+        if type(value) in (list, tuple):
+            value = _stacked(value, op_name)
+        elif getattr(value, "_apply", None) is not None and not isinstance(value, Tensor):
+            raise TypeError(f"{op_name}: cannot stack a {type(value).__name__} into a Tensor; "
+                            "use Tensor(scalar.data) for its value")
+        parts.append(value)
+    if not parts:
+        return Tensor._make(np.asarray(values, dtype=np.float64))
+    return sh.Stack.apply(*parts, axis=0)
+
+
 def _constant(value, like, op_name):
     """A non-variable operand as a constant tensor. A Python number takes the dtype numpy
-    would give it next to `like` (so float32 * 2.5 stays float32)."""
+    would give it next to `like` (so float32 * 2.5 stays float32). A list holding Tensors
+    is stacked into the graph instead (x + [y, z] differentiates y and z, as numpy's
+    asarray would stack them)."""
     if type(value) is float or type(value) is int or type(value) is bool:
         if like is None:
             return Tensor._make(np.asarray(value))
@@ -944,6 +1030,8 @@ def _constant(value, like, op_name):
             f"{op_name}: cannot combine {type(value).__name__} and Tensor in one operator; "
             "use Tensor(scalar.data) to make a tensor from a Scalar's value"
         )
+    if type(value) in (list, tuple) and _holds_tensors(value):
+        return _stacked(value, op_name)
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype.kind not in _DATA_KINDS:
         raise TypeError(f"{op_name}: unsupported operand {value!r} of dtype {array.dtype}")

@@ -67,9 +67,8 @@ def run_case(name, inputs):
     """(value, {name: gradient}) from tracegrad, as arrays; numpy's forward warnings for
     ddof >= count are PyTorch's too and not what these cases test."""
     tensors = {k: leaf(v) for k, v in inputs.items()}
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Degrees of freedom")
-        warnings.filterwarnings("ignore", "invalid value encountered in divide")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # numpy's forward warnings (0 ** -1, ddof >= N)
         out = CASES[name](tensors)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning from any backward (item 1's class)
@@ -275,3 +274,161 @@ def test_arange_zero_step():
 def test_arange_zero_step_class_factories_name_themselves(factory, args):
     with pytest.raises(ValueError, match=rf"^{factory.__name__}: sizes must be >= 0"):
         factory(*args)
+
+
+# -- 3. integer tensors and requires_grad ----------------------------------------------
+
+
+def test_integer_tensor_refuses_requires_grad():
+    with pytest.raises(TypeError, match="requires_grad=True needs a floating dtype, got int64"):
+        Tensor(np.array([1, 2]), requires_grad=True)
+    w = nn.Parameter(Tensor([1.0, 2.0]))
+    w.name = "w"
+    # was: accepted, and (w * 2.5).sum() then gave the truncated gradient [2, 2]
+    with pytest.raises(TypeError, match=r"Tensor.data: tensor 'w' requires grad.*int64.*"
+                                        r"astype\(float64\)"):
+        w.data = np.array([1, 2])
+    assert w.dtype == np.float64
+    (w * 2.5).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [2.5, 2.5])
+
+
+def test_integer_tensor_refuses_requires_grad_but_constants_may_change_dtype():
+    labels = Tensor(np.array([0.0, 1.0]))
+    labels.data = np.array([1, 0])  # no gradient to truncate: allowed
+    assert labels.dtype == np.int64
+    w = nn.Parameter(Tensor([1.0, 2.0]))
+    w.data = np.array([3.0, 4.0], dtype=np.float32)  # another float dtype: PyTorch allows it
+    (w * 2.5).sum().backward()
+    assert w.grad.dtype == np.float32
+    for factory in (lambda: ag.arange(3, dtype=np.int64, requires_grad=True),
+                    lambda: Tensor(np.array([True]), requires_grad=True),
+                    lambda: Tensor(np.array([1, 2])).requires_grad_()):
+        with pytest.raises(TypeError, match="floating dtype"):
+            factory()
+
+
+# -- 4. in-place writes after a forward pass --------------------------------------------
+
+
+class _Affine(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(Tensor([1.0, 2.0]))
+
+    def forward(self, x):
+        return (self.weight * x).sum()
+
+
+def test_data_write_after_forward_advice_is_checked_at_backward():
+    model = _Affine()
+    with pytest.raises(TypeError) as caught:
+        model.weight = Tensor([0.0, 0.0])
+    advice = str(caught.value)
+    assert ".data[" not in advice and "self.weight[...] = value" in advice
+    # following the advice after a forward pass: backward refuses, naming the tensor
+    x = Tensor([3.0, 4.0])
+    loss = model(x * x)
+    with no_grad():
+        model.weight[...] = np.array([5.0, 6.0])
+    with pytest.raises(RuntimeError, match=r"tensor 'weight' .* modified in place"):
+        loss.backward()
+    # so does assigning a new array
+    loss = model(Tensor([1.0, 1.0]).exp() * model.weight)
+    model.weight.data = np.array([0.0, 0.0])
+    with pytest.raises(RuntimeError, match=r"tensor 'weight' .* modified in place"):
+        loss.backward()
+
+
+def test_data_write_after_forward_raw_numpy_writes_are_documented_as_unchecked():
+    """Writing into the ndarray itself cannot be seen (it has no version counter): every
+    place that hands it out says so and shows the checked way."""
+    for doc in (Tensor.data.__doc__, Tensor.numpy.__doc__, ag.from_numpy.__doc__):
+        words = " ".join(doc.split()).lower()
+        assert "not checked" in words or "unchecked" in words, doc
+    assert "with no_grad(): t[...] = v" in Tensor.data.__doc__
+    design = (HERE.parents[1] / "docs" / "design.md").read_text()
+    assert "`with no_grad(): w[...] = v`" in design
+    docs = [HERE.parents[1] / "README.md", *(HERE.parents[1] / "docs").glob("*.md")]
+    for path in docs:
+        for line in path.read_text().splitlines():
+            if ".data[...] =" in line:  # never given as advice, only named as unchecked
+                assert "not" in line or "unchecked" in line.lower() or "NOT" in line, line
+
+
+# -- 5. bitwise operators --------------------------------------------------------------
+
+
+def test_bitwise_ops_follow_numpy():
+    a, b = np.array([1, -8, 6]), np.array([3, 5, -2])
+    x, y = Tensor(a), Tensor(b)
+    np.testing.assert_array_equal((~x).data, ~a)  # [-2, 7, -7], was [False] * 3
+    np.testing.assert_array_equal((x & y).data, a & b)
+    np.testing.assert_array_equal((x | y).data, a | b)
+    np.testing.assert_array_equal((x ^ y).data, a ^ b)
+    np.testing.assert_array_equal((x & 6).data, a & 6)
+    np.testing.assert_array_equal((6 | x).data, 6 | a)
+    np.testing.assert_array_equal((b ^ x).data, b ^ a)
+    np.testing.assert_array_equal(np.invert(x).data, np.invert(a))
+    np.testing.assert_array_equal(np.bitwise_and(b, x).data, b & a)
+
+
+def test_bitwise_ops_follow_numpy_on_masks_and_refuse_floats():
+    m, n = np.array([True, False, True]), np.array([True, True, False])
+    np.testing.assert_array_equal((~Tensor(m)).data, ~m)
+    np.testing.assert_array_equal((Tensor(m) & Tensor(n)).data, m & n)
+    np.testing.assert_array_equal((Tensor(m) ^ n).data, m ^ n)
+    x = Tensor([0.5, -1.0])
+    np.testing.assert_array_equal(((x > 0) | (x < -0.5)).data, [True, True])
+    with pytest.raises(TypeError, match=r"&: bitwise operators need integer or bool "
+                                        r"tensors, got float64"):
+        x & x
+    with pytest.raises(TypeError, match=r"~: .* float64"):
+        ~x
+
+
+# -- 7. lists of tensors where a tensor is expected -------------------------------------
+
+
+def test_list_of_tensors_keeps_graph():
+    x = leaf([1.0, 2.0])
+    m = ag.mean([x, x + 2])  # was a constant 2.5: the gradient was lost without a word
+    assert m.requires_grad and m.item() == 2.5
+    m.backward()
+    np.testing.assert_allclose(x.grad.data, [0.5, 0.5])
+    t, u = leaf([1.0, 2.0]), Tensor([3.0])
+    joined = np.concatenate([t, u])  # was a plain ndarray
+    assert isinstance(joined, Tensor) and joined.grad_fn.op.name == "concatenate"
+    (joined * Tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(t.grad.data, [1.0, 2.0])
+
+
+def test_list_of_tensors_keeps_graph_everywhere_a_tensor_is_expected():
+    y = leaf(1.0)
+    (Tensor([1.0, 1.0]) * [y, y * 2]).sum().backward()  # an operand
+    assert y.grad.item() == 3.0
+    z = leaf(2.0)
+    ag.exp([[z, 1.0], [0.0, z]]).sum().backward()  # nested, with numbers
+    np.testing.assert_allclose(z.grad.data, 2 * np.exp(2.0))
+    s = leaf([1.0, 2.0])
+    np.stack([s, s]).sum().backward()
+    np.sum(s * 2).backward()
+    np.testing.assert_array_equal(s.grad.data, [4.0, 4.0])
+    with pytest.raises(TypeError, match=r"Tensor: the list holds tensors that require grad.*"
+                                        r"autograd.stack"):
+        Tensor([y, y])
+    with pytest.raises(TypeError, match="cannot stack a Scalar"):
+        ag.mean([ag.Scalar(1.0), ag.Scalar(2.0)])
+
+
+def test_list_of_tensors_keeps_graph_other_numpy_functions_refuse_to_drop_gradients():
+    t = leaf([3.0, 4.0])
+    with pytest.raises(TypeError, match=r"np.linalg.norm is not differentiable"):
+        np.linalg.norm(t)
+    with pytest.raises(TypeError, match=r"np.sum on Tensors runs autograd.sum, which does "
+                                        r"not take dtype"):
+        np.sum(t, dtype=np.float32)
+    # results that carry no gradient, and tensors without one, keep working
+    assert np.allclose(t, [3.0, 4.0]) and np.argmax(t) == 1
+    assert np.linalg.norm(t.detach()) == 5.0
+    assert np.asarray(t).tolist() == [3.0, 4.0]
