@@ -432,3 +432,168 @@ def test_list_of_tensors_keeps_graph_other_numpy_functions_refuse_to_drop_gradie
     assert np.allclose(t, [3.0, 4.0]) and np.argmax(t) == 1
     assert np.linalg.norm(t.detach()) == 5.0
     assert np.asarray(t).tolist() == [3.0, 4.0]
+
+
+# -- 17, 18, 19. checks that mislead -----------------------------------------------------
+
+
+class _WrongSquare(ag.Operator):
+    """out = x²; backward says 3x (wrong on purpose)."""
+
+    name = "wrong_square"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * 3 * x
+
+
+def test_gradcheck_failure_names_the_function():
+    def network(t):
+        return _WrongSquare.apply(t.tanh()).sum()
+
+    with pytest.raises(ag.GradcheckError) as caught:
+        ag.gradcheck(network, (Tensor([0.5, -1.0, 2.0]),))
+    message = str(caught.value)
+    # was "sum: input 0 ...": the last operator, which is right
+    assert message.startswith("the function 'network': input 0 (shape (3,))")
+    assert "check_graph" in message and "sum:" not in message
+    with pytest.raises(ag.GradcheckError, match=r"^the function: input 0"):
+        ag.gradcheck(lambda t: _WrongSquare.apply(t).sum(), (Tensor([0.5, 2.0]),))
+    class FlatBackward(ag.Operator):  # right first derivative, whose own slope is lost
+        name = "flat_backward"
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (x,) = ctx.saved
+            return grad_out * (2 * x if isinstance(x, np.ndarray) else Tensor(2 * x.data))
+
+    def second(t):
+        return FlatBackward.apply(t.tanh()).sum()
+
+    with pytest.raises(ag.GradcheckError, match=r"^the function 'second' \(second derivative\)"):
+        ag.gradgradcheck(second, (Tensor([0.5, -1.0, 2.0]),))
+    # an operator checked on its own is named as before
+    with pytest.raises(ag.GradcheckError, match=r"^wrong_square: input 0"):
+        ag.gradcheck(_WrongSquare.apply, (Tensor([0.5, 2.0]),))
+
+
+def test_gradcheck_reports_missing_gradient():
+    def escapes_the_graph(t):  # numpy on .data: the result is a constant
+        return Tensor(np.sin(t.data))
+
+    with pytest.raises(ag.GradcheckError) as caught:
+        ag.gradcheck(escapes_the_graph, (Tensor([0.5, 2.0]),))
+    message = str(caught.value)
+    assert "analytic 0" not in message  # the old words: 0 is not what it got
+    assert "no gradient reached this input" in message and "but numeric" in message
+    with pytest.raises(ag.GradcheckError, match=r"input 1 (?s:.)*no gradient reached this input"):
+        ag.gradcheck(lambda a, b: a * Tensor(b.data), (Tensor([1.0, 2.0]), Tensor([3.0, 4.0])))
+    # an input the outputs truly do not depend on is fine
+    assert ag.gradcheck(lambda a, b: a * 2.0, (Tensor([1.0]), Tensor([3.0])))
+
+
+def test_gradcheck_reports_missing_gradient_in_check_graph():
+    class Forgets(ag.Operator):
+        name = "forgets_y"
+
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save(y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (y,) = ctx.saved
+            return grad_out * y, None  # y's gradient forgotten
+
+    report = ag.check_graph(lambda a, b: Forgets.apply(a, b).sum(), Tensor([2.0]),
+                            Tensor([3.0]), raise_exception=False)
+    assert [c.result for c in report.checks] == ["WRONG", "ok"]
+    assert "input 1, worst element [0]: no gradient reached this input (backward returned " \
+           "None for it), but numeric" in report.first_failure.describe()
+
+
+def test_check_graph_relu_kink_is_not_wrong():
+    x = Tensor([[0.0, 1.0], [-1.0, 2.0]], requires_grad=True)
+    report = ag.check_graph(lambda t: (t.relu() * 2).sum(), x)  # was GraphCheckError
+    assert report.ok and [c.result for c in report.checks] == ["kink", "ok", "ok"]
+    assert "input 0 element [0, 0] is at a kink" in str(report)
+    # a user operator's kink too, and a tie in max
+    class MyAbs(ag.Operator):
+        name = "my_abs"
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save(x)
+            return abs(x)
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (x,) = ctx.saved
+            return grad_out * ctx.xp.sign(x)
+
+    assert ag.check_graph(lambda t: MyAbs.apply(t).sum() + t.max(), Tensor([0.0, 0.0])).ok
+
+
+def test_check_graph_relu_kink_is_not_wrong_but_a_wrong_operator_still_is():
+    x = Tensor([[0.0, 1.0], [-1.0, 2.0]], requires_grad=True)
+    with pytest.raises(ag.GraphCheckError) as caught:
+        ag.check_graph(lambda t: _WrongSquare.apply(t.relu()).sum(), x)
+    report = caught.value.report
+    assert [c.result for c in report.checks] == ["kink", "WRONG", "ok"]
+    message = str(caught.value)
+    first_line = message.splitlines()[0]
+    assert first_line.startswith("#1 'wrong_square'")
+    assert message.count(first_line) == 1  # was printed twice
+
+
+def test_check_graph_relu_kink_is_not_wrong_highlight_of_another_graph_raises():
+    pytest.importorskip("graphviz")
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    first = (x * 2).relu().sum()
+    second = (x * 3).tanh().sum()
+    ag.viz.forward_graph(first, highlight=first.grad_fn)  # its own node: fine
+    with pytest.raises(ValueError, match="viz: highlight=.* is not a node or variable of "
+                                         "this graph"):
+        ag.viz.forward_graph(second, highlight=first.grad_fn)
+
+
+# -- 22. autograd.testing needs only runtime dependencies ---------------------------------
+
+
+def test_testing_importable_with_runtime_deps():
+    """Every third-party module that the package imports at module level (autograd.testing
+    imports hypothesis) is in [project.dependencies], so `pip install tracegrad` is enough
+    for `import autograd.testing`; anything optional must be imported lazily."""
+    import ast
+    import sys
+    import tomllib
+
+    root = HERE.parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    declared = {dep.split(">")[0].split("=")[0].split("[")[0].split("<")[0].strip().lower()
+                for dep in project["dependencies"]}
+    packages = {"autograd", "nn", "optim"}
+    imported = {}
+    for path in sorted(p for package in packages for p in (root / package).rglob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in packages:
+                    imported.setdefault(top, path.relative_to(root).as_posix())
+    assert "hypothesis" in imported  # autograd.testing's own import, the case at hand
+    missing = {module: where for module, where in imported.items() if module not in declared}
+    assert not missing, f"imported at module level but not a runtime dependency: {missing}"
