@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from autograd import Operator, Tensor
+from autograd import Operator, Tensor, stack
 from autograd.ops.reductions import Mean, Sum
 
 from .activations import as_tensor
@@ -161,7 +161,10 @@ def _reduce(losses, reduction, where):
 
 def _float_target(target, input, where):
     """The target as an operator input: a Tensor that requires grad as it is (its
-    gradient is computed), anything else as a constant array in the input's dtype."""
+    gradient is computed), anything else as a constant array in the input's dtype. A
+    list of Tensors is stacked into the graph first, so none loses its gradient."""
+    if type(target) in (list, tuple) and any(isinstance(t, Tensor) for t in target):
+        target = stack(target)
     if isinstance(target, Tensor) and target.requires_grad:
         if target.shape != input.shape:
             _same_shape_target(target, input, where)  # raises with both shapes

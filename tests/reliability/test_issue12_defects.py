@@ -597,3 +597,9 @@ def test_testing_importable_with_runtime_deps():
     assert "hypothesis" in imported  # autograd.testing's own import, the case at hand
     missing = {module: where for module, where in imported.items() if module not in declared}
     assert not missing, f"imported at module level but not a runtime dependency: {missing}"
+
+
+def test_list_of_tensors_keeps_graph_as_a_loss_target():
+    x, a, b = leaf([0.5, 1.5]), leaf(1.0), leaf(2.0)
+    nn.mse_loss(x, [a, b]).backward()  # was: the list became a constant
+    assert a.grad.item() == pytest.approx(0.5) and b.grad.item() == pytest.approx(0.5)
