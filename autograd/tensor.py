@@ -197,6 +197,8 @@ class Tensor:
 
     @staticmethod
     def _wrap_grad(grad, x, create_graph):
+        if x._data.dtype.kind != "f":  # as in _accumulate: never a truncated gradient
+            _check_can_require_grad(x._data, f"grad: input {_label(x)}")
         if isinstance(grad, Tensor):
             return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
         return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
@@ -269,6 +271,8 @@ class Tensor:
 
     def _accumulate(self, grad, create_graph, fresh=False):
         dtype = self._data.dtype
+        if dtype.kind != "f":  # requires_grad set by assignment, past the constructor's check
+            _check_can_require_grad(self._data, f"backward: leaf {_label(self)}")
         if create_graph:
             if not isinstance(grad, Tensor):
                 grad = Tensor._make(np.asarray(grad))
@@ -968,6 +972,10 @@ def _run(op, inputs):
     """Tensor methods call the engine directly: Op.apply's dispatch on the input kind is
     one Python call and a keyword dict more than a tensor method needs."""
     return Tensor._apply(op, inputs, _NO_PARAMS)
+
+
+def _label(variable) -> str:
+    return f"'{variable.name}'" if variable.name else f"of shape {variable.shape}"
 
 
 def _op_name(variable):

@@ -603,3 +603,39 @@ def test_list_of_tensors_keeps_graph_as_a_loss_target():
     x, a, b = leaf([0.5, 1.5]), leaf(1.0), leaf(2.0)
     nn.mse_loss(x, [a, b]).backward()  # was: the list became a constant
     assert a.grad.item() == pytest.approx(0.5) and b.grad.item() == pytest.approx(0.5)
+
+
+def test_integer_tensor_refuses_requires_grad_set_by_assignment():
+    """requires_grad assigned past the constructor (or Module.requires_grad_) is caught
+    when a gradient would be truncated, in backward and in grad()."""
+    t = Tensor(np.array([1, 2]), name="counts")
+    t.requires_grad = True
+    with pytest.raises(TypeError, match=r"backward: leaf 'counts': requires_grad=True needs "
+                                        r"a floating dtype, got int64"):
+        (t * 2.5).sum().backward()
+    with pytest.raises(TypeError, match=r"grad: input 'counts': .* floating dtype"):
+        ag.grad((t * 2.5).sum(), [t])
+
+
+@pytest.mark.parametrize("path", ["init", "load_state_dict", "sgd", "adamw", "zero_"])
+def test_data_write_after_forward_every_library_in_place_path_is_checked(path):
+    """The library's own in-place writes (initialisers, load_state_dict, optimiser steps,
+    zero_) go through the version counter, so a backward after them refuses."""
+    import optim
+
+    model = _Affine()
+    loss = model(Tensor([1.0, 2.0]).exp())
+    with no_grad():
+        if path == "init":
+            nn.init.normal_(model.weight)
+        elif path == "load_state_dict":
+            model.load_state_dict({"weight": np.array([0.0, 1.0])})
+        elif path == "zero_":
+            model.weight.zero_()
+        else:
+            model.weight.grad = Tensor([1.0, 1.0])
+            opt = (optim.SGD(model.parameters(), lr=0.1) if path == "sgd"
+                   else optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.1))
+            opt.step()
+    with pytest.raises(RuntimeError, match=r"tensor 'weight' .* modified in place"):
+        loss.backward()
