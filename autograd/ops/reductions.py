@@ -231,7 +231,8 @@ class LogSumExp(Operator):
     """out = ln Σ eˣ over the axes, computed as m + ln Σ e^(x − m) with m = max x;
     ∂out/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ.
 
-    Finite for x = ±1000; a row of all −inf gives −inf (not nan), a +inf gives +inf.
+    Finite for x = ±1000; a row of all −inf gives −inf (not nan), a +inf gives +inf; the
+    gradient of a row of all −inf is nan (as in PyTorch), without a numpy warning.
     """
 
     name = "logsumexp"
@@ -249,7 +250,8 @@ class LogSumExp(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, out = ctx.saved
-        return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
+        with np.errstate(invalid="ignore"):  # a row of −inf: −inf − (−inf) = nan, as PyTorch
+            return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
 
 
 class Softmax(Operator):
@@ -285,7 +287,8 @@ class LogSoftmax(Operator):
     @staticmethod
     def forward(ctx, x, axis):
         shifted = x - _stable_max(x, axis)
-        with np.errstate(divide="ignore"):
+        # a row of −inf: log 0 = −inf, and −inf − (−inf) = nan (PyTorch's value too)
+        with np.errstate(divide="ignore", invalid="ignore"):
             out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save(out)
         return out

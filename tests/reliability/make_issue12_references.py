@@ -22,7 +22,7 @@ import torch
 
 OUT = pathlib.Path(__file__).with_name("issue12_references.json")
 F = torch.nn.functional
-nan = float("nan")
+nan, inf = float("nan"), float("inf")
 
 CASES = {
     # item 1: a tensor exponent at 0 ** 0, 0 ** 0.5 and 0 ** -1
@@ -67,8 +67,10 @@ CASES = {
     "softmax_0d": ({"x": 2.0}, lambda t: t["x"].softmax(-1)),
     "log_softmax_0d": ({"x": 2.0}, lambda t: t["x"].log_softmax(-1)),
     "squeeze_0d_axis_minus_1": ({"x": 2.0}, lambda t: t["x"].squeeze(-1) * 3),
-    # same class as item 1: max over a row holding nan (no warning; PyTorch's nan)
+    # same class as item 1: nan met on purpose (no warning; PyTorch's values)
     "max_with_nan": ({"x": [nan, 1.0]}, lambda t: t["x"].amax()),
+    "logsumexp_row_of_minus_inf": ({"x": [-inf, -inf]}, lambda t: t["x"].logsumexp(0)),
+    "log_softmax_row_of_minus_inf": ({"x": [-inf, -inf]}, lambda t: t["x"].log_softmax(0)),
 }
 
 

@@ -60,6 +60,8 @@ CASES = {
     "log_softmax_0d": lambda t: t["x"].log_softmax(-1),
     "squeeze_0d_axis_minus_1": lambda t: t["x"].squeeze(-1) * 3,
     "max_with_nan": lambda t: t["x"].max(),
+    "logsumexp_row_of_minus_inf": lambda t: t["x"].logsumexp(0),
+    "log_softmax_row_of_minus_inf": lambda t: t["x"].log_softmax(0),
 }
 
 
