@@ -87,7 +87,8 @@ def arange(start, stop=None, step=1, dtype=np.float64, requires_grad=False) -> T
 def randn(*shape, dtype=np.float64, requires_grad=False, generator=None) -> Tensor:
     """Standard normal samples."""
     rng = generator if generator is not None else _generator
-    return _wrap(rng.standard_normal(_shape(shape, "randn")).astype(dtype, copy=False), requires_grad)
+    samples = rng.standard_normal(_shape(shape, "randn"))
+    return _wrap(samples.astype(dtype, copy=False), requires_grad)
 
 
 def rand(*shape, dtype=np.float64, requires_grad=False, generator=None) -> Tensor:

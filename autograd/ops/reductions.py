@@ -221,8 +221,9 @@ def _degrees_of_freedom(x, axes, ddof) -> float:
 
 
 def _stable_max(x, axes):
-    """max over axes (an int, a tuple or None; keepdims), with non-finite maxima replaced by 0 so that x − m stays
-    finite for rows of −inf (JAX's guard); `initial` makes empty reductions legal."""
+    """max over axes (an int, a tuple or None; keepdims), with non-finite maxima replaced
+    by 0 so that x − m stays finite for rows of −inf (JAX's guard); `initial` makes empty
+    reductions legal."""
     m = x.max(axis=axes, keepdims=True, initial=-np.inf)
     return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
 
