@@ -490,6 +490,24 @@ def array_function(func, args, kwargs):
     return result
 
 
+def array_ufunc(ufunc, method, inputs, kwargs):
+    """A numpy ufunc called with Tensor arguments: tracegrad's operator where there is
+    one (UFUNCS); any other ufunc, method (np.add.reduce) or keyword (out=) runs on the
+    data, and is refused when an input requires grad, whose gradient it would drop."""
+    function = UFUNCS.get(ufunc)
+    if method == "__call__" and function is not None and not kwargs:
+        return function(*inputs)
+    if _requires_grad_anywhere((inputs, kwargs)):
+        name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        raise TypeError(
+            f"{name} is not differentiable in tracegrad: on a Tensor that requires grad it "
+            "would return a plain ndarray without the gradients; use autograd's functions "
+            "or Tensor methods (exp, log, tanh, sum, ...) or pass t.detach().numpy() for a "
+            "constant"
+        )
+    return getattr(ufunc, method)(*_data_of(inputs), **_data_of(kwargs))
+
+
 def _data_of(value):
     if isinstance(value, Tensor):
         return value._data

@@ -911,13 +911,11 @@ class Tensor:
     # -- numpy interoperability -----------------------------------------------------
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """np.exp(t), np.add(a, t) and friends run tracegrad's operator (differentiable)."""
-        from .functional import UFUNCS
+        """np.exp(t), np.add(a, t) and friends run tracegrad's operator (differentiable);
+        other ufuncs run on the data unless that would drop a gradient."""
+        from .functional import array_ufunc
 
-        function = UFUNCS.get(ufunc)
-        if method != "__call__" or function is None or kwargs:
-            return NotImplemented
-        return function(*inputs)
+        return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
         """np.concatenate([t, u]), np.sum(t), ... run tracegrad's function (differentiable);

@@ -642,3 +642,14 @@ def test_data_write_after_forward_every_library_in_place_path_is_checked(path):
             opt.step()
     with pytest.raises(RuntimeError, match=r"tensor 'weight' .* modified in place"):
         loss.backward()
+
+
+def test_list_of_tensors_keeps_graph_numpy_ufuncs_never_drop_gradients_silently():
+    t, u = leaf([1.0, 2.0]), Tensor([0.5, 3.0])
+    assert np.exp(t).grad_fn.op.name == "exp"  # tracegrad's operator
+    for call, name in ((lambda: np.sin(t), r"np.sin"), (lambda: np.add.reduce(t), r"np.add.reduce"),
+                       (lambda: np.array([3.0, 4.0]) // t, r"np.floor_divide")):
+        with pytest.raises(TypeError, match=rf"^{name} is not differentiable in tracegrad"):
+            call()
+    np.testing.assert_allclose(np.sin(u), np.sin([0.5, 3.0]))  # no gradient to lose
+    assert np.add.reduce(u) == 3.5
