@@ -16,13 +16,14 @@ from .ops import elementwise as el
 from .ops import linalg as la
 from .ops import reductions as rd
 from .ops import shape as sh
-from .tensor import Tensor
+from .tensor import Tensor, _constant, register_numpy_protocol
 from .variable import Variable
 
 
-def _variable(x):
-    """x itself if it is a Scalar or Tensor, else a constant Tensor."""
-    return x if isinstance(x, Variable) else Tensor._make(np.asarray(x))
+def _variable(x, op_name="autograd"):
+    """x itself if it is a Scalar or Tensor, else a constant Tensor; a list holding
+    Tensors is stacked into the graph (mean([x, x + 2]) differentiates x)."""
+    return x if isinstance(x, Variable) else _constant(x, None, op_name)
 
 
 # --------------------------------------------------------------------------------------
@@ -200,3 +201,141 @@ def _check_join(tensors, axis, op_name, new_axis):
         raise ValueError(f"{op_name}: needs at least one tensor")
     ndim = tensors[0].ndim + (1 if new_axis else 0)
     rd.normalize_axes(axis, ndim, op_name)
+
+
+UFUNCS = {
+    np.add: lambda a, b: ar.Add.apply(a, b),
+    np.subtract: lambda a, b: ar.Sub.apply(a, b),
+    np.multiply: lambda a, b: ar.Mul.apply(a, b),
+    np.true_divide: lambda a, b: ar.Div.apply(a, b),
+    np.power: power,
+    np.negative: lambda a: ar.Neg.apply(a),
+    np.matmul: matmul,
+    np.exp: exp,
+    np.log: log,
+    np.sqrt: sqrt,
+    np.tanh: tanh,
+    np.sin: sin,
+    np.cos: cos,
+    np.absolute: abs,
+    np.sign: sign,
+    np.maximum: maximum,
+    np.minimum: minimum,
+    np.equal: lambda a, b: _variable(a) == b,
+    np.less: lambda a, b: _variable(a) < b,
+    np.greater: lambda a, b: _variable(a) > b,
+}
+
+
+def _without_gradient(ufunc):
+    """A ufunc whose result has no gradient (comparisons, logic, bits), run on the data."""
+    def on_data(*inputs):
+        return Tensor._make(np.asarray(ufunc(*_data_of(inputs))))
+    return on_data
+
+
+UFUNCS.update({ufunc: _without_gradient(ufunc) for ufunc in (
+    np.not_equal, np.less_equal, np.greater_equal, np.logical_and, np.logical_or,
+    np.logical_xor, np.logical_not, np.bitwise_and, np.bitwise_or, np.bitwise_xor,
+    np.invert, np.isnan, np.isfinite, np.isinf)})
+
+
+# numpy functions on Tensors (Tensor.__array_function__): numpy's name -> (ours, how many
+# arguments may come by position, keywords accepted with their names here). Only the
+# leading positions of numpy's signature that match ours are accepted by position.
+ARRAY_FUNCTIONS = {
+    np.concatenate: (concatenate, 2, {"axis": "axis"}),
+    np.stack: (stack, 2, {"axis": "axis"}),
+    np.sum: (sum, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.mean: (mean, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.max: (max, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.amax: (max, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.min: (min, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.amin: (min, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.var: (var, 2, {"axis": "axis", "keepdims": "keepdims", "ddof": "ddof"}),
+    np.std: (std, 2, {"axis": "axis", "keepdims": "keepdims", "ddof": "ddof"}),
+    np.where: (where, 3, {}),
+    np.reshape: (reshape, 2, {"shape": "shape", "newshape": "shape"}),
+    np.transpose: (transpose, 2, {"axes": "axes"}),
+    np.squeeze: (squeeze, 2, {"axis": "axis"}),
+    np.expand_dims: (expand_dims, 2, {"axis": "axis"}),
+    np.swapaxes: (swapaxes, 3, {"axis1": "axis1", "axis2": "axis2"}),
+    np.clip: (clip, 3, {"a_min": "min", "a_max": "max", "min": "min", "max": "max"}),
+    np.dot: (dot, 2, {}),
+    np.broadcast_to: (broadcast_to, 2, {"shape": "shape"}),
+}
+
+
+def array_function(func, args, kwargs):
+    """np.func(...) with Tensor arguments: tracegrad's own function where there is one
+    (np.concatenate([t, u]) is differentiable); any other numpy function runs on the
+    data, but is refused when its result is floating and a Tensor input requires grad,
+    since that result would silently have lost their gradients."""
+    module = getattr(func, "__module__", None) or "numpy"
+    name = f"{module.replace('numpy', 'np')}.{getattr(func, '__name__', func)}"
+    entry = ARRAY_FUNCTIONS.get(func)
+    if entry is not None:
+        ours, positional, keywords = entry
+        unknown = sorted(set(kwargs) - set(keywords))
+        if len(args) > positional or unknown:
+            extra = ", ".join(unknown) or f"more than {positional} positional arguments"
+            raise TypeError(f"{name} on Tensors runs autograd.{ours.__name__}, which does "
+                            f"not take {extra}; call autograd.{ours.__name__} directly")
+        return ours(*args, **{keywords[k]: v for k, v in kwargs.items()})
+    data_args, data_kwargs = _data_of(args), _data_of(kwargs)
+    result = func(*data_args, **data_kwargs)
+    if _requires_grad_anywhere((args, kwargs)) and _is_floating(result):
+        raise TypeError(
+            f"{name} is not differentiable in tracegrad: on a Tensor that requires grad it "
+            "would return a plain ndarray without the gradients; use autograd's functions "
+            "(e.g. autograd.concatenate, stack, sum, where) or pass t.detach().numpy() "
+            "for a constant"
+        )
+    return result
+
+
+def array_ufunc(ufunc, method, inputs, kwargs):
+    """A numpy ufunc called with Tensor arguments: tracegrad's operator where there is
+    one (UFUNCS); any other ufunc, method (np.add.reduce) or keyword (out=) runs on the
+    data, and is refused when an input requires grad, whose gradient it would drop."""
+    function = UFUNCS.get(ufunc)
+    if method == "__call__" and function is not None and not kwargs:
+        return function(*inputs)
+    if _requires_grad_anywhere((inputs, kwargs)):
+        name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        raise TypeError(
+            f"{name} is not differentiable in tracegrad: on a Tensor that requires grad it "
+            "would return a plain ndarray without the gradients; use autograd's functions "
+            "or Tensor methods (exp, log, tanh, sum, ...) or pass t.detach().numpy() for a "
+            "constant"
+        )
+    return getattr(ufunc, method)(*_data_of(inputs), **_data_of(kwargs))
+
+
+def _data_of(value):
+    if isinstance(value, Variable):
+        return value._data
+    if type(value) in (list, tuple):
+        return type(value)(_data_of(v) for v in value)
+    if type(value) is dict:
+        return {k: _data_of(v) for k, v in value.items()}
+    return value
+
+
+def _requires_grad_anywhere(value) -> bool:
+    if isinstance(value, Variable):
+        return value.requires_grad
+    if type(value) in (list, tuple):
+        return any(_requires_grad_anywhere(v) for v in value)
+    if type(value) is dict:
+        return any(_requires_grad_anywhere(v) for v in value.values())
+    return False
+
+
+def _is_floating(result) -> bool:
+    if type(result) in (list, tuple):
+        return any(_is_floating(r) for r in result)
+    return getattr(np.asarray(result), "dtype", np.dtype(object)).kind in "fc"
+
+
+register_numpy_protocol(array_ufunc, array_function)

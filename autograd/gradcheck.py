@@ -85,20 +85,33 @@ def _numeric_gradient(fn, xs, i, cotangents, eps):
 
 
 def _analytic_gradients(outputs, cotangents, xs, checked):
+    """One float64 array per checked input, or None where no gradient reached it."""
     pairs = [(o, v) for o, v in zip(outputs, cotangents) if o.requires_grad]
     if not pairs:
-        return [np.zeros(np.shape(xs[i].data)) for i in checked]
+        return [None for _ in checked]
     seeds = [v.item() if isinstance(o, Scalar) else v for o, v in pairs]
     grads = grad([o for o, _ in pairs], [xs[i] for i in checked], grad_outputs=seeds,
-                 materialize_grads=True)
-    return [np.asarray(g.data if isinstance(g, Tensor) else g, dtype=np.float64) for g in grads]
+                 allow_unused=True)
+    return [None if g is None else
+            np.asarray(g.data if isinstance(g, Tensor) else g, dtype=np.float64) for g in grads]
 
 
-def _label(fn, outputs):
-    for o in outputs:
-        if getattr(o, "grad_fn", None) is not None:
-            return o.grad_fn.op.name
-    return getattr(fn, "__name__", "function")
+def _label(fn):
+    """Who the verdict is about: the operator when fn is one (Op.apply), else the
+    function. Not its last operator: the error may lie in any operator before it, or in
+    a step that bypassed the graph (numpy on .data), which no operator would show."""
+    operator = getattr(fn, "__self__", None)
+    if isinstance(operator, type) and isinstance(getattr(operator, "name", None), str):
+        return operator.name
+    name = getattr(fn, "__name__", "")
+    return f"the function '{name}'" if name.isidentifier() else "the function"
+
+
+def _hint(label) -> str:
+    if not label.startswith("the function"):
+        return ""
+    return ("\n  gradcheck checks the function as a whole; check_graph(fn, *inputs) checks "
+            "each operator in it and names the one whose backward is wrong")
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
@@ -114,7 +127,7 @@ def _check(fn, xs, checked, label, eps, atol, rtol, seed) -> bool:
     rng = np.random.default_rng(seed)
     cotangents = [rng.standard_normal(np.shape(o.data)) for o in outputs]
     analytic = _analytic_gradients(outputs, cotangents, xs, checked)
-    label = label or _label(fn, outputs)
+    label = label or _label(fn)
     for i, a in zip(checked, analytic):
         n = _numeric_gradient(fn, xs, i, cotangents, eps)
         _compare(label, i, a, n, atol, rtol)
@@ -128,6 +141,18 @@ def _is_float_output(o):
 
 
 def _compare(label, i, analytic, numeric, atol, rtol):
+    if analytic is None:  # no gradient reached input i: right only if it has no effect
+        if np.all(np.abs(numeric) <= atol):
+            return
+        worst = np.unravel_index(int(np.argmax(np.abs(numeric))), np.shape(numeric))
+        where = f", worst element {[int(k) for k in worst]}" if np.ndim(numeric) else ""
+        raise GradcheckError(
+            f"{label}: input {i} (shape {np.shape(numeric)}){where}:\n"
+            f"  no gradient reached this input (backward gave None: the graph does not "
+            f"connect it to the outputs), but numeric {numeric[worst]:.6g} > atol = "
+            f"{atol:.3g}. Was it used through numpy, .data or under no_grad()?"
+            f"{_hint(label)}"
+        )
     diff = np.abs(analytic - numeric)
     tolerance = atol + rtol * np.abs(numeric)
     mismatch = ~(diff <= tolerance) & ~(np.isnan(analytic) & np.isnan(numeric))
@@ -140,7 +165,7 @@ def _compare(label, i, analytic, numeric, atol, rtol):
         f"{label}: input {i} (shape {np.shape(analytic)}){where}:\n"
         f"  analytic {analytic[worst]:.6g}, numeric {numeric[worst]:.6g}, "
         f"|diff| {diff[worst]:.3g} > atol + rtol·|numeric| = {tolerance[worst]:.3g} "
-        f"({int(mismatch.sum())} of {mismatch.size} elements differ)"
+        f"({int(mismatch.sum())} of {mismatch.size} elements differ){_hint(label)}"
     )
 
 
@@ -149,8 +174,8 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
     (create_graph=True) and that its derivative matches finite differences."""
     xs, checked = _prepare_inputs(inputs)
     outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
-    # Errors name fn's operator, not the mul or add that happens to end its backward.
-    label = f"{_label(fn, outputs)} (second derivative)"
+    # Errors name fn (its operator for Op.apply), not the mul or add that ends its backward.
+    label = f"{_label(fn)} (second derivative)"
     rng = np.random.default_rng(seed + 1)
     cotangents = [rng.standard_normal(np.shape(o.data)) for o in outputs]
 

@@ -62,6 +62,12 @@ def _as_array(data, dtype, op_name="Tensor"):
             f"{op_name}: unsupported dtype {array.dtype} (tracegrad supports float, int and "
             "bool arrays; complex and object arrays are not supported)"
         )
+    if from_python and type(data) in (list, tuple) and _holds_tensors(data, needing_grad=True):
+        raise TypeError(
+            f"{op_name}: the list holds tensors that require grad, and a new tensor made "
+            "from their values would lose their gradients; use autograd.stack(...) (or "
+            "concatenate) to keep them in the graph, or .detach() them for a constant"
+        )
     if from_python and dtype is None and array.dtype.kind in "iu":
         array = array.astype(np.float64)
     return array
@@ -163,7 +169,14 @@ class Tensor(Variable):
 
     @property
     def data(self) -> np.ndarray:
-        """The underlying ndarray (shared, not copied)."""
+        """The underlying ndarray (shared, not copied).
+
+        Writes into it (`t.data[...] = v`, `np.copyto(t.data, v)`) are NOT checked: the
+        ndarray has no version counter, so after a forward pass that saved `t` they make
+        backward silently wrong. To change values, write through the tensor, which is
+        checked (backward then raises naming `t`): `with no_grad(): t[...] = v`, or assign
+        a new array, `t.data = new_array`.
+        """
         return self._data
 
     @data.setter
@@ -171,6 +184,13 @@ class Tensor(Variable):
         array = np.asarray(array)
         if array.dtype.kind not in _DATA_KINDS:
             raise TypeError(f"Tensor.data: unsupported dtype {array.dtype}")
+        if self.requires_grad and array.dtype.kind not in _FLOAT_KINDS:
+            # an integer gradient would be truncated (2 instead of 2.5): PyTorch refuses too
+            label = f" '{self.name}'" if self.name else ""
+            raise TypeError(
+                f"Tensor.data: tensor{label} requires grad, so its data must stay floating; "
+                f"got an array of dtype {array.dtype}. Pass .astype({self.dtype}) of it"
+            )
         self._data = array
         versions.bump(self)
 
@@ -205,7 +225,8 @@ class Tensor(Variable):
         return self._data.copy() if copy else self._data
 
     def numpy(self) -> np.ndarray:
-        """The data as an ndarray (shared with the tensor, like torch's .numpy())."""
+        """The data as an ndarray (shared with the tensor, like torch's .numpy()); writes
+        into it are unchecked, as through `.data` (see there for the checked ways)."""
         return self._data
 
     def item(self) -> float | int | bool:
@@ -289,7 +310,10 @@ class Tensor(Variable):
 
     def _inplace(self, other, ufunc, op_name, out_of_place):
         """self op= other: in place (versions.update_inplace) unless a graph is recorded
-        through it (versions.records_through), then out of place."""
+        through it (versions.records_through), then out of place. A list holding tensors
+        is stacked into the graph first."""
+        if type(other) in (list, tuple) and _holds_tensors(other):
+            other = _stacked(other, op_name)
         if versions.records_through(self, other, op_name):
             return out_of_place(other)
         operand = other._data if isinstance(other, Tensor) else _constant(
@@ -428,18 +452,45 @@ class Tensor(Variable):
     def __ge__(self, other):
         return self._compare(other, np.greater_equal)
 
-    def __and__(self, other):
-        return self._compare(other, np.logical_and)
+    # & | ^ ~ are numpy's bitwise operators: logical on bool tensors (masks), bitwise on
+    # integers (~[1, -8, 6] is [-2, 7, -7]); float tensors refuse, as in numpy.
 
-    __rand__ = __and__
+    def _bitwise(self, other, ufunc, symbol, reflected=False):
+        other = other._data if isinstance(other, Tensor) else other
+        operands = (other, self._data) if reflected else (self._data, other)
+        try:
+            return Tensor._make(np.asarray(ufunc(*operands)))
+        except TypeError as error:
+            dtypes = " and ".join(str(np.asarray(o).dtype) for o in operands)
+            raise TypeError(
+                f"{symbol}: bitwise operators need integer or bool tensors, got {dtypes}; "
+                "for a mask, compare first, e.g. (x > 0) & (y < 1)"
+            ) from error
+
+    def __and__(self, other):
+        return self._bitwise(other, np.bitwise_and, "&")
+
+    def __rand__(self, other):
+        return self._bitwise(other, np.bitwise_and, "&", reflected=True)
 
     def __or__(self, other):
-        return self._compare(other, np.logical_or)
+        return self._bitwise(other, np.bitwise_or, "|")
 
-    __ror__ = __or__
+    def __ror__(self, other):
+        return self._bitwise(other, np.bitwise_or, "|", reflected=True)
+
+    def __xor__(self, other):
+        return self._bitwise(other, np.bitwise_xor, "^")
+
+    def __rxor__(self, other):
+        return self._bitwise(other, np.bitwise_xor, "^", reflected=True)
 
     def __invert__(self):
-        return Tensor._make(np.logical_not(self._data))
+        try:
+            return Tensor._make(np.asarray(np.invert(self._data)))
+        except TypeError as error:
+            raise TypeError(f"~: bitwise not needs an integer or bool tensor, got "
+                            f"{self.dtype}; for a mask, compare first, e.g. ~(x > 0)") from error
 
     # -- elementwise ----------------------------------------------------------------
 
@@ -521,8 +572,7 @@ class Tensor(Variable):
         return rd.Var.of(self, axis, keepdims, ddof=ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
-        """out = √var (numpy's ddof=0 by default)."""
-        return self.var(axis, keepdims, ddof).sqrt()
+        return rd.Std.of(self, axis, keepdims, ddof=ddof)
 
     def logsumexp(self, axis=None, keepdims=False):
         return rd.LogSumExp.of(self, axis, keepdims)
@@ -534,7 +584,8 @@ class Tensor(Variable):
         return rd.LogSoftmax.of(self, axis)
 
     for _method, _op in [(sum, rd.Sum), (mean, rd.Mean), (max, rd.Max), (min, rd.Min),
-                         (var, rd.Var), (logsumexp, rd.LogSumExp), (softmax, rd.Softmax),
+                         (var, rd.Var), (std, rd.Std), (logsumexp, rd.LogSumExp),
+                         (softmax, rd.Softmax),
                          (log_softmax, rd.LogSoftmax)]:
         _method.__doc__ = _op.__doc__
     del _method, _op
@@ -582,18 +633,14 @@ class Tensor(Variable):
     # -- numpy interoperability -----------------------------------------------------
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """np.exp(t), np.add(a, t) and friends run tracegrad's operator (differentiable)."""
-        function = _UFUNCS.get(ufunc)
-        if method != "__call__" or kwargs:
-            return NotImplemented
-        if function is None:
-            raise TypeError(
-                f"np.{ufunc.__name__} is not differentiable on a Tensor (tracegrad has no "
-                f"operator for it); supported: {', '.join(sorted(u.__name__ for u in _UFUNCS))}. "
-                "Inside an operator's backward use ctx.xp (autograd.xp); elsewhere use "
-                "tensor methods or np." + ufunc.__name__ + "(t.data) for a constant"
-            )
-        return function(*inputs)
+        """np.exp(t), np.add(a, t) and friends run tracegrad's operator (differentiable);
+        other ufuncs run on the data unless that would drop a gradient."""
+        return _numpy.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """np.concatenate([t, u]), np.sum(t), ... run tracegrad's function (differentiable);
+        other numpy functions run on the data unless that would drop a gradient."""
+        return _numpy.array_function(func, args, kwargs)
 
     # -- the engine's contract (autograd.variable.Variable) --------------------------
 
@@ -635,6 +682,8 @@ class Tensor(Variable):
 
     @staticmethod
     def _wrap_grad(grad, x, create_graph):
+        if x._data.dtype.kind != "f":  # as in _accumulate: never a truncated gradient
+            _check_can_require_grad(x._data, f"grad: input {_label(x)}")
         if isinstance(grad, Tensor):
             return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
         return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
@@ -711,6 +760,8 @@ class Tensor(Variable):
 
     def _accumulate(self, grad, create_graph, fresh=False):
         dtype = self._data.dtype
+        if dtype.kind != "f":  # requires_grad set by assignment, past the constructor's check
+            _check_can_require_grad(self._data, f"backward: leaf {_label(self)}")
         if create_graph:
             if not isinstance(grad, Tensor):
                 grad = Tensor._make(np.asarray(grad))
@@ -780,6 +831,10 @@ def _run(op, inputs):
     return Tensor._apply(op, inputs, _NO_PARAMS)
 
 
+def _label(variable) -> str:
+    return f"'{variable.name}'" if variable.name else f"of shape {variable.shape}"
+
+
 def _op_name(variable):
     return variable.grad_fn.op.name if variable.grad_fn is not None else "leaf"
 
@@ -796,9 +851,38 @@ def _as_variables(inputs, op_name):
     )
 
 
+def _holds_tensors(values, needing_grad=False) -> bool:
+    """Whether a (nested) list or tuple holds a Tensor or Scalar (one that requires grad)."""
+    for value in values:
+        if isinstance(value, Variable) and (value.requires_grad
+                                                           or not needing_grad):
+            return True
+        if type(value) in (list, tuple) and _holds_tensors(value, needing_grad):
+            return True
+    return False
+
+
+def _stacked(values, op_name):
+    """A (nested) list holding Tensors, stacked into the graph as np.asarray would stack
+    arrays, so no input loses its gradient."""
+    parts = []
+    for value in values:
+        if type(value) in (list, tuple):
+            value = _stacked(value, op_name)
+        elif isinstance(value, Variable) and not isinstance(value, Tensor):
+            raise TypeError(f"{op_name}: cannot stack a {type(value).__name__} into a Tensor; "
+                            "use Tensor(scalar.data) for its value")
+        parts.append(value)
+    if not parts:
+        return Tensor._make(np.asarray(values, dtype=np.float64))
+    return sh.Stack.apply(*parts, axis=0)
+
+
 def _constant(value, like, op_name):
     """A non-variable operand as a constant tensor. A Python number takes the dtype numpy
-    would give it next to `like` (so float32 * 2.5 stays float32)."""
+    would give it next to `like` (so float32 * 2.5 stays float32). A list holding Tensors
+    is stacked into the graph instead (x + [y, z] differentiates y and z, as numpy's
+    asarray would stack them)."""
     if type(value) is float or type(value) is int or type(value) is bool:
         if like is None:
             return Tensor._make(np.asarray(value))
@@ -806,31 +890,40 @@ def _constant(value, like, op_name):
         if dtype.kind != "f":
             dtype = np.result_type(dtype, value)
         return Tensor._make(np.array(value, dtype=dtype))
-    if getattr(value, "_apply", None) is not None:
+    if isinstance(value, Variable):
         raise TypeError(
             f"{op_name}: cannot combine {type(value).__name__} and Tensor in one operator; "
             "use Tensor(scalar.data) to make a tensor from a Scalar's value"
         )
+    if type(value) in (list, tuple) and _holds_tensors(value):
+        return _stacked(value, op_name)
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype.kind not in _DATA_KINDS:
         raise TypeError(f"{op_name}: unsupported operand {value!r} of dtype {array.dtype}")
     return Tensor._make(array)
 
 
-_UFUNCS = {
-    np.add: ar.Add.apply, np.subtract: ar.Sub.apply, np.multiply: ar.Mul.apply,
-    np.true_divide: ar.Div.apply, np.negative: ar.Neg.apply, np.matmul: la.Matmul.apply,
-    np.power: lambda x, y: Tensor.__pow__(_as_tensor(x), y),
-    np.exp: el.Exp.apply, np.log: el.Log.apply, np.sqrt: el.Sqrt.apply, np.sin: el.Sin.apply,
-    np.cos: el.Cos.apply, np.tanh: el.Tanh.apply, np.absolute: el.Abs.apply,
-    np.sign: el.Sign.apply, np.maximum: el.Maximum.apply, np.minimum: el.Minimum.apply,
-    np.equal: lambda x, y: _as_tensor(x) == y, np.less: lambda x, y: _as_tensor(x) < y,
-    np.greater: lambda x, y: _as_tensor(x) > y,
-}
+class _NumpyProtocol:
+    """How Tensor answers numpy's __array_ufunc__ and __array_function__. The functions
+    numpy's names map to are autograd.functional's, a layer above, which registers them
+    (register_numpy_protocol) when the package is imported."""
+
+    @staticmethod
+    def array_ufunc(ufunc, method, inputs, kwargs):
+        return NotImplemented
+
+    @staticmethod
+    def array_function(func, args, kwargs):
+        return NotImplemented
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x))
+_numpy = _NumpyProtocol()
+
+
+def register_numpy_protocol(array_ufunc, array_function) -> None:
+    """Answer numpy's protocols with these functions (autograd.functional's)."""
+    _numpy.array_ufunc = array_ufunc
+    _numpy.array_function = array_function
 
 
 register_default_kind(Tensor)

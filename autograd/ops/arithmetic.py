@@ -6,6 +6,8 @@ engine sums each back to its input's shape (`unbroadcast`), once, for all of the
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..engine import Operator
 
 _SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
@@ -65,7 +67,11 @@ class Mul(Operator):
 
 
 class Div(Operator):
-    """out = x / y;  grad_x = grad_out / y,  grad_y = −grad_out · x / y²."""
+    """out = x / y;  grad_x = grad_out / y,  grad_y = −grad_out · x / y².
+
+    At y = 0 the gradients are ±inf or nan, as the forward's value is; numpy warned there
+    already in the forward, so backward does not warn again.
+    """
 
     name = "div"
     symbol = "÷"
@@ -78,8 +84,12 @@ class Div(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y = ctx.saved
-        grad_x = grad_out / y
-        return grad_x, (-grad_x * x / y if ctx.needs_input_grad[1] else None)
+        if type(y) is float:  # Scalar: float division raises, it does not warn
+            grad_x = grad_out / y
+            return grad_x, (-grad_x * x / y if ctx.needs_input_grad[1] else None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_x = grad_out / y
+            return grad_x, (-grad_x * x / y if ctx.needs_input_grad[1] else None)
 
 
 class Neg(Operator):
@@ -101,7 +111,8 @@ class Pow(Operator):
     """out = xᶜ for a constant number c;  ∂out/∂x = c·xᶜ⁻¹.
 
     The gradient is exactly 0 where c = 0 (PyTorch's choice; the naive formula gives
-    0·0⁻¹ = nan at x = 0). A negative base with a fractional c gives nan, as in numpy.
+    0·0⁻¹ = nan at x = 0). For c < 1 it is inf at x = 0 (the true slope), without a numpy
+    warning. A negative base with a fractional c gives nan, as in numpy.
     """
 
     name = "pow"
@@ -126,13 +137,20 @@ class Pow(Operator):
             return grad_out * 0
         if c == 1:
             return grad_out
+        if c < 1 and type(x) is not float:  # xᶜ⁻¹ = inf at x = 0: the true slope
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return grad_out * c * ctx.xp.power(x, c - 1)
         return grad_out * c * ctx.xp.power(x, c - 1)
 
 
 class PowTensor(Operator):
     """out = xʸ with both differentiable;  grad_x = grad_out·y·xʸ⁻¹,  grad_y = grad_out·xʸ·ln x.
 
+    At x = y = 0, grad_x is 0 (x⁰ = 1 is flat; y·xʸ⁻¹ would be 0·0⁻¹ = nan), and
     grad_y is taken as 0 where x = 0 and y ≥ 0 (the limit of xʸ·ln x), as PyTorch does.
+    Both use the double where, so their own derivatives are finite too. Where the slope
+    is truly infinite (x = 0, 0 < y < 1) or undefined (x < 0) the gradient is inf or nan
+    without numpy warnings.
     """
 
     name = "pow"
@@ -147,8 +165,11 @@ class PowTensor(Operator):
     def backward(ctx, grad_out):
         x, y, out = ctx.saved
         xp = ctx.xp
-        grad_x = grad_out * y * xp.power(x, y - 1)
-        at_zero = (x == 0) & (y >= 0)
-        safe_x = xp.where(at_zero, 1, x)  # keeps log(0) = -inf out of the product
-        grad_y = xp.where(at_zero, 0, grad_out * out * xp.log(safe_x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # y·x^(y−1) with the exponent 1 at x = y = 0: the product is then exactly 0
+            corner = (x == 0) & (y == 0)
+            grad_x = grad_out * y * xp.power(x, xp.where(corner, 1, y - 1))
+            at_zero = (x == 0) & (y >= 0)
+            safe_x = xp.where(at_zero, 1, x)  # keeps log(0) = -inf out of the product
+            grad_y = xp.where(at_zero, 0, grad_out * out * xp.log(safe_x))
         return grad_x, grad_y

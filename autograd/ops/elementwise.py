@@ -37,7 +37,10 @@ class Exp(Operator):
 
 
 class Log(Operator):
-    """out = ln x (x > 0);  ∂out/∂x = 1/x.  ln 0 = −inf, ln of a negative number = nan."""
+    """out = ln x (x > 0);  ∂out/∂x = 1/x.  ln 0 = −inf, ln of a negative number = nan.
+
+    The gradient at 0 is inf (numpy warned in the forward; backward does not warn again).
+    """
 
     name = "log"
 
@@ -49,7 +52,10 @@ class Log(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        return grad_out / x
+        if type(x) is float:  # Scalar: float division raises, it does not warn
+            return grad_out / x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / x
 
 
 class Sqrt(Operator):
@@ -66,7 +72,8 @@ class Sqrt(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        return grad_out / (2 * out)
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0 is the answer
+            return grad_out / (2 * out)
 
 
 class Sin(Operator):

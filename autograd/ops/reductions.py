@@ -25,7 +25,8 @@ def normalize_axes(axis, ndim: int, op_name: str, shape=None) -> tuple:
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{op_name}: axis must be an int or a tuple of ints, got {a!r}")
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        # A 0-d tensor accepts axis 0 and -1, as PyTorch (and numpy's sum and max) do.
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             what = f"a tensor of shape {shape}" if shape is not None else f"a {ndim}-d tensor"
             raise ValueError(
                 f"{op_name}: axis {a} is out of range for {what}; "
@@ -97,8 +98,9 @@ class AlongAxis(Operator):
 
     @classmethod
     def of(cls, x, axis=-1):
-        (axis,) = normalize_axes(axis, max(x.ndim, 1), cls.name, x.shape)
-        return cls.apply(x, axis=axis)
+        """Along `axis`; a 0-d tensor's axis 0 or −1 is all of it (axis None)."""
+        axes = normalize_axes(axis, x.ndim, cls.name, x.shape)
+        return cls.apply(x, axis=axes[0] if axes else None)
 
 
 def _reduced_count(x, axes) -> int:
@@ -138,12 +140,15 @@ class Mean(Reduction):
     def backward(ctx, grad_out):
         x = ctx.inputs[0]
         count = _reduced_count(x, ctx.params["axes"])
+        if not count:  # an empty axis: the input has no element to take a gradient
+            return ctx.xp.broadcast_to(expand_reduced(grad_out, ctx) * 0, x.shape)
         return broadcast_back(ctx.xp, expand_reduced(grad_out, ctx) / count, x.shape)
 
 
 class Max(Extremum):
     """out = max x over the axes;  the gradient is split evenly between tied maxima
-    (as torch.amax): ∂out/∂xᵢ = [xᵢ = out] / #ties."""
+    (as torch.amax): ∂out/∂xᵢ = [xᵢ = out] / #ties. Where the maximum is nan no element
+    equals it, and the gradient is nan (PyTorch's answer), without a numpy warning."""
 
     name = "max"
 
@@ -176,7 +181,11 @@ def _extremum(ctx, x, out, axes, keepdims):
 
 
 def _tie_shares(ties, axes, dtype):
-    return (ties / ties.sum(axis=axes, keepdims=True)).astype(dtype, copy=False)
+    counts = ties.sum(axis=axes, keepdims=True)
+    if not counts.all():  # a nan maximum equals no element: 0/0 = nan shares, as in PyTorch
+        with np.errstate(invalid="ignore"):
+            return (ties / counts).astype(dtype, copy=False)
+    return (ties / counts).astype(dtype, copy=False)
 
 
 def _drop_axes(shape, axes):
@@ -188,6 +197,8 @@ class Var(Reduction):
     default is ddof=1);  ∂out/∂xᵢ = 2(xᵢ − x̄)/(N − ddof).
 
     Two passes (mean first), so there is no catastrophic cancellation of E[x²] − E[x]².
+    Where N − ddof ≤ 0 numpy's value is inf or nan and the gradient is nan (PyTorch's
+    answer for N = ddof), never a ZeroDivisionError.
     """
 
     name = "var"
@@ -201,16 +212,61 @@ class Var(Reduction):
     def backward(ctx, grad_out):
         (x,) = ctx.saved
         axes, ddof = ctx.params["axes"], ctx.params["ddof"]
-        centered = x - x.mean(axis=axes, keepdims=True)
-        scale = 2 / (_reduced_count(x, axes) - ddof)
+        centered = _centered(x, axes)
+        scale = 2 / _degrees_of_freedom(x, axes, ddof)
         return expand_reduced(grad_out, ctx) * centered * scale
 
 
+class Std(Reduction):
+    """out = √(Σ (x − x̄)² / (N − ddof)) (numpy's ddof=0 by default);
+    ∂out/∂xᵢ = (xᵢ − x̄) / ((N − ddof)·out), taken as 0 where out = 0 (one element, a
+    size-1 axis, a constant row: every xᵢ − x̄ is 0 there; PyTorch and HIPS give 0 too).
+
+    Its own operator, not √var: the chain rule through √ would give 0·∞ = nan at out = 0.
+    The double where keeps the second derivative finite there as well.
+    """
+
+    name = "std"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims, ddof):
+        out = x.std(axis=axes, keepdims=keepdims, ddof=ddof)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        ctx.save(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, out = ctx.saved
+        axes, ddof = ctx.params["axes"], ctx.params["ddof"]
+        out = expand_reduced(out, ctx)
+        flat = out == 0
+        safe_out = ctx.xp.where(flat, 1, out)
+        slope = _centered(x, axes) / (safe_out * _degrees_of_freedom(x, axes, ddof))
+        return ctx.xp.where(flat, 0, expand_reduced(grad_out, ctx) * slope)
+
+
+def _centered(x, axes):
+    return x - x.mean(axis=axes, keepdims=True)
+
+
+def _degrees_of_freedom(x, axes, ddof) -> float:
+    """N − ddof, or nan when it is not positive (the gradient is then nan, as the value)."""
+    dof = _reduced_count(x, axes) - ddof
+    return dof if dof > 0 else np.nan
+
+
 def _stable_max(x, axes):
-    """max over axes (keepdims), with non-finite maxima replaced by 0 so that x − m stays
-    finite for rows of −inf (JAX's guard); `initial` makes empty reductions legal."""
+    """max over axes (an int, a tuple or None; keepdims), with non-finite maxima replaced
+    by 0 so that x − m stays finite for rows of −inf (JAX's guard); `initial` makes empty
+    reductions legal."""
     m = x.max(axis=axes, keepdims=True, initial=-np.inf)
     return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+
+
+def _axes(axis):
+    return None if axis is None else (axis,)
 
 
 def softmax_steps(x, axes, final) -> list:
@@ -237,7 +293,8 @@ class LogSumExp(Reduction):
     """out = ln Σ eˣ over the axes, computed as m + ln Σ e^(x − m) with m = max x;
     ∂out/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ.
 
-    Finite for x = ±1000; a row of all −inf gives −inf (not nan), a +inf gives +inf.
+    Finite for x = ±1000; a row of all −inf gives −inf (not nan), a +inf gives +inf; the
+    gradient of a row of all −inf is nan (as in PyTorch), without a numpy warning.
     """
 
     name = "logsumexp"
@@ -255,7 +312,8 @@ class LogSumExp(Reduction):
     @staticmethod
     def backward(ctx, grad_out):
         x, out = ctx.saved
-        return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
+        with np.errstate(invalid="ignore"):  # a row of −inf: −inf − (−inf) = nan, as PyTorch
+            return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
 
     @staticmethod
     def expand(node):
@@ -270,13 +328,14 @@ class LogSumExp(Reduction):
 
 class Softmax(AlongAxis):
     """out = e^(x − m) / Σ e^(x − m) along one axis (m = max, so nothing overflows);
-    grad_x = out · (grad_out − Σ grad_out·out)."""
+    grad_x = out · (grad_out − Σ grad_out·out). axis=None (a 0-d input) takes the whole
+    tensor: the softmax of one number is 1."""
 
     name = "softmax"
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = np.exp(x - _stable_max(x, (axis,)))
+        e = np.exp(x - _stable_max(x, axis))
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save(out)
         return out
@@ -289,12 +348,12 @@ class Softmax(AlongAxis):
 
     @staticmethod
     def expand(node):
-        return softmax_steps(np.asarray(node.inputs[0].data), (node.params["axis"],),
+        return softmax_steps(np.asarray(node.inputs[0].data), _axes(node.params["axis"]),
                              "softmax")
 
-
 class LogSoftmax(AlongAxis):
-    """out = x − logsumexp(x) along one axis;  grad_x = grad_out − softmax(x)·Σ grad_out.
+    """out = x − logsumexp(x) along one axis (None: the whole tensor, for a 0-d input);
+    grad_x = grad_out − softmax(x)·Σ grad_out.
 
     Exact where log(softmax(x)) underflows: log_softmax([1000, 0, −1000]) = [0, −1000, −2000].
     """
@@ -303,8 +362,9 @@ class LogSoftmax(AlongAxis):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - _stable_max(x, (axis,))
-        with np.errstate(divide="ignore"):
+        shifted = x - _stable_max(x, axis)
+        # a row of −inf: log 0 = −inf, and −inf − (−inf) = nan (PyTorch's value too)
+        with np.errstate(divide="ignore", invalid="ignore"):
             out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save(out)
         return out
@@ -317,5 +377,5 @@ class LogSoftmax(AlongAxis):
 
     @staticmethod
     def expand(node):
-        return softmax_steps(np.asarray(node.inputs[0].data), (node.params["axis"],),
+        return softmax_steps(np.asarray(node.inputs[0].data), _axes(node.params["axis"]),
                              "log_softmax")

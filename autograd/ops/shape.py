@@ -93,6 +93,10 @@ class Transpose(Operator):
     @classmethod
     def swapaxes(cls, x, axis1, axis2):
         """x with two axes exchanged."""
+        if x.ndim == 0:  # axes 0 and -1 of a 0-d tensor are all of it: nothing to swap
+            for axis in (axis1, axis2):
+                normalize_axes(axis, 0, "swapaxes", x.shape)
+            return x
         axes = list(range(x.ndim))
         a1, a2 = (normalize_axes(a, x.ndim, "swapaxes", x.shape)[0] for a in (axis1, axis2))
         axes[a1], axes[a2] = axes[a2], axes[a1]

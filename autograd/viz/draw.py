@@ -35,6 +35,12 @@ class Painter:
         if highlight is not None and not isinstance(highlight, (list, tuple, set)):
             highlight = [highlight]
         self.highlight = {id(thing) for thing in highlight or ()}
+        drawn = {id(thing) for thing in (*graph.operators, *graph.variables)}
+        for thing in highlight or ():
+            if id(thing) not in drawn:  # e.g. a node of an earlier run's graph
+                raise ValueError(f"viz: highlight={thing!r} is not a node or variable of this "
+                                 "graph; pass one from the graph being drawn (e.g. "
+                                 "report.failed_node with report.outputs)")
 
     def lit(self, attrs, things) -> dict:
         """attrs, in the highlight colours if any of `things` is to be highlighted."""
