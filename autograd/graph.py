@@ -19,6 +19,7 @@ from . import engine
 from .engine import topological_order
 from .grad_mode import enable_grad
 from .scopes import Scope, close_scope, current_scope, open_scope, scope, scope_of  # noqa: F401
+from .variable import Variable
 
 # --------------------------------------------------------------------------------------
 # The Graph
@@ -39,7 +40,7 @@ _PREFIX = {"input": "x", "parameter": "p", "constant": "c", "intermediate": "t",
 
 
 def _is_variable(value) -> bool:
-    return getattr(value, "_apply", None) is not None and hasattr(value, "grad_fn")
+    return isinstance(value, Variable)
 
 
 def _flatten(values) -> list:
