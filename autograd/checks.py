@@ -26,7 +26,7 @@ import numpy as np
 
 from .anomaly import detect_anomaly
 from .engine import Node, topological_order
-from .grad_mode import enable_grad, no_grad
+from .grad_mode import enable_grad
 from .gradcheck import (
     GradcheckError,
     _analytic_gradients,
@@ -34,7 +34,7 @@ from .gradcheck import (
     _is_float_output,
     _numeric_gradient,
     _prepare_inputs,
-    _weighted_sum,
+    _shifted_value,
 )
 from .scalar import Scalar
 from .tensor import Tensor
@@ -248,24 +248,10 @@ def _check_node(index, node, eps, atol, rtol):
 def _one_sided(fn, xs, i, element, cotangents, eps):
     """(left, right) slopes of ⟨v, fn⟩ in input i's `element`: backward and forward
     differences, which disagree at a kink."""
-    x = xs[i]
-    flat = x.data.reshape(-1) if isinstance(x, Tensor) else None
-    position = int(np.ravel_multi_index(element, np.shape(x.data))) if element else 0
-    original = flat[position] if flat is not None else x.data
-    values = []
-    for step in (-eps, 0.0, eps):
-        if flat is not None:
-            flat[position] = original + step
-        else:
-            x.data = original + step
-        with no_grad():
-            outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
-            values.append(_weighted_sum(outputs, cotangents))
-    if flat is not None:
-        flat[position] = original
-    else:
-        x.data = original
-    return (values[1] - values[0]) / eps, (values[2] - values[1]) / eps
+    position = int(np.ravel_multi_index(element, np.shape(xs[i].data))) if element else 0
+    left, middle, right = (_shifted_value(fn, xs, i, position, step, cotangents)
+                           for step in (-eps, 0.0, eps))
+    return (middle - left) / eps, (right - middle) / eps
 
 
 def _compare(index, node, shapes, checked, analytic, numeric, atol, rtol, slopes):

@@ -62,26 +62,34 @@ def _weighted_sum(outputs, cotangents) -> float:
 
 
 def _numeric_gradient(fn, xs, i, cotangents, eps):
+    """Central differences of ⟨cotangents, fn(xs)⟩ in every element of input i."""
+    size = xs[i].data.size if isinstance(xs[i], Tensor) else 1
+    numeric = np.zeros(size)
+    for j in range(size):
+        numeric[j] = (_shifted_value(fn, xs, i, j, eps, cotangents)
+                      - _shifted_value(fn, xs, i, j, -eps, cotangents)) / (2 * eps)
+    return numeric.reshape(np.shape(xs[i].data))
+
+
+def _shifted_value(fn, xs, i, position, step, cotangents) -> float:
+    """⟨cotangents, fn(xs)⟩ with element `position` (flat, C order) of input i moved by
+    `step`, under no_grad; the element is restored afterwards."""
     x = xs[i]
     flat = x.data.reshape(-1) if isinstance(x, Tensor) else None
-    numeric = np.zeros(x.data.size if flat is not None else 1)
-    for j in range(numeric.size):
-        original = flat[j] if flat is not None else x.data
-        results = []
-        for step in (eps, -eps):
-            if flat is not None:
-                flat[j] = original + step
-            else:
-                x.data = original + step
-            with no_grad():
-                outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
-                results.append(_weighted_sum(outputs, cotangents))
+    original = flat[position] if flat is not None else x.data
+    if flat is not None:
+        flat[position] = original + step
+    else:
+        x.data = original + step
+    try:
+        with no_grad():
+            outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
+            return _weighted_sum(outputs, cotangents)
+    finally:
         if flat is not None:
-            flat[j] = original
+            flat[position] = original
         else:
             x.data = original
-        numeric[j] = (results[0] - results[1]) / (2 * eps)
-    return numeric.reshape(np.shape(x.data))
 
 
 def _analytic_gradients(outputs, cotangents, xs, checked):
