@@ -4,8 +4,8 @@ A computation is a DAG of variable nodes (Scalar, Tensor; see autograd.variable)
 operator nodes (Node). Each variable made by an operator points to its Node (`grad_fn`);
 each Node points to its input variables, in argument order. Nodes never point to their
 outputs, so a graph has no reference cycles and dies by reference counting as soon as its
-output does. Backward (autograd.backward) runs operators' backward methods over this
-graph; this module knows nothing of variables beyond that contract.
+output does. Backward (autograd.backprop) runs operators' backward methods over this
+graph; this module knows nothing of variables beyond their contract (autograd.variable).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Node:
         """One bool per input: whether backward has to compute its gradient (a backward
         may skip the work for constants, as matmul does for a data matrix)."""
         inputs = self.inputs
-        if len(inputs) == 2:  # the common case, spelled out: this runs in every mul's backward
+        if len(inputs) == 2:  # the common case, without building a list
             return inputs[0].requires_grad, inputs[1].requires_grad
         return tuple([variable.requires_grad for variable in inputs])
 
@@ -69,7 +69,7 @@ _new = object.__new__
 def new_node(node_class, op, inputs, params):
     """The one place a node is built: `node_class` is the variable kind's Node subclass
     (it fixes ctx.xp), `inputs` the input variables, `params` apply's keyword arguments.
-    Each input's producer counts one more consumer (see autograd.backward)."""
+    Each input's producer counts one more consumer (see autograd.backprop)."""
     node = _new(node_class)
     node.op = op
     node.inputs = inputs
@@ -124,10 +124,15 @@ class Operator:
     constants) and records one node when grad mode is on and an input requires grad.
 
     Write backward with operators (+ - * / **, comparisons, .sum(), .reshape()) and
-    `ctx.xp` functions (exp, log, tanh, sigmoid, sign, power; on Tensors also sqrt,
-    where, maximum, ...), never numpy directly. The same formula then runs on floats, on
-    ndarrays, and, under create_graph=True, on variables that record the backward pass,
-    so the operator has second derivatives for free.
+    `ctx.xp` functions (autograd.xp lists them: exp, log, sqrt, sin, cos, tanh, sigmoid,
+    relu, sign, power; on Tensors also where, maximum, clip, ...), never numpy directly.
+    The same formula then runs on floats, on ndarrays, and, under create_graph=True, on
+    variables that record the backward pass, so the operator has second derivatives for
+    free (a backward that leaves the graph there raises, naming the operator). ctx holds
+    only save/saved, params, inputs, needs_input_grad and xp.
+
+    For pictures, an operator may set `symbol` ("+") or `display(node)`, and a fused one
+    `expand(node)` (its primitives as Steps); viz asks the operator.
 
         class Cube(Operator):
             # out = x³;  ∂out/∂x = 3x²

@@ -1,5 +1,5 @@
 """The functional API: every operator as a function, plus backward(), grad() and hooks
-(from autograd.backward), as in torch.autograd and numpy.
+(from autograd.backprop and autograd.hooks), as in torch.autograd and numpy.
 
 Each function accepts Scalars, Tensors, numbers and arrays (numbers and arrays become
 constant Tensors).

@@ -15,9 +15,9 @@ class Variable:
 
     Shared state: `requires_grad`, `grad_fn` (the Node that made it; None for a leaf),
     `name` (shown in reprs, listings and pictures), `_hooks` (a leaf's gradient hooks,
-    autograd.backward.register_hook; a non-leaf's live on its node).
+    autograd.hooks.register_hook; a non-leaf's live on its node).
 
-    The contract with the engine (autograd.engine, autograd.backward), one class method
+    The contract with the engine (autograd.engine, autograd.backprop), one class method
     or attribute each, implemented by every kind:
 
     `_apply(op, inputs, params)`
@@ -30,7 +30,7 @@ class Variable:
         the gradient backward starts from (1 for a one-element output, else `grad`,
         checked): raw data, or a constant variable under create_graph.
     `_fit_grad(grad, variable, node)` or None
-        a gradient fitted to its input (broadcast axes summed away, autograd.backward.
+        a gradient fitted to its input (broadcast axes summed away, autograd.backprop.
         unbroadcast); None when gradients always fit (Scalar).
     `_accumulate(self, grad, create_graph, fresh)`
         add `grad` into self.grad (`fresh`: the operator made the array for this input
