@@ -82,8 +82,8 @@ __all__ = [
     "gradcheck", "gradgradcheck", "GradcheckError", "functional",
     "abs", "broadcast_to", "clip", "concatenate", "dot", "exp", "expand_dims", "log",
     "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum", "power", "relu",
-    "reshape", "sigmoid", "sign", "sin", "cos", "softmax", "softplus", "sqrt", "squeeze", "stack", "std",
-    "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
+    "reshape", "sigmoid", "sign", "sin", "cos", "softmax", "softplus", "sqrt", "squeeze",
+    "stack", "std", "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
     "trace", "Graph", "scope", "viz", "set_collector_tuning",
     "is_collector_tuning_enabled",
 ]
