@@ -307,6 +307,12 @@ class Tensor:
     def grad(self, value):
         self._grad = value
 
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose .grad backward keeps (after retain_grad()), as
+        in PyTorch; tools that read gradients ask this instead of triggering .grad's warning."""
+        return self.grad_fn is not None and self._retains_grad()
+
     def _retains_grad(self) -> bool:
         from .functional import _RetainGrad
 

@@ -129,7 +129,11 @@ def relative_luminance(color: str) -> float:
 
 
 def grad_array(variable):
-    """The variable's .grad as a float or ndarray, or None."""
+    """The variable's .grad as a float or ndarray, or None. An intermediate Tensor that
+    does not retain its gradient has none, and reading it would warn the user."""
+    if getattr(variable, "grad_fn", None) is not None and not getattr(
+            variable, "retains_grad", True):
+        return None
     grad = variable.grad
     if grad is None:
         return None
