@@ -15,6 +15,7 @@ from .scene import DEFAULT_MAX_NODES, build_scene
 
 RANKDIRS = ("LR", "TB", "BT", "RL")  # data flows left to right by default
 MEDIUM, LARGE = 300, 1000  # node counts from which layout trades polish for speed (_layout)
+TITLE_LIMIT = 160  # characters of a title shown above a picture
 
 
 class Painter:
@@ -47,7 +48,7 @@ class Painter:
     def variable_lines(self, variable) -> list:
         graph = self.graph
         kind = graph.kind_of(variable)
-        name = style.escape(graph.name_of(variable))
+        name = style.name(graph.name_of(variable))
         data = getattr(variable, "data", None)
         values = [style.escape(line) for line in style.value_lines(_as_value(data))]
         if kind == "constant" and shape_of(variable) == () and not variable.name:
@@ -82,7 +83,7 @@ class Painter:
 
     def fold_attrs(self, item) -> dict:
         scope_ = item.obj
-        label = style.escape(self.graph.scope_label(scope_))
+        label = style.name(self.graph.scope_label(scope_))
         ops = len(item.members)
         params = [v for v in item.hidden if self.graph.kind_of(v) == "parameter"]
         detail = f"{ops} operator{'s' if ops != 1 else ''}"
@@ -106,8 +107,8 @@ class Painter:
     def fold_lines(self, item, params) -> list:
         """A line per parameter of a folded module, with its shape (the gradient painter
         shows its gradient instead)."""
-        return [style.small(style.escape(self.local_name(item, p) + (
-            "  " + style.shape_text(shape_of(p), dtype_of(p)) if hasattr(p, "shape") else "")))
+        return [style.small(style.name(self.local_name(item, p)) + style.escape(
+            "  " + style.shape_text(shape_of(p), dtype_of(p)) if hasattr(p, "shape") else ""))
             for p in params]
 
     def local_name(self, item, param) -> str:
@@ -132,7 +133,7 @@ class Painter:
     def title_rows(self) -> list:
         rows = []
         if self.title:
-            rows.append(_row(f'<FONT POINT-SIZE="13"><B>{style.escape(self.title)}</B></FONT>'))
+            rows.append(_row(f'<FONT POINT-SIZE="13"><B>{style.escape(self.title, TITLE_LIMIT)}</B></FONT>'))
         if self.legend:
             present = {self.graph.kind_of(v) for v in self.graph.variables}
             cells = [_legend_entry(k) for k in self.legend_kinds if k in present]
@@ -177,7 +178,7 @@ def operator_label(node) -> str:
 
 def _break_name(name: str) -> str:
     """A long snake_case name on two lines (log_<BR/>softmax), escaped."""
-    text = style.escape(name)
+    text = style.name(name)
     return text.replace("_", "_<BR/>", 1) if len(name) > 7 and "_" in name else text
 
 
@@ -209,7 +210,7 @@ def _param(value) -> str:
 
 
 def _css(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name)
+    return "".join(c if c.isalnum() else "-" for c in name[:style.NAME_LIMIT])
 
 
 def _formula(node) -> str:
@@ -292,7 +293,7 @@ def _emit_items(figure, scene, painter) -> dict:
 
 
 def _cluster_style(sub, scope_, graph, depth):
-    label = style.escape(graph.scope_label(scope_))
+    label = style.name(graph.scope_label(scope_))
     if scope_.composite:
         sub.attr(label=f"<<I>{label}</I>>", style="dashed,rounded,filled",
                  fillcolor=style.COMPOSITE_CLUSTER_FILL, color="#b59a5a")

@@ -64,10 +64,10 @@ class GradientPainter(Painter):
             name = self.local_name(item, param)
             grad = self.grads.get(id(param))
             if grad is None:
-                lines.append(style.small(f"{style.escape(name)}: no grad", "#999999"))
+                lines.append(style.small(f"{style.name(name)}: no grad", "#999999"))
                 continue
             color = style.magnitude_color(style.magnitude(grad))
-            text = style.escape(f"{name} " + style.grad_lines(grad, one_line=True)[0])
+            text = style.name(name) + " " + style.escape(style.grad_lines(grad, one_line=True)[0])
             lines.append(style.swatch(color) + " " + style.small(text, "#000000"))
         return lines
 

@@ -179,12 +179,15 @@ class StepPainter(GradientPainter):
 def frame_title(graph, timeline, k) -> list:
     """Three lines saying what frame k shows."""
     total = len(timeline.order)
-    out = graph.name_of(graph.outputs[0])
+    def name(variable):
+        return style.printable(graph.name_of(variable), style.NAME_LIMIT)
+
+    out = name(graph.outputs[0])
     if k == 0:
         return [f"backward step 0 of {total}: start", f"∂{out}/∂{out} = 1 (the seed)", ""]
     node = timeline.order[k - 1]
-    result = graph.name_of(graph.output_of(node))
-    targets = ", ".join(graph.name_of(v) for v in node.inputs if v.requires_grad)
+    result = name(graph.output_of(node))
+    targets = ", ".join(name(v) for v in node.inputs if v.requires_grad)
     return [f"backward step {k} of {total}: {node.op.name}",
             f"receives ∂{out}/∂{result}, sends gradients to {targets or 'nothing'}",
             _formula(node)]

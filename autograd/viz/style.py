@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 
 import numpy as np
 
@@ -161,16 +162,46 @@ def magnitude(grad) -> float | None:
 # text
 
 
-def escape(text) -> str:
-    """User text made safe for an HTML-like label (<, >, &, quotes; backslashes are
-    literal in HTML-like labels)."""
-    return html.escape(str(text), quote=True)
+NAME_LIMIT = 40  # characters of a name a picture shows; the variable keeps its full name
+TEXT_LIMIT = 1000  # any other piece of text, so no label can grow without bound
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_HIDDEN = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, lone surrogates, unassigned
 
 
-def plain(text) -> str:
-    """User text made safe for a plain DOT string such as a tooltip: entities for markup
-    characters, doubled backslashes (DOT reads `\\N` and friends as escapes, H4)."""
-    return html.escape(str(text), quote=False).replace("\\", "\\\\")
+def printable(text, limit: int = TEXT_LIMIT) -> str:
+    """`text` as a picture can show it: every control character (ANSI escapes, NUL,
+    vertical tab), lone surrogate, unassigned code point or bidi override written as its
+    Python escape (\\x1b, \\udcff), and cut to `limit` characters with a final "…"."""
+    text = str(text)[:limit + 1]
+    if not text.isprintable():
+        text = "".join(_visible(c) for c in text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _visible(char: str) -> str:
+    if char == " " or (char not in _BIDI and unicodedata.category(char) not in _HIDDEN):
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else (
+        f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+
+
+def escape(text, limit: int = TEXT_LIMIT) -> str:
+    """User text made safe for an HTML-like label: printable (see `printable`), at most
+    `limit` characters, and <, >, &, quotes escaped (backslashes are literal there)."""
+    return html.escape(printable(text, limit), quote=True)
+
+
+def name(text) -> str:
+    """A variable, module or operator name as a label shows it: escaped, at most
+    NAME_LIMIT characters."""
+    return escape(text, NAME_LIMIT)
+
+
+def plain(text, limit: int = TEXT_LIMIT) -> str:
+    """User text made safe for a plain DOT string such as a tooltip: printable, entities
+    for markup characters, doubled backslashes (DOT reads `\\N` and friends as escapes, H4)."""
+    return html.escape(printable(text, limit), quote=False).replace("\\", "\\\\")
 
 
 def number(x: float, digits: int = 4) -> str:

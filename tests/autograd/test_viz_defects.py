@@ -50,3 +50,60 @@ def test_retains_grad_follows_pytorch():
     assert w.retains_grad
     leaf = Tensor([1.0], requires_grad=True)
     assert not leaf.retains_grad
+
+
+# 12.13 -------------------------------------------------------------------------------
+
+NASTY = {
+    "ansi": "\x1b[31mred\x1b[0m",
+    "nul": "a\x00b",
+    "vertical tab": "a\x0bb",
+    "lone surrogate": "x\udcff",
+    "bidi override": "ab\u202ecd",
+    "long": "w" * 20_000,
+}
+
+
+def _svg_texts(svg: str) -> str:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg.encode("utf-8"))  # raises on a control character in the SVG
+    return " ".join(t for t in root.itertext() if t.strip())
+
+
+@needs_dot
+@pytest.mark.parametrize("kind", sorted(NASTY))
+def test_control_char_surrogate_and_long_names_render_escaped_through_dot(kind):
+    from autograd.graph import scope
+
+    bad = NASTY[kind]
+    x = Tensor([1.0, 2.0], name=bad)
+    w = Tensor([0.5, -1.0], requires_grad=True, name=bad + "w")
+    with scope(bad):
+        out = (x * w).sum()
+    out.name = bad
+    s = Scalar(2.0, name=bad) * Scalar(3.0, name="k")
+    pictures = [viz.forward_graph(out, title=bad), viz.gradient_flow(out, run_backward=True),
+                viz.forward_graph(out, modules="collapse"), viz.forward_graph(s)]
+    steps = viz.backward_steps((Tensor([1.0], requires_grad=True, name=bad) * 2).sum())
+    pictures += list(steps)
+    for figure in pictures:
+        svg = figure.pipe(format="svg", encoding="utf-8")  # dot accepts it
+        text = _svg_texts(svg)
+        assert not any(c in text for c in "\x00\x0b\x1b\u202e")
+        assert len(figure.source) < 30_000  # a name is shortened for display
+    assert x.name == bad and out.name == bad  # the variables keep their full names
+    shown = _svg_texts(viz.forward_graph(out).pipe(format="svg", encoding="utf-8"))
+    expected = {"ansi": "\\x1b[31mred\\x1b[0m", "nul": "a\\x00b", "vertical tab": "a\\x0bb",
+                "lone surrogate": "x\\udcff", "bidi override": "ab\\u202ecd",
+                "long": "w" * 39 + "…"}[kind]
+    assert expected in shown
+
+
+def test_printable_keeps_ordinary_unicode_and_cuts_long_text():
+    from autograd.viz import style
+
+    assert style.printable("θ₁ größe ∂L/∂w 😀") == "θ₁ größe ∂L/∂w 😀"
+    assert style.printable("tab\there") == "tab\\x09here"
+    assert style.printable("abcdef", 4) == "abc…"
+    assert style.name("<" + "n" * 50) == "&lt;" + "n" * 38 + "…"
