@@ -13,7 +13,7 @@ has the same layout: gradient text sits in fixed-size cells, so nodes never move
 from __future__ import annotations
 
 import html
-import itertools
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -301,8 +301,6 @@ def _strip_xml_header(svg: str) -> str:
     return svg[start:] if start >= 0 else svg
 
 
-_ids = itertools.count()
-
 _PLAYER_CSS = """
 .tg-steps { font-family: Helvetica, Arial, sans-serif; }
 .tg-steps .tg-bar { display: flex; gap: 6px; align-items: center; margin: 4px 0; }
@@ -347,7 +345,9 @@ _PLAYER_JS = """
 
 
 def _player_html(frames, title, standalone) -> str:
-    element = f"tg-steps-{next(_ids)}"
+    # Random, not a counter: a notebook re-run after a kernel restart keeps the old
+    # player's HTML on the page, and a counter would restart at the same id.
+    element = f"tg-steps-{secrets.token_hex(8)}"
     bar = ('<div class="tg-bar"><button data-act="first">|&lt;</button>'
            '<button data-act="prev">&lt; prev</button><button data-act="play">play</button>'
            '<button data-act="next">next &gt;</button><button data-act="last">&gt;|</button>'

@@ -1,5 +1,6 @@
 """Issue 12, items 12-16: the picture defects found by using viz as its users do."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -107,3 +108,23 @@ def test_printable_keeps_ordinary_unicode_and_cuts_long_text():
     assert style.printable("tab\there") == "tab\\x09here"
     assert style.printable("abcdef", 4) == "abc…"
     assert style.name("<" + "n" * 50) == "&lt;" + "n" * 38 + "…"
+
+
+# 12.15 -------------------------------------------------------------------------------
+
+# The player's HTML around stand-in frames (the frames need dot; the id does not).
+PLAYER = """
+import re
+from autograd.viz.steps import _player_html
+print(re.search(r'id="(tg-steps-[^"]+)"', _player_html(["<svg/>"], "t", False)).group(1))
+"""
+
+
+def test_players_made_in_different_processes_get_unique_ids():
+    ids = [subprocess.run([sys.executable, "-c", PLAYER], capture_output=True, text=True,
+                          check=True, timeout=60).stdout.strip() for _ in range(2)]
+    from autograd.viz import steps
+
+    ids += [re.search(r'id="(tg-steps-[^"]+)"', steps._player_html(["<svg/>"], "t", False))
+            .group(1) for _ in range(2)]
+    assert len(set(ids)) == 4, ids
