@@ -133,11 +133,12 @@ class Painter:
     def title_rows(self) -> list:
         rows = []
         if self.title:
-            rows.append(_row(f'<FONT POINT-SIZE="13"><B>{style.escape(self.title, TITLE_LIMIT)}</B></FONT>'))
+            title = style.escape(self.title, TITLE_LIMIT)
+            rows.append(_row(f'<FONT POINT-SIZE="13"><B>{title}</B></FONT>'))
         if self.legend:
             present = {self.graph.kind_of(v) for v in self.graph.variables}
-            cells = [_legend_entry(k) for k in self.legend_kinds if k in present]
-            rows.append(_row("   ".join(cells)))
+            rows.append(legend_row([(_kind_swatch(k), style.KIND_LEGEND[k])
+                                    for k in self.legend_kinds if k in present]))
         return rows
 
 
@@ -145,25 +146,66 @@ def _row(content: str) -> str:
     return f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{content}</TD></TR>'
 
 
-def _legend_entry(kind: str) -> str:
+SWATCH, GAP, SPACING = 11, 14, 2  # legend geometry in points
+EM = 0.62  # a label cell's width per character, in font sizes: wider than Helvetica's
+# average (about 0.5), so a viewer drawing the SVG with a wider font still fits each label
+
+
+def swatch_cell(fill: str, border: str | None = None) -> str:
+    """A legend swatch: a table cell filled with the colour. A drawn box, not a ■ glyph,
+    so its place does not depend on the viewer's fonts."""
+    edge = f' BORDER="1" COLOR="{border}"' if border else ""
+    return (f'<TD FIXEDSIZE="TRUE" WIDTH="{SWATCH}" HEIGHT="{SWATCH}" BGCOLOR="{fill}"'
+            f"{edge}></TD>")
+
+
+def _kind_swatch(kind: str) -> str:
     look = style.KIND_STYLE[kind]
-    return (f'<FONT COLOR="{look["color"]}" POINT-SIZE="12">■</FONT>'
-            + style.small(" " + style.KIND_LEGEND[kind], "#222222", 10))
+    return swatch_cell(look["fillcolor"], look["color"])
+
+
+def legend_row(entries, lead: str = "", tail: str = "") -> str:
+    """One legend line, a title row: every swatch and every label in a fixed-size cell of
+    its own, each label's cell wider than the text needs, so a viewer whose font is wider
+    than the one dot measured cannot run a label into the next swatch. (Fixed sizes also
+    stop dot stretching the line to the picture's width.)"""
+    cells, width = [], 0
+
+    def text(words, size):
+        nonlocal width
+        cell = int(EM * size * len(words)) + 4
+        width += cell + SPACING
+        return (f'<TD FIXEDSIZE="TRUE" WIDTH="{cell}" HEIGHT="{SWATCH + 3}" ALIGN="LEFT">'
+                f'{style.small(style.escape(words), "#222222", size)}</TD>')
+
+    if lead:
+        cells.append(text(lead, 10))
+    for swatch, label in entries:
+        cells += [swatch, text(label, 9), f'<TD FIXEDSIZE="TRUE" WIDTH="{GAP}" HEIGHT="1"></TD>']
+        width += SWATCH + GAP + 2 * SPACING
+    if tail:
+        cells.append(text(tail, 10))
+    table = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="{SPACING}" CELLPADDING="0">'
+             f'<TR>{"".join(cells)}</TR></TABLE>')
+    # The title table pads each cell by 1 point on every side.
+    return (f'<TR><TD ALIGN="LEFT" FIXEDSIZE="TRUE" WIDTH="{width + SPACING + 2}" '
+            f'HEIGHT="{SWATCH + 3 + 2 * SPACING + 2}">{table}</TD></TR>')
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 
 
 def operator_label(node) -> str:
-    """The text inside an operator's circle: a symbol (×, @, x², .T) or the name (long
-    names broken at an underscore), with short parameters such as axis=1 below."""
+    """The text inside an operator's circle: a symbol (×, @, (·)², (·)ᵀ) or the name (long
+    names broken at an underscore), with short parameters such as axis=1 below. A glyph
+    never uses a letter, which a reader would take for a variable (x² next to a variable x)."""
     name, params = node.op.name, dict(_params(node))
     if name == "pow" and "exponent" in params:
         power = _param(params.pop("exponent"))
-        return f'<FONT POINT-SIZE="13">x{style.escape(power.translate(_SUPERSCRIPT))}</FONT>'
+        return f'<FONT POINT-SIZE="13">(·){style.escape(power.translate(_SUPERSCRIPT))}</FONT>'
     if name == "transpose" and tuple(params.get("axes", ())) == tuple(
             reversed(range(len(getattr(node.inputs[0], "shape", ()))))):
-        return '<FONT POINT-SIZE="12">.T</FONT>'
+        return '<FONT POINT-SIZE="13">(·)ᵀ</FONT>'
     if name == "getitem":
         return '<FONT POINT-SIZE="12">[ ]</FONT>'
     if name in style.SYMBOLS:

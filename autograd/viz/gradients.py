@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import functional
 from . import style
-from .draw import Painter, _row, as_graph, paint
+from .draw import Painter, _row, as_graph, legend_row, paint, swatch_cell
 from .figure import Figure
 from .scene import DEFAULT_MAX_NODES, build_scene
 
@@ -37,7 +37,8 @@ def run_backward_retaining(graph, grad=None, retain_graph=False) -> None:
 
 class GradientPainter(Painter):
     """Each variable shows its gradient; edges are coloured and widened by the gradient
-    magnitude (RMS) of the variable they connect to, on a log scale with a legend."""
+    magnitude of the variable they connect to (|grad| for one number, else the RMS, as
+    the box prints it), on a log scale with a legend."""
 
     def __init__(self, graph, grads, title=None, legend=True, rankdir="LR", highlight=None):
         super().__init__(graph, title=title, legend=legend, rankdir=rankdir,
@@ -80,31 +81,30 @@ class GradientPainter(Painter):
 
     def edge_attrs(self, edge, scene) -> dict:
         size = self.edge_magnitude(edge)
-        tip = "no gradient" if size is None else f"gradient RMS {style.number(size)}"
+        tip = "no gradient" if size is None else f"gradient rms {style.number(size)}"
         return {"color": style.magnitude_color(size), "penwidth": str(style.magnitude_width(size)),
                 "style": style.magnitude_style(size), "tooltip": tip}
 
     def title_rows(self) -> list:
         rows = super().title_rows()
         if self.legend:
-            rows.append(_row(scale_legend()))
+            rows += scale_legend()
         return rows
 
 
-def scale_legend() -> str:
-    """The colour scale as one line of swatches, vanishing to exploding."""
+def scale_legend() -> list:
+    """The colour scale as two legend lines: what the colour measures, then swatches
+    from vanishing to exploding and the three special styles."""
     low, high = int(math.log10(style.SCALE_LOW)), int(math.log10(style.SCALE_HIGH))
-    marks = []
-    for exponent in range(low, high + 1, 2):
-        magnitude = 10.0 ** exponent
-        marks.append(style.swatch(style.magnitude_color(magnitude))
-                     + style.small(f"1e{exponent}", "#222222", 9))
-    special = [style.swatch(style.ZERO_COLOR) + style.small("0 (dotted)", "#222222", 9),
-               style.swatch(style.NONE_COLOR) + style.small("none (dashed)", "#222222", 9),
-               style.swatch(style.NAN_COLOR) + style.small("nan/inf", "#222222", 9)]
-    return (style.small("gradient RMS, log scale (thicker = larger):  vanishing ", "#222222", 10)
-            + " ".join(marks) + style.small(" exploding     ", "#222222", 10)
-            + "  ".join(special))
+    marks = [(swatch_cell(style.magnitude_color(10.0 ** e)), f"1e{e}")
+             for e in range(low, high + 1, 2)]
+    special = [(swatch_cell(style.ZERO_COLOR), "0 (dotted)"),
+               (swatch_cell(style.NONE_COLOR), "none (dashed)"),
+               (swatch_cell(style.NAN_COLOR), "nan/inf")]
+    what = ("colour and width = the gradient number printed beside ■ (rms for an array), "
+            "log scale")
+    return [_row(style.small(style.escape(what), "#222222", 10)),
+            legend_row(marks, lead="vanishing", tail="exploding"), legend_row(special)]
 
 
 def _notes(graph, grads) -> list:

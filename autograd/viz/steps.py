@@ -21,7 +21,7 @@ import numpy as np
 from .. import functional
 from . import style
 from .draw import RANKDIRS, Painter, _formula, _row, as_graph, paint
-from .figure import DotNotFoundError, Figure, _write_atomically
+from .figure import DotNotFoundError, Figure, _write_atomically, save
 from .gradients import GradientPainter
 from .scene import DEFAULT_MAX_NODES, build_scene
 
@@ -256,7 +256,7 @@ class BackwardSteps:
         directory = Path(directory)
         paths = []
         for k, figure in enumerate(self):
-            paths.append(figure.save(directory / f"{prefix}_{k:03d}.{format}"))
+            paths.append(save(figure, directory / f"{prefix}_{k:03d}.{format}"))
         return paths
 
     def to_html(self, title: str = "backward, step by step", standalone: bool = True) -> str:

@@ -41,7 +41,8 @@ HIGHLIGHT = "#e6550d"  # the operator a backward step is processing
 HIGHLIGHT_FILL = "#fdd0a2"
 
 # Operators drawn as a symbol inside their circle; the rest show their name.
-SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "matmul": "@"}
+# No letters: a reader takes a letter in a glyph for a variable ("−x" beside a variable x).
+SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−(·)", "matmul": "@"}
 
 # --------------------------------------------------------------------------------------
 # gradient magnitude → colour and width, on a log scale
@@ -269,18 +270,21 @@ def _summary_lines(array) -> list:
 
 
 def grad_lines(grad, one_line: bool = False) -> list:
-    """How a gradient is written on a variable: in full when it is as small as a value
-    shown in full (so a 3×1 weight's gradient can be read off the picture), else its
-    norm. one_line=True gives the norm for anything that would take several lines."""
+    """How a gradient is written on a variable. The first line is the number the colour
+    encodes (`magnitude`): the gradient itself for one number, else "rms ..." — so two
+    boxes that read the same have the same colour. A small array (as small as a value
+    shown in full) follows in full, so a 3×1 weight's gradient can be read off the
+    picture; a larger one (or any, with one_line=True) gets its norm beside the RMS."""
     if grad is None:
         return []
-    if isinstance(grad, np.ndarray) and grad.size > 1:
-        lines = value_lines(grad) if grad.size <= SMALL and grad.ndim <= 2 else []
-        if not lines or (one_line and len(lines) > 1):
-            norm = float(np.linalg.norm(grad.astype(np.float64, copy=False).ravel()))
-            return [f"‖grad‖ {number(norm)}"]
-        return ["grad " + lines[0]] + ["     " + line for line in lines[1:]]
-    return value_lines(grad, "grad ")
+    if not isinstance(grad, np.ndarray) or grad.size <= 1:
+        return value_lines(grad, "grad ")
+    rms = f"rms {number(magnitude(grad))}"
+    if one_line or grad.size > SMALL or grad.ndim > 2:
+        norm = float(np.linalg.norm(grad.astype(np.float64, copy=False).ravel()))
+        return [f"{rms}  ‖grad‖ {number(norm)}"]
+    lines = value_lines(grad)
+    return [rms, "grad " + lines[0]] + ["     " + line for line in lines[1:]]
 
 
 def shape_text(shape: tuple, dtype: str) -> str:
@@ -297,4 +301,5 @@ def small(text: str, color: str = "#555555", size: int = 9) -> str:
 
 
 def swatch(color: str) -> str:
+    """A colour mark inside a node's text, before the number it encodes."""
     return f'<FONT COLOR="{color}">■</FONT>'

@@ -228,10 +228,10 @@ def test_operator_circles_show_symbols_and_short_parameters():
     x = Tensor(np.ones((2, 3)), requires_grad=True)
     dot = parse(viz.forward_graph((x.T @ x).sum(axis=0) ** 2))
     labels = [a["label"] for a in by_class(dot, "operator").values()]
-    assert any(">.T<" in label for label in labels)
+    assert any(">(·)ᵀ<" in label for label in labels)
     assert any(">@<" in label for label in labels)
     assert any("axis=0" in label for label in labels)
-    assert any("x²" in label for label in labels)
+    assert any("(·)²" in label for label in labels)
 
 
 # --------------------------------------------------------------------------------------
@@ -381,18 +381,21 @@ def test_small_gradients_are_written_in_full_and_large_ones_as_a_norm():
               for a in by_class(parse(viz.gradient_flow(loss, run_backward=True)),
                                 "variable").values() if "<B>" in a["label"]}
     assert "grad [[1]" in labels["W"] and "[2]" in labels["W"] and "[3]]" in labels["W"]
-    assert f"‖grad‖ {style.number(6.0)}" in labels["B"]  # ‖2·ones(3, 3)‖ = 6
-    assert style.grad_lines(np.eye(2)) == ["grad [[1, 0]", "      [0, 1]]"]
-    assert style.grad_lines(np.eye(2), one_line=True) == [f"‖grad‖ {style.number(2**0.5)}"]
-    assert style.grad_lines(np.array([1.0, 2.0]), one_line=True) == ["grad [1, 2]"]
+    assert f"rms 2  ‖grad‖ {style.number(6.0)}" in labels["B"]  # ‖2·ones(3, 3)‖ = 6
+    assert style.grad_lines(np.eye(2)) == [f"rms {style.number(0.5**0.5)}", "grad [[1, 0]",
+                                           "      [0, 1]]"]
+    assert style.grad_lines(np.eye(2), one_line=True) == [
+        f"rms {style.number(0.5**0.5)}  ‖grad‖ {style.number(2**0.5)}"]
+    assert style.grad_lines(np.array([3.0]), one_line=True) == ["grad [3]"]
 
 
 def test_a_folded_module_lists_each_parameter_gradient_on_one_line():
     model, loss = mlp_loss(sizes=(2, 2, 1))  # 2×2 and 1×2 weights: small enough to write out
     dot = parse(viz.gradient_flow(loss, run_backward=True, modules="collapse"))
     first = next(a["label"] for a in by_class(dot, "module").values() if "0: Linear" in a["label"])
-    norm = np.linalg.norm(model.children["0"].weight.grad.data)
-    assert f"weight ‖grad‖ {style.number(norm)}" in first
+    grad = model.children["0"].weight.grad.data
+    rms, norm = np.sqrt(np.mean(grad**2)), np.linalg.norm(grad)
+    assert f"weight rms {style.number(rms)}  ‖grad‖ {style.number(norm)}" in first
     assert "[[" not in first
 
 

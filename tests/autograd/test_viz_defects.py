@@ -128,3 +128,43 @@ def test_players_made_in_different_processes_get_unique_ids():
     ids += [re.search(r'id="(tg-steps-[^"]+)"', steps._player_html(["<svg/>"], "t", False))
             .group(1) for _ in range(2)]
     assert len(set(ids)) == 4, ids
+
+
+# 12.16 -------------------------------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _legend_elements(svg: str):
+    """The graph label's texts (x, y, size, text) and filled boxes (left x, top, bottom):
+    the direct children of the top group, which hold the title and the legends."""
+    import xml.etree.ElementTree as ET
+
+    top = ET.fromstring(svg.encode("utf-8")).find(f"{SVG}g")
+    texts, boxes = [], []
+    for element in top:
+        if element.tag == f"{SVG}text" and (element.text or "").strip():
+            texts.append((float(element.get("x")), float(element.get("y")),
+                          float(element.get("font-size")), element.text))
+        elif element.tag == f"{SVG}polygon" and element.get("fill") not in (None, "none",
+                                                                             "white"):
+            points = [tuple(map(float, p.split(","))) for p in element.get("points").split()]
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            boxes.append((min(xs), min(ys), max(ys)))
+    return texts, boxes
+
+
+@needs_dot
+@pytest.mark.parametrize("draw", [viz.gradient_flow, viz.forward_graph])
+def test_gradient_flow_legend_labels_do_not_overlap_swatches(draw):
+    svg = draw(tensor_loss(), run_backward=True) if draw is viz.gradient_flow else \
+        draw(tensor_loss())
+    texts, boxes = _legend_elements(svg.pipe(format="svg", encoding="utf-8"))
+    assert len(boxes) >= 3 and texts
+    for x, y, size, text in texts:
+        # what follows on the same line: boxes spanning the baseline, texts on it
+        after = [bx for bx, top, bottom in boxes if bx > x and top - 2 <= y <= bottom + 6]
+        after += [tx for tx, ty, _, _ in texts if tx > x and abs(ty - y) < 1]
+        if after:
+            # room for the label in a font 20% wider than Helvetica's average 0.5 em
+            assert min(after) - x >= 0.6 * size * len(text), (text, x, min(after))
