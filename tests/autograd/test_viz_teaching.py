@@ -68,3 +68,38 @@ def test_operator_glyphs_use_no_letters():
     scalar = viz.forward_graph(-(Scalar(2.0, name="x") ** 2))
     assert not any(re.search(r"[A-Za-z]", re.sub(r"<[^>]*>", "", g))
                    for g in _labels(scalar, "operator"))
+
+
+# 18.7 --------------------------------------------------------------------------------
+
+
+def _neuron():
+    x0, x1 = Scalar(1.0, name="x0", requires_grad=False), Scalar(2.0, name="x1",
+                                                                 requires_grad=False)
+    w0, w1, b = Scalar(0.2739, name="w0"), Scalar(-0.4604, name="w1"), Scalar(-0.9181, name="b")
+    product = w1 * x1
+    out = (w0 * x0 + (product + b)).tanh()
+    out.name = "o"
+    return out, w1, product
+
+
+def _caption(figure):
+    label = re.search(r'WIDTH="\d+" HEIGHT="\d+"><FONT POINT-SIZE="12">(.*?)</FONT>',
+                      figure.source).group(1)
+    return label.split("<BR/>")
+
+
+def test_backward_steps_captions_show_the_steps_numbers():
+    out, w1, product = _neuron()
+    steps = viz.backward_steps(out)
+    slope = 1 - out.data ** 2  # tanh's local derivative
+    first = _caption(steps[1])
+    assert first[1] == "receives ∂o/∂o = 1, sends gradients to t3"
+    assert first[2] == f"to t3: 1 × {style.number(slope)} = {style.number(slope)}"
+    mul = _caption(steps[steps.frame_of(product)])  # w1 · x1 hands w1 its gradient
+    assert mul[2] == f"to w1: {style.number(slope)} × 2 = {style.number(slope * 2)}", mul
+    assert w1.grad == pytest.approx(slope * 2)
+    # arrays: no made-up arithmetic, the formula still there
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    caption = _caption(viz.backward_steps((x * x).sum())[2])
+    assert caption[2] == "" and "grad_out" in caption[3]
