@@ -7,15 +7,41 @@ each item looks; the gradient-flow and backward-step painters only override a fe
 
 from __future__ import annotations
 
+import html
+import re
+
 from ..graph import Graph, dtype_of, shape_of
 from . import style
 from .expand import expansion
 from .figure import Figure
 from .scene import DEFAULT_MAX_NODES, build_scene
 
-RANKDIRS = ("LR", "TB", "BT", "RL")  # data flows left to right by default
+RANKDIRS = ("LR", "TB", "BT", "RL")  # rankdir=None chooses LR or TB, whichever fits better
+PROJECTOR = (1000, 1400)  # px, width × height a projected notebook shows without scrolling
+PX_PER_POINT = 4 / 3  # browsers draw Graphviz's points (1/72 in) at 96 px per inch
 MEDIUM, LARGE = 300, 1000  # node counts from which layout trades polish for speed (_layout)
 TITLE_LIMIT = 160  # characters of a title shown above a picture
+
+
+def check_rankdir(rankdir):
+    if rankdir is not None and rankdir not in RANKDIRS:
+        raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)} or None "
+                         f"(choose), got {rankdir!r}")
+
+
+def check_max_size(max_size):
+    """max_size as a (width, height) tuple of positive pixels, or None."""
+    if max_size is None:
+        return None
+    try:
+        width, height = max_size
+        good = width > 0 and height > 0
+    except (TypeError, ValueError):
+        good = False
+    if not good:
+        raise ValueError(f"viz: max_size must be (width, height) in pixels, both > 0, or "
+                         f"None (no limit), got {max_size!r}")
+    return (width, height)
 
 
 class Painter:
@@ -23,10 +49,10 @@ class Painter:
 
     legend_kinds = ("input", "parameter", "constant", "output")
 
-    def __init__(self, graph, title=None, legend=True, rankdir="LR", highlight=None):
-        if rankdir not in RANKDIRS:
-            raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got "
-                             f"{rankdir!r}")
+    def __init__(self, graph, title=None, legend=True, rankdir=None, highlight=None,
+                 max_size=PROJECTOR):
+        check_rankdir(rankdir)
+        self.max_size = check_max_size(max_size)
         self.graph = graph
         self.title = title
         self.legend = legend
@@ -288,7 +314,7 @@ def _layout(size: int) -> dict:
 def paint(scene, painter: Painter, notes=()) -> Figure:
     """The Figure for a scene, styled by `painter`."""
     figure = Figure(name="tracegrad")  # never user text: a name like <lambda> reads as HTML
-    figure.graph_attr.update(_layout(len(scene)), rankdir=painter.rankdir)
+    figure.graph_attr.update(_layout(len(scene)))
     figure.attr("node", fontname=style.FONT, fontsize="11", height="0.3")
     figure.attr("edge", arrowsize="0.6", color="#666666")
     rows = painter.title_rows() + [
@@ -299,7 +325,14 @@ def paint(scene, painter: Painter, notes=()) -> Figure:
                     + "".join(rows) + "</TABLE>>")
     figure.drawn_nodes = len(scene)
     figure.notes = list(scene.notes) + list(notes)
-    ports = _emit_items(figure, scene, painter)
+    sizes = {}
+    ports = _emit_items(figure, scene, painter, sizes)
+    rankdir = painter.rankdir or choose_rankdir(scene, sizes, len(rows), painter.max_size)
+    figure.graph_attr["rankdir"] = rankdir
+    if painter.max_size is not None:
+        # dot shrinks a drawing larger than `size` (inches) to fit and leaves others be.
+        inches = [f"{px / PX_PER_POINT / 72:.2f}" for px in painter.max_size]
+        figure.graph_attr["size"] = ",".join(inches)
     for edge in scene.edges:
         sources = [ports.get(edge.source, {}).get("out", edge.source)]
         targets = ports.get(edge.target, {}).get("in", [edge.target])
@@ -309,7 +342,64 @@ def paint(scene, painter: Painter, notes=()) -> Figure:
     return figure
 
 
-def _emit_items(figure, scene, painter) -> dict:
+def _estimate(attrs) -> tuple:
+    """A node's (width, height) in points, guessed from its label: about 6 points per
+    character of its longest line and 13 per line, plus margins."""
+    label = attrs.get("label", "")
+    lines = [re.sub(r"<[^>]*>", "", line) for line in re.split(r"<BR/>|</TR>", label)]
+    lines = [html.unescape(line) for line in lines if line.strip()] or [""]
+    if attrs.get("shape") in ("circle", "doublecircle"):
+        side = max(25, 6 * max(len(line) for line in lines) + 8)
+        return side, side
+    return 6 * max(len(line) for line in lines) + 18, 13 * len(lines) + 10
+
+
+def choose_rankdir(scene, sizes, title_rows, max_size) -> str:
+    """"LR" or "TB", whichever draws the scene at the larger scale within max_size (LR on
+    a tie): a long chain goes top to bottom, where a notebook has more room. The
+    extents are estimates: per rank the widest (or tallest) node along the flow, and
+    the sum of the nodes side by side across it."""
+    ranks = _ranks(scene)
+    along = {"LR": 0, "TB": 0}
+    across = {"LR": 0, "TB": 0}
+    by_rank = {}
+    for item_id, rank in ranks.items():
+        by_rank.setdefault(rank, []).append(sizes.get(item_id, (60, 40)))
+    for members in by_rank.values():
+        along["LR"] += max(w for w, _ in members) + 22  # ranksep 0.3 in
+        along["TB"] += max(h for _, h in members) + 22
+        across["LR"] = max(across["LR"], sum(h for _, h in members) + 13 * len(members))
+        across["TB"] = max(across["TB"], sum(w for w, _ in members) + 13 * len(members))
+    width, height = max_size or PROJECTOR
+    room = (width / PX_PER_POINT, height / PX_PER_POINT - 16 * title_rows)
+
+    def scale(rankdir):
+        w, h = (along[rankdir], across[rankdir]) if rankdir == "LR" else (
+            across[rankdir], along[rankdir])
+        return min(1.0, room[0] / max(w, 1), room[1] / max(h, 1))
+
+    return "LR" if scale("LR") >= scale("TB") else "TB"
+
+
+def _ranks(scene) -> dict:
+    """Each item's rank: the longest path to it from a source along the scene's edges."""
+    successors, waiting = {}, {item_id: 0 for item_id in scene.items}
+    for edge in scene.edges:
+        successors.setdefault(edge.source, []).append(edge.target)
+        waiting[edge.target] += 1
+    rank = {item_id: 0 for item_id in scene.items}
+    ready = [item_id for item_id, count in waiting.items() if count == 0]
+    while ready:
+        item_id = ready.pop()
+        for target in successors.get(item_id, ()):
+            rank[target] = max(rank[target], rank[item_id] + 1)
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                ready.append(target)
+    return rank
+
+
+def _emit_items(figure, scene, painter, sizes) -> dict:
     """Declares every item inside its (nested) cluster; returns the entry and exit node
     ids of expanded composite operators."""
     by_home, children = {}, {}
@@ -324,7 +414,7 @@ def _emit_items(figure, scene, painter) -> dict:
 
     def emit(target, key, depth):
         for item in by_home.get(key, []):
-            _emit_item(target, item, scene, painter, ports)
+            sizes[item.id] = _emit_item(target, item, scene, painter, ports)
         for child in children.get(key, []):
             with target.subgraph(name=f"cluster_s{index[id(child)]}") as sub:
                 _cluster_style(sub, child, scene.graph, depth)
@@ -346,19 +436,22 @@ def _cluster_style(sub, scope_, graph, depth):
     sub.attr(fontsize="10", fontname=style.FONT, labeljust="l", margin="6")
 
 
-def _emit_item(target, item, scene, painter, ports):
-    if item.kind == "variable":
-        target.node(item.id, **painter.variable_attrs(item.obj))
-    elif item.kind == "operator":
+def _emit_item(target, item, scene, painter, ports) -> tuple:
+    """Declares one item; returns its estimated size (see _estimate)."""
+    if item.kind == "operator":
         steps = expansion(item.obj) if scene.expand else None
         if steps:
             ports[item.id] = _emit_expansion(target, item, steps, painter)
-        else:
-            target.node(item.id, **painter.operator_attrs(item.obj))
+            return 70 * len(steps), 60
+        attrs = painter.operator_attrs(item.obj)
+    elif item.kind == "variable":
+        attrs = painter.variable_attrs(item.obj)
     elif item.kind == "summary":
-        target.node(item.id, **painter.summary_attrs(item))
+        attrs = painter.summary_attrs(item)
     else:
-        target.node(item.id, **painter.fold_attrs(item))
+        attrs = painter.fold_attrs(item)
+    target.node(item.id, **attrs)
+    return _estimate(attrs)
 
 
 def _emit_expansion(target, item, steps, painter) -> dict:
@@ -402,7 +495,8 @@ def as_graph(thing) -> Graph:
 
 
 def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES,
-                  title=None, legend=True, rankdir="LR", highlight=None) -> Figure:
+                  title=None, legend=True, rankdir=None, highlight=None,
+                  max_size=PROJECTOR) -> Figure:
     """The computation graph behind `output` (a Scalar or Tensor, a list of them, or a
     Graph): variables as boxes with name, shape, dtype and value (a summary when large),
     operators as circles, parameters (leaves that require grad) in orange.
@@ -414,14 +508,19 @@ def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_
         cross-entropy losses, and scopes opened with composite=True) as their primitives.
     max_nodes: above this many nodes, modules fold (deepest first) and then the nodes
         farthest from the outputs are summarised in one node; None draws everything.
-    title: a line above the picture; legend: the colour key; rankdir: "LR" (data flows
+    title: a line above the picture; legend: the colour key; rankdir: None chooses
+        "LR" or "TB", whichever fits max_size at the larger scale, or "LR" (data flows
         left to right), "TB", "BT" (the study text's bottom-to-top) or "RL".
     highlight: operator nodes or variables (one, or a list) drawn in orange, e.g.
         check_graph's report.failed_node.
+    max_size: (width, height) in pixels a picture may take; dot shrinks a larger drawing
+        to fit. The default fits a projected notebook (1000 × 1400); None: no limit.
+        fig.svg_size() measures the result.
     """
     graph = as_graph(output)
     scene = build_scene(graph, modules, expand, max_nodes)
-    painter = Painter(graph, title=title, legend=legend, rankdir=rankdir, highlight=highlight)
+    painter = Painter(graph, title=title, legend=legend, rankdir=rankdir, highlight=highlight,
+                      max_size=max_size)
     return paint(scene, painter)
 
 

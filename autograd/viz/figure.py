@@ -114,21 +114,22 @@ class Figure(graphviz.Digraph):
         return self.pipe(format="svg", encoding="utf-8")
 
     def svg_size(self) -> tuple:
-        """(width, height) of the rendered SVG in pixels at its default size (1 pt = 1 px,
-        as browsers and Jupyter show it). Needs `dot`."""
+        """(width, height) in pixels of the rendered SVG as a browser or Jupyter shows it
+        at its default size. Needs `dot`."""
         return svg_size(self.pipe(format="svg", encoding="utf-8"))
 
 
 def svg_size(svg: str) -> tuple:
-    """(width, height) in pixels of an SVG document's root element ("123pt" counts as
-    123 px: Jupyter and browsers draw Graphviz's points one to one)."""
+    """(width, height) in pixels of an SVG document's root element, as a browser draws
+    it: Graphviz writes points, and a point is 4/3 px (96 px per inch)."""
     head = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
     sizes = []
     for key in ("width", "height"):
         match = re.search(rf'\b{key}="([\d.]+)(pt|px)?"', head)
         if match is None:
             raise ValueError(f"svg_size: the <svg> element has no {key} in points or pixels")
-        sizes.append(round(float(match.group(1))))
+        scale = 4 / 3 if match.group(2) == "pt" else 1.0
+        sizes.append(round(float(match.group(1)) * scale))
     return tuple(sizes)
 
 

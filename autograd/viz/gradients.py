@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import functional
 from . import style
-from .draw import Painter, _row, as_graph, legend_row, paint, swatch_cell
+from .draw import PROJECTOR, Painter, _row, as_graph, legend_row, paint, swatch_cell
 from .figure import Figure
 from .scene import DEFAULT_MAX_NODES, build_scene
 
@@ -40,9 +40,10 @@ class GradientPainter(Painter):
     magnitude of the variable they connect to (|grad| for one number, else the RMS, as
     the box prints it), on a log scale with a legend."""
 
-    def __init__(self, graph, grads, title=None, legend=True, rankdir="LR", highlight=None):
+    def __init__(self, graph, grads, title=None, legend=True, rankdir=None, highlight=None,
+                 max_size=PROJECTOR):
         super().__init__(graph, title=title, legend=legend, rankdir=rankdir,
-                         highlight=highlight)
+                         highlight=highlight, max_size=max_size)
         self.grads = grads
 
     def variable_lines(self, variable) -> list:
@@ -120,7 +121,7 @@ def _notes(graph, grads) -> list:
 
 def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
                   modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES, title=None,
-                  legend=True, rankdir="LR", highlight=None) -> Figure:
+                  legend=True, rankdir=None, highlight=None, max_size=PROJECTOR) -> Figure:
     """The graph behind `output` with every variable's gradient, edges coloured and
     thickened by gradient magnitude (the RMS of the gradient's elements, log scale from
     1e-7 to 1e3) so vanishing and exploding gradients stand out; dotted edges carry an
@@ -133,6 +134,7 @@ def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
     graph = as_graph(output)
     scene = build_scene(graph, modules, expand, max_nodes)  # bad options fail before backward
     painter = GradientPainter(graph, {}, title=title, legend=legend, rankdir=rankdir,
+                              max_size=max_size,
                               highlight=highlight)
     if run_backward:
         run_backward_retaining(graph, grad, retain_graph)

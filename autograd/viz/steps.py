@@ -24,7 +24,8 @@ import numpy as np
 
 from .. import functional
 from . import style
-from .draw import RANKDIRS, Painter, _formula, _row, as_graph, paint
+from .draw import (PROJECTOR, Painter, _formula, _row, as_graph, check_max_size,
+                   check_rankdir, paint)
 from .figure import DotNotFoundError, Figure, _write_atomically, save
 from .gradients import GradientPainter
 from .scene import DEFAULT_MAX_NODES, build_scene
@@ -148,8 +149,9 @@ class _Timeline:
 class StepPainter(GradientPainter):
     """One frame: known gradients filled in, the current operator highlighted."""
 
-    def __init__(self, graph, timeline, k, widths, title_width, legend, rankdir):
-        super().__init__(graph, {}, title=None, legend=legend, rankdir=rankdir)
+    def __init__(self, graph, timeline, k, widths, title_width, legend, rankdir, max_size):
+        super().__init__(graph, {}, title=None, legend=legend, rankdir=rankdir,
+                         max_size=max_size)
         self.timeline, self.k = timeline, k
         self.widths, self.title_width = widths, title_width
         self.node = timeline.order[k - 1] if k >= 1 else None
@@ -270,13 +272,16 @@ class BackwardSteps:
     writes numbered images, save_html() one paged HTML file. In Jupyter it displays as a
     player with previous/next/play controls."""
 
-    def __init__(self, graph, timeline, scene, legend=True, rankdir="LR"):
+    def __init__(self, graph, timeline, scene, legend=True, rankdir=None,
+                 max_size=PROJECTOR):
         self.graph, self.timeline, self.scene = graph, timeline, scene
-        self.legend, self.rankdir = legend, rankdir
+        self.legend, self.rankdir, self.max_size = legend, rankdir, max_size
         self._widths = _text_widths(graph, timeline)
         longest = max(len(line) for k in range(len(self))
                       for line in frame_title(graph, timeline, k))
         self._title_width = int(6.6 * longest + 20)
+        if rankdir is None:  # one choice for every frame, so that nodes never move
+            self.rankdir = self[len(self) - 1].graph_attr["rankdir"]
 
     def __len__(self) -> int:
         return len(self.timeline.order) + 1
@@ -286,7 +291,7 @@ class BackwardSteps:
             raise IndexError(f"backward_steps: frame {k} out of range for {len(self)} frames")
         k %= len(self)
         painter = StepPainter(self.graph, self.timeline, k, self._widths, self._title_width,
-                              self.legend, self.rankdir)
+                              self.legend, self.rankdir, self.max_size)
         return paint(self.scene, painter)
 
     def __iter__(self):
@@ -369,7 +374,8 @@ DEFAULT_MAX_FRAMES = 1000  # a player of more frames is slow to render and to cl
 
 def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
                    expand=False, max_nodes=DEFAULT_MAX_NODES, legend=True,
-                   rankdir="LR", max_frames=DEFAULT_MAX_FRAMES) -> BackwardSteps:
+                   rankdir=None, max_frames=DEFAULT_MAX_FRAMES,
+                   max_size=PROJECTOR) -> BackwardSteps:
     """Run backward from `output` and return its frames, one per backward step.
 
     This is `output.backward(grad, retain_graph=...)`: leaf gradients accumulate into
@@ -377,8 +383,8 @@ def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
     than `max_frames` - 1 operators is refused before backward runs (None: no limit).
     The drawing options are forward_graph's.
     """
-    if rankdir not in RANKDIRS:  # bad options fail before backward runs, not at frame 0
-        raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    check_rankdir(rankdir)  # bad options fail before backward runs, not at frame 0
+    check_max_size(max_size)
     if max_frames is not None and (not isinstance(max_frames, int) or max_frames < 1):
         raise ValueError(f"backward_steps: max_frames must be an int >= 1 or None, got "
                          f"{max_frames!r}")
@@ -393,7 +399,7 @@ def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
     scene = build_scene(graph, modules, expand, max_nodes)
     recorder = _Recorder(graph)
     recorder.run(grad, retain_graph)
-    return BackwardSteps(graph, _Timeline(graph, recorder), scene, legend, rankdir)
+    return BackwardSteps(graph, _Timeline(graph, recorder), scene, legend, rankdir, max_size)
 
 
 def _strip_xml_header(svg: str) -> str:

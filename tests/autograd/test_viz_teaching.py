@@ -103,3 +103,135 @@ def test_backward_steps_captions_show_the_steps_numbers():
     x = Tensor([1.0, 2.0], requires_grad=True, name="x")
     caption = _caption(viz.backward_steps((x * x).sum())[2])
     assert caption[2] == "" and "grad_out" in caption[3]
+
+
+# 18.4 --------------------------------------------------------------------------------
+# The notebooks' pictures, built with the notebooks' own code (copied from the cells that
+# display them), must fit a projector at their default size: at most 1,000 px wide and
+# 1,400 px tall as a browser draws the SVG, and not shrunk below 60 % to get there.
+
+WIDTH, HEIGHT = 1000, 1400
+
+
+def _notebook_01():
+    x1 = Scalar(1.5, name="x1", requires_grad=False)
+    x2 = Scalar(-0.5, name="x2", requires_grad=False)
+    w1, w2, b = Scalar(0.8, name="w1"), Scalar(-1.2, name="w2"), Scalar(-0.4, name="b")
+    t = 1.0
+    z = x1 * w1 + x2 * w2 + b
+    y = z.sigmoid()
+    L = 0.5 * (y - t) ** 2
+    z.name, y.name, L.name = "z", "y", "L"
+    yield "01 forward", lambda **o: viz.forward_graph(
+        L, title="L = ½(σ(x1·w1 + x2·w2 + b) − t)²", **o)
+    yield "01 gradient flow", lambda **o: viz.gradient_flow(
+        L, run_backward=True, retain_graph=True, title="the same graph after L.backward()", **o)
+    w = Scalar(3.0, name="w")
+    x = Scalar(2.0, name="x", requires_grad=False)
+    f = w * x + w**2
+    f.name = "f"
+    yield "01 w used twice", lambda **o: viz.gradient_flow(
+        f, run_backward=True, retain_graph=True, title="f = w·x + w², w used twice", **o)
+
+
+def _network(x, y, W1, W2, lam, phi):
+    import nn
+
+    z = W1 @ x
+    h = phi(z)
+    o = W2 @ h
+    L = 0.5 * ((o - y) ** 2).sum()
+    s = nn.l2_penalty([W1, W2], lam)
+    J = L + s
+    for name, value in dict(z=z, h=h, o=o, L=L, s=s, J=J).items():
+        value.name = name
+    return J, dict(z=z, h=h, o=o, L=L, s=s)
+
+
+def _house_network():
+    x = Tensor([0.5], name="x")
+    y = Tensor([2.8], name="y")
+    W1 = Tensor([[2.0], [1.0], [-1.0]], requires_grad=True, name="W1")
+    W2 = Tensor([[2.0, 2.0, 1.0]], requires_grad=True, name="W2")
+    return x, y, W1, W2
+
+
+def _notebook_02():
+    import nn
+
+    J, _ = _network(*_house_network(), 0.01, nn.relu)
+    yield "02 forward", lambda **o: viz.forward_graph(
+        J, title="J = L + s, drawn bottom to top like the study text's figure", rankdir="BT",
+        **o)
+
+    def frame(**o):
+        J, parts = _network(*_house_network(), 0.01, nn.relu)
+        steps = viz.backward_steps(J, rankdir="BT", **o)
+        return steps[steps.frame_of(parts["s"])]
+
+    yield "02 backward step", frame
+
+
+def _notebook_05():
+    import nn
+    from nn.datasets import load_digits
+
+    images, labels = load_digits()
+    X, y = nn.standardize(images[:512]), labels[:512]
+    initialisers = {
+        "normal": lambda w: nn.init.normal_(w, 0.0, 1.0),
+        "Xavier": nn.init.xavier_normal_,
+        "He": lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
+    }
+
+    def deep_mlp(activation, initialiser):
+        nn.manual_seed(0)
+        model = nn.MLP(64, [64] * 8, 10, activation=activation)
+        for layer in model.modules():
+            if isinstance(layer, nn.Linear):
+                initialisers[initialiser](layer.weight)
+                nn.init.zeros_(layer.bias)
+        return model
+
+    models = {name: deep_mlp(*name.split(", ")) for name in
+              ["sigmoid, Xavier", "tanh, normal", "relu, He"]}
+    losses = []
+    for name, model in models.items():
+        loss = nn.cross_entropy(model(Tensor(X, name=f"x ({name})")), y)
+        loss.name = f"J ({name})"
+        losses.append(loss)
+    # The three networks side by side, each model one box listing every layer's gradient
+    # (modules=0); one box per layer (modules="collapse") is 3,700 px tall.
+    yield "05 three networks", lambda **o: viz.gradient_flow(
+        losses, run_backward=True, retain_graph=True, modules=0, **o)
+
+
+@needs_dot
+@pytest.mark.parametrize("name, draw", [
+    *_notebook_01(), *_notebook_02(), *_notebook_05()], ids=lambda v: v if isinstance(
+        v, str) else "")
+def test_notebook_pictures_fit_a_projector(name, draw):
+    width, height = draw().svg_size()
+    assert width <= WIDTH and height <= HEIGHT, (name, width, height)
+    natural = draw(max_size=None).svg_size()
+    scale = min(1.0, WIDTH / natural[0], HEIGHT / natural[1])
+    assert scale >= 0.6, (name, natural, "shrunk to", scale)
+
+
+def test_svg_size_reads_points_as_a_browser_does():
+    from autograd.viz.figure import svg_size
+
+    assert svg_size('<?xml?><svg width="75pt" height="30pt" viewBox="0 0 75 30">') == (100, 40)
+    assert svg_size('<svg height="12px" width="300">') == (300, 12)
+    with pytest.raises(ValueError, match="no width"):
+        svg_size("<svg>")
+
+
+def test_max_size_and_rankdir_are_checked():
+    out = Scalar(2.0, name="a") * 3
+    with pytest.raises(ValueError, match="max_size must be"):
+        viz.forward_graph(out, max_size=(0, 100))
+    with pytest.raises(ValueError, match="max_size must be"):
+        viz.backward_steps(out, max_size="big")
+    assert "size" not in viz.forward_graph(out, max_size=None).graph_attr
+    assert viz.forward_graph(out).graph_attr["size"] == "10.42,14.58"  # inches at 96 px/in
