@@ -24,8 +24,16 @@ import numpy as np
 
 from .. import functional
 from . import style
-from .draw import (PROJECTOR, Painter, _formula, _row, as_graph, check_max_size,
-                   check_rankdir, paint)
+from .draw import (
+    PROJECTOR,
+    Painter,
+    _formula,
+    _row,
+    as_graph,
+    check_max_size,
+    check_rankdir,
+    paint,
+)
 from .figure import DotNotFoundError, Figure, _write_atomically, save
 from .gradients import GradientPainter
 from .scene import DEFAULT_MAX_NODES, build_scene
