@@ -219,8 +219,7 @@ def test_notebook_pictures_fit_a_projector(name, draw):
 
 
 def test_svg_size_reads_points_as_a_browser_does():
-    from autograd.viz.figure import svg_size
-
+    svg_size = viz.svg_size
     assert svg_size('<?xml?><svg width="75pt" height="30pt" viewBox="0 0 75 30">') == (100, 40)
     assert svg_size('<svg height="12px" width="300">') == (300, 12)
     with pytest.raises(ValueError, match="no width"):
