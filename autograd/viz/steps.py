@@ -289,8 +289,6 @@ class BackwardSteps:
         longest = max(len(line) for k in range(len(self))
                       for line in frame_title(graph, timeline, k))
         self._title_width = int(6.6 * longest + 20)
-        if rankdir is None:  # one choice for every frame, so that nodes never move
-            self.rankdir = self[len(self) - 1].graph_attr["rankdir"]
 
     def __len__(self) -> int:
         return len(self.timeline.order) + 1
@@ -299,8 +297,13 @@ class BackwardSteps:
         if not -len(self) <= k < len(self):
             raise IndexError(f"backward_steps: frame {k} out of range for {len(self)} frames")
         k %= len(self)
+        if self.rankdir is None:  # chosen once, from the fullest frame: nodes never move
+            self.rankdir = self._frame(len(self) - 1, None).graph_attr["rankdir"]
+        return self._frame(k, self.rankdir)
+
+    def _frame(self, k, rankdir) -> Figure:
         painter = StepPainter(self.graph, self.timeline, k, self._widths, self._title_width,
-                              self.legend, self.rankdir, self.max_size)
+                              self.legend, rankdir, self.max_size)
         return paint(self.scene, painter)
 
     def __iter__(self):
