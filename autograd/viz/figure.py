@@ -94,6 +94,8 @@ class Figure(graphviz.Digraph):
                 raise ValueError(f"save: format must be one of {', '.join(RENDER_FORMATS)} "
                                  f"or {', '.join(SOURCE_FORMATS)}, got {format!r}")
             return super().save(filename, directory=directory, skip_existing=skip_existing)
+        if path is None:  # graphviz's default name, e.g. tracegrad.gv -> tracegrad.svg
+            path = Path(directory or self.directory, self.filename).with_suffix(f".{kind}")
         if skip_existing and path.exists():
             return path
         return save(self, path, kind)

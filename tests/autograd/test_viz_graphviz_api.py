@@ -71,6 +71,8 @@ def test_figure_save_renders_a_picture_by_suffix_or_format(tmp_path):
     assert fig.save("b", directory=tmp_path, format="svg").read_text().startswith("<?xml")
     with pytest.raises(ValueError, match="format must be one of"):
         fig.save(tmp_path / "c", format="bmpx")
+    assert fig.save(directory=tmp_path, format="pdf") == tmp_path / "tracegrad.pdf"
+    assert (tmp_path / "tracegrad.pdf").read_bytes().startswith(b"%PDF")
 
 
 @needs_dot
