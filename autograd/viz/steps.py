@@ -114,8 +114,8 @@ def _local_derivatives(node, grad_out) -> dict:
     grads = grads if isinstance(grads, tuple) else (grads,)
     local = {}
     for i, (variable, grad) in enumerate(zip(node.inputs, grads, strict=False)):
-        value = _number(_raw(grad)) if grad is not None and variable.requires_grad else None
-        if value is not None and _number(_raw(variable.data)) is not None:
+        value = _number(grad) if grad is not None and variable.requires_grad else None
+        if value is not None and _number(variable.data) is not None:
             local[i] = value
     return local
 
@@ -391,9 +391,11 @@ def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
     """Run backward from `output` and return its frames, one per backward step.
 
     This is `output.backward(grad, retain_graph=...)`: leaf gradients accumulate into
-    `.grad` as usual; the frames show this pass's gradients only. A graph with more
-    than `max_frames` - 1 operators is refused before backward runs (None: no limit).
-    The drawing options are forward_graph's.
+    `.grad` as usual; the frames show this pass's gradients only. For the captions'
+    arithmetic, each operator whose output is a single number runs its backward once
+    more, on a seed of 1 (an operator with side effects in backward sees two calls).
+    A graph with more than `max_frames` - 1 operators is refused before backward runs
+    (None: no limit). The drawing options are forward_graph's.
     """
     check_rankdir(rankdir)  # bad options fail before backward runs, not at frame 0
     check_max_size(max_size)
