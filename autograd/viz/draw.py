@@ -161,11 +161,12 @@ class Painter:
         if self.title:
             title = style.escape(self.title, TITLE_LIMIT)
             rows.append(_row(f'<FONT POINT-SIZE="13"><B>{title}</B></FONT>'))
-        if self.legend:
-            present = {self.graph.kind_of(v) for v in self.graph.variables}
-            rows.append(legend_row([(_kind_swatch(k), style.KIND_LEGEND[k])
-                                    for k in self.legend_kinds if k in present]))
-        return rows
+        return rows + (self.legend_rows() if self.legend else [])
+
+    def legend_rows(self) -> list:
+        present = {self.graph.kind_of(v) for v in self.graph.variables}
+        return [legend_row([(_kind_swatch(k), style.KIND_LEGEND[k])
+                            for k in self.legend_kinds if k in present])]
 
 
 def _row(content: str) -> str:
@@ -327,8 +328,11 @@ def paint(scene, painter: Painter, notes=()) -> Figure:
     figure.notes = list(scene.notes) + list(notes)
     sizes = {}
     ports = _emit_items(figure, scene, painter, sizes)
-    rankdir = painter.rankdir or choose_rankdir(scene, sizes, len(rows), painter.max_size)
+    extents = _extents(scene, sizes)
+    rankdir = painter.rankdir or choose_rankdir(extents, len(rows), painter.max_size)
     figure.graph_attr["rankdir"] = rankdir
+    if painter.legend and rankdir in ("TB", "BT") and extents["TB"][1] > TALL:
+        _legend_at_the_bottom(figure, painter, scene, rankdir)
     if painter.max_size is not None:
         # dot shrinks a drawing larger than `size` (inches) to fit and leaves others be.
         inches = [f"{px / PX_PER_POINT / 72:.2f}" for px in painter.max_size]
@@ -354,31 +358,51 @@ def _estimate(attrs) -> tuple:
     return 6 * max(len(line) for line in lines) + 18, 13 * len(lines) + 10
 
 
-def choose_rankdir(scene, sizes, title_rows, max_size) -> str:
-    """"LR" or "TB", whichever draws the scene at the larger scale within max_size (LR on
-    a tie): a long chain goes top to bottom, where a notebook has more room. The
-    extents are estimates: per rank the widest (or tallest) node along the flow, and
-    the sum of the nodes side by side across it."""
-    ranks = _ranks(scene)
+def _extents(scene, sizes) -> dict:
+    """{"LR": (width, height), "TB": (width, height)}: the drawing's size in points in
+    either direction, estimated before dot runs: along the flow, the widest (or tallest)
+    node of each rank plus ranksep; across it, the widest rank's nodes side by side."""
     along = {"LR": 0, "TB": 0}
     across = {"LR": 0, "TB": 0}
     by_rank = {}
-    for item_id, rank in ranks.items():
+    for item_id, rank in _ranks(scene).items():
         by_rank.setdefault(rank, []).append(sizes.get(item_id, (60, 40)))
     for members in by_rank.values():
         along["LR"] += max(w for w, _ in members) + 22  # ranksep 0.3 in
         along["TB"] += max(h for _, h in members) + 22
         across["LR"] = max(across["LR"], sum(h for _, h in members) + 13 * len(members))
         across["TB"] = max(across["TB"], sum(w for w, _ in members) + 13 * len(members))
+    return {"LR": (along["LR"], across["LR"]), "TB": (across["TB"], along["TB"])}
+
+
+def choose_rankdir(extents, title_rows, max_size) -> str:
+    """"LR" or "TB", whichever draws at the larger scale within max_size (LR on a tie):
+    a long chain goes top to bottom, where a notebook has more room."""
     width, height = max_size or PROJECTOR
     room = (width / PX_PER_POINT, height / PX_PER_POINT - 16 * title_rows)
 
     def scale(rankdir):
-        w, h = (along[rankdir], across[rankdir]) if rankdir == "LR" else (
-            across[rankdir], along[rankdir])
+        w, h = extents[rankdir]
         return min(1.0, room[0] / max(w, 1), room[1] / max(h, 1))
 
     return "LR" if scale("LR") >= scale("TB") else "TB"
+
+
+TALL = 650  # points: a drawing taller than a screen repeats its legend at the far end
+
+
+def _legend_at_the_bottom(figure, painter, scene, rankdir):
+    """The legend again, as a node on a rank of its own below the drawing, so a reader
+    at the bottom of a tall picture need not scroll back to the top. An invisible edge
+    from the last rank (TB) or to the first (BT, drawn upwards) puts it there."""
+    label = ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
+             + "".join(painter.legend_rows()) + "</TABLE>>")
+    figure.node("legend", label=label, shape="plaintext", margin="0", **{"class": "legend"})
+    ranks = _ranks(scene)
+    if rankdir == "TB":
+        figure.edge(max(ranks, key=ranks.get), "legend", style="invis")
+    else:
+        figure.edge("legend", min(ranks, key=ranks.get), style="invis")
 
 
 def _ranks(scene) -> dict:

@@ -86,11 +86,8 @@ class GradientPainter(Painter):
         return {"color": style.magnitude_color(size), "penwidth": str(style.magnitude_width(size)),
                 "style": style.magnitude_style(size), "tooltip": tip}
 
-    def title_rows(self) -> list:
-        rows = super().title_rows()
-        if self.legend:
-            rows += scale_legend()
-        return rows
+    def legend_rows(self) -> list:
+        return super().legend_rows() + scale_legend()
 
 
 def scale_legend() -> list:

@@ -59,7 +59,8 @@ def parse(figure) -> dict:
         text = line.strip()
         if text.startswith("subgraph "):
             stack.append(text.split()[1])
-            clusters[stack[-1]] = {"parent": stack[-2] if len(stack) > 1 else None}
+            if stack[-1].startswith("cluster"):  # not the end-of-picture legend's rank
+                clusters[stack[-1]] = {"parent": stack[-2] if len(stack) > 1 else None}
         elif text == "}":
             if stack:
                 stack.pop()
@@ -70,11 +71,14 @@ def parse(figure) -> dict:
             match = re.match(r"(\w+) -> (\w+)(?: \[(.*)\])?$", text)
             edges.append((match.group(1), match.group(2), _attrs(match.group(3) or "")))
         elif re.match(r"[\w-]+=", text):
-            if stack:
+            if stack and stack[-1] in clusters:
                 clusters[stack[-1]].update(_attrs(text))
         else:
             match = re.match(r"(\w+)(?: \[(.*)\])?$", text)
-            nodes[match.group(1)] = _attrs(match.group(2) or "")
+            attrs = _attrs(match.group(2) or "")
+            if attrs.get("class") == "legend":  # the legend repeated under a tall picture
+                continue
+            nodes[match.group(1)] = attrs
             cluster_of[match.group(1)] = list(stack)
     return {"nodes": nodes, "edges": edges, "cluster_of": cluster_of, "clusters": clusters,
             "graph": graph_attrs}
@@ -609,7 +613,8 @@ def test_dot_layout_has_every_node_and_cluster():
     layout = json.loads(figure.pipe(format="json"))
     clusters = [o for o in layout["objects"] if o["name"].startswith("cluster")]
     assert len(clusters) == len(parse(figure)["clusters"])
-    assert len(layout["objects"]) - len(clusters) == figure.drawn_nodes
+    nodes = [o for o in layout["objects"] if "pos" in o and o["name"] != "legend"]
+    assert len(nodes) == figure.drawn_nodes
 
 
 def test_save_rejects_an_unknown_suffix(tmp_path):

@@ -28,7 +28,7 @@ def shown(svg_text: str) -> list:
     top = root.find(f"{SVG}g")
     picture = []
     for group in top.iter(f"{SVG}g"):
-        kind = group.get("class")
+        kind = (group.get("class") or "").split(" ")[0]  # "node variable input": a node
         if kind not in ("node", "edge", "cluster"):
             continue
         colours = sorted({value for element in group.iter() for key in ("fill", "stroke")
@@ -85,7 +85,7 @@ def test_the_readme_shows_the_backward_step_its_prose_describes(regenerated):
 
 def test_shown_ignores_geometry_but_not_text_or_colour():
     svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g class="graph"><text x="{x}">T</text>'
-           '<g class="node"><title>v0</title><polygon fill="{fill}" points="{x},0"/>'
+           '<g class="node variable"><title>v0</title><polygon fill="{fill}" points="{x},0"/>'
            '<text x="{x}">grad 0.5</text></g></g></svg>')
     base = shown(svg.format(x=1, fill="#ffffff"))
     assert shown(svg.format(x=7, fill="#ffffff")) == base

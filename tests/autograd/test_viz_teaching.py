@@ -234,3 +234,20 @@ def test_max_size_and_rankdir_are_checked():
         viz.backward_steps(out, max_size="big")
     assert "size" not in viz.forward_graph(out, max_size=None).graph_attr
     assert viz.forward_graph(out).graph_attr["size"] == "10.42,14.58"  # inches at 96 px/in
+
+
+def test_a_tall_picture_repeats_its_legend_at_the_bottom():
+    x = Scalar(0.5, name="x")
+    y = x
+    for _ in range(12):
+        y = (y * 1.5).tanh()
+    tall = viz.gradient_flow(y, run_backward=True)
+    assert tall.graph_attr["rankdir"] == "TB"
+    legend = [line for line in tall.source.splitlines() if 'class=legend' in line]
+    assert len(legend) == 1 and "vanishing" in legend[0] and "parameter" in legend[0]
+    assert re.search(r"\bv\d+ -> legend \[style=invis\]", tall.source)
+    upwards = viz.forward_graph(y, rankdir="BT")
+    assert re.search(r"legend -> v\d+ \[style=invis\]", upwards.source)  # under the inputs
+    short = viz.gradient_flow(Scalar(2.0, name="a") * 3, run_backward=True)
+    assert "class=legend" not in short.source
+    assert "class=legend" not in viz.forward_graph(y, legend=False).source
