@@ -168,6 +168,12 @@ class Tensor(Variable):
         self._grad = value
 
     @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose .grad backward keeps (after retain_grad()), as
+        in PyTorch; tools that read gradients ask this instead of triggering .grad's warning."""
+        return self.grad_fn is not None and retains_grad(self)
+
+    @property
     def data(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied).
 

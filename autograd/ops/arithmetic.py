@@ -96,7 +96,7 @@ class Neg(Operator):
     """out = −x;  ∂out/∂x = −1."""
 
     name = "neg"
-    symbol = "−x"
+    symbol = "−(·)"
 
     @staticmethod
     def forward(ctx, x):
@@ -119,10 +119,11 @@ class Pow(Operator):
 
     @classmethod
     def display(cls, node) -> str:
-        """x², x⁻¹·⁵: the exponent as a superscript."""
+        """(·)², (·)⁻¹·⁵: the exponent as a superscript, and no letter, which a reader
+        would take for a variable."""
         exponent = node.params["exponent"]
         text = f"{exponent:g}" if isinstance(exponent, float) else str(exponent)
-        return "x" + text.translate(_SUPERSCRIPT)
+        return "(·)" + text.translate(_SUPERSCRIPT)
 
     @staticmethod
     def forward(ctx, x, exponent):

@@ -70,9 +70,9 @@ class Transpose(Operator):
 
     @classmethod
     def display(cls, node) -> str | None:
-        """.T when every axis is reversed, else the name (with its axes)."""
+        """(·)ᵀ when every axis is reversed, else the name (with its axes)."""
         axes = tuple(node.params["axes"])
-        return ".T" if axes == tuple(reversed(range(len(axes)))) else None
+        return "(·)ᵀ" if axes == tuple(reversed(range(len(axes)))) else None
 
     @classmethod
     def of(cls, x, axes=()):
