@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Scalar, Tensor, engine, grad
-from autograd import collector as backward_module
+from autograd import collector
 from autograd.engine import new_node
 from autograd.ops import arithmetic as ar
 from autograd.ops import elementwise as el
@@ -159,10 +159,10 @@ def test_small_graphs_leave_the_collector_alone(default_collector):
 
 
 def test_the_tuning_is_capped(default_collector):
-    backward_module.tune_collector(10**9)
-    assert gc.get_threshold()[0] == backward_module._COLLECTOR_TUNING_CEILING
-    backward_module.tune_collector(10**4)
-    assert gc.get_threshold()[0] == backward_module._COLLECTOR_TUNING_CEILING  # never lowered
+    collector.tune_collector(10**9)
+    assert gc.get_threshold()[0] == collector._COLLECTOR_TUNING_CEILING
+    collector.tune_collector(10**4)
+    assert gc.get_threshold()[0] == collector._COLLECTOR_TUNING_CEILING  # never lowered
 
 
 def test_grad_mode_blocks_are_counted_across_threads_and_released():
