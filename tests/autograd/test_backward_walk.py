@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
-from autograd import Scalar, Tensor, engine, grad
-from autograd import collector
+from autograd import Scalar, Tensor, collector, engine, grad
 from autograd.engine import new_node
 from autograd.ops import arithmetic as ar
 from autograd.ops import elementwise as el
