@@ -16,6 +16,7 @@ from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD, Momentum, Nesterov
@@ -30,5 +31,6 @@ __all__ = [
     "RMSprop",
     "Adam",
     "AdamW",
+    "LBFGS",
     "lr_scheduler",
 ]
