@@ -17,6 +17,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .lbfgs import LBFGS
+from .newton import Newton, NewtonCG
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD, Momentum, Nesterov
@@ -32,5 +33,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "LBFGS",
+    "Newton",
+    "NewtonCG",
     "lr_scheduler",
 ]
