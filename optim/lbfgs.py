@@ -247,14 +247,15 @@ def two_loop(g, steps, changes, rhos, gamma):
     """d = −H·g for the L-BFGS inverse Hessian H built from pairs (sᵢ, yᵢ), ρᵢ = 1/yᵢᵀsᵢ,
     on top of γ·I (Nocedal and Wright, Algorithm 7.4)."""
     q = -g
-    alphas = [0.0] * len(steps)
+    scratch = np.empty_like(q)  # in place: the history is read twice per iteration, and
+    alphas = [0.0] * len(steps)  # a fresh temporary per pair would double the traffic
     for i in range(len(steps) - 1, -1, -1):
-        alphas[i] = float(steps[i] @ q) * rhos[i]
-        q -= alphas[i] * changes[i]
-    r = q * gamma
+        alphas[i] = float(steps[i].dot(q)) * rhos[i]
+        q -= np.multiply(changes[i], alphas[i], out=scratch)  # q ← q − αᵢ·yᵢ
+    r = np.multiply(q, gamma, out=q)
     for i in range(len(steps)):
-        beta = float(changes[i] @ r) * rhos[i]
-        r += (alphas[i] - beta) * steps[i]
+        beta = float(changes[i].dot(r)) * rhos[i]
+        r += np.multiply(steps[i], alphas[i] - beta, out=scratch)  # r ← r + (αᵢ − βᵢ)·sᵢ
     return r
 
 

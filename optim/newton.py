@@ -43,7 +43,7 @@ class _SecondOrder(Optimizer):
                              f"{group['line_search_fn']!r}")
 
     def _loss_and_gradient(self, closure):
-        """f = closure() (the loss Tensor), ∇f as one flat float64 vector, and the
+        """f = closure() (the loss Tensor), ∇f as one flat vector, and the
         per-parameter gradients recorded with create_graph=True (for Hessian rows or
         Hessian-vector products)."""
         if closure is None:
@@ -66,7 +66,9 @@ class _SecondOrder(Optimizer):
         with enable_grad():
             grads = functional.grad(loss, self._params, create_graph=True,
                                     materialize_grads=True)
-        flat = np.concatenate([g.data.reshape(-1) for g in grads]).astype(np.float64)
+        # In the parameters' dtype: converting a big float32 model's vectors to float64
+        # and back at every Hessian-vector product costs more than the product's GEMMs.
+        flat = np.concatenate([g.data.reshape(-1) for g in grads])
         if not np.all(np.isfinite(flat)):
             raise FloatingPointError(f"{name}.step: the gradient has NaN or inf entries at "
                                      "the current parameters; a second-order step from here "
@@ -80,13 +82,13 @@ class _SecondOrder(Optimizer):
         for g, piece in zip(grads, self._split(v), strict=True):
             if g.requires_grad:  # a gradient that is constant contributes nothing
                 outputs.append(g)
-                seeds.append(Tensor(piece.astype(g.data.dtype)))
+                seeds.append(Tensor(piece.astype(g.data.dtype, copy=False)))
         if not outputs:
             return np.zeros_like(v)
         with enable_grad():
             rows = functional.grad(outputs, self._params, grad_outputs=seeds,
                                    retain_graph=True, materialize_grads=True)
-        return np.concatenate([r.data.reshape(-1) for r in rows]).astype(np.float64)
+        return np.concatenate([r.data.reshape(-1) for r in rows])
 
     def _split(self, v: np.ndarray) -> list[np.ndarray]:
         pieces, start = [], 0
@@ -307,6 +309,7 @@ def truncated_cg(hvp, g, max_iter, tolerance):
     p = np.zeros_like(g)
     r = g.copy()
     d = -r
+    scratch = np.empty_like(g)  # in place: on a big model each new vector page-faults
     rr = float(r @ r)
     for i in range(max_iter):
         if np.sqrt(rr) <= tolerance:
@@ -316,10 +319,11 @@ def truncated_cg(hvp, g, max_iter, tolerance):
         if curvature <= 0:
             return (-g if i == 0 else p), i + 1
         alpha = rr / curvature
-        p = p + alpha * d
-        r = r + alpha * Hd
+        p += np.multiply(d, alpha, out=scratch)  # p ← p + α·d
+        r += np.multiply(Hd, alpha, out=scratch)  # r ← r + α·H·d
         rr, rr_old = float(r @ r), rr
-        d = -r + (rr / rr_old) * d
+        d *= rr / rr_old
+        d -= r  # d ← −r + β·d
     return p, max_iter
 
 
