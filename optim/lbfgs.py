@@ -126,7 +126,8 @@ class LBFGS(Optimizer):
             np.copyto(p.data, value)
             p.data = p.data  # the setter bumps p's version: graphs that saved p refuse it
 
-    def _evaluate(self, closure) -> float:
+    def _evaluate(self, closure):
+        """closure() under enable_grad (step may be called inside no_grad)."""
         with enable_grad():
             loss = closure()
         return loss

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from autograd import Tensor, enable_grad, functional, no_grad
+from autograd import Tensor, enable_grad, from_numpy, functional, no_grad
 
 from .optimizer import Optimizer, check_real, subtract_
 
@@ -82,7 +82,7 @@ class _SecondOrder(Optimizer):
         for g, piece in zip(grads, self._split(v), strict=True):
             if g.requires_grad:  # a gradient that is constant contributes nothing
                 outputs.append(g)
-                seeds.append(Tensor(piece.astype(g.data.dtype, copy=False)))
+                seeds.append(from_numpy(piece.astype(g.data.dtype, copy=False)))  # no copy
         if not outputs:
             return np.zeros_like(v)
         with enable_grad():
@@ -119,7 +119,7 @@ class _SecondOrder(Optimizer):
     def _add(self, t: float, p: np.ndarray) -> None:
         with no_grad():
             for q, piece in zip(self._params, self._split(p), strict=True):
-                subtract_(q, (-t * piece).astype(q.data.dtype))
+                subtract_(q, (-t * piece).astype(q.data.dtype, copy=False))
 
     def _set(self, values) -> None:
         for q, value in zip(self._params, values, strict=True):
