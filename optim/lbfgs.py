@@ -64,7 +64,10 @@ class LBFGS(Optimizer):
     history_size=100, line_search_fn=None. The line search's scalars (t, f, gᵀd) are
     Python floats, also for float32 parameters (PyTorch computes them in the parameters'
     dtype). An unknown line_search_fn is a ValueError at construction (PyTorch raises at
-    the first step). State, on the first parameter: "func_evals", "n_iter", "d", "t",
+    the first step). With the line search, max_iter=1 gives max_eval=1, which leaves the
+    search no trial after its first: if that one increases f, t = 0 and the step does not
+    move, in PyTorch too; pass a larger max_eval for one iteration per step. State, on
+    the first parameter: "func_evals", "n_iter", "d", "t",
     "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss" (PyTorch's
     keys; its scratch list "al" is not kept).
     """

@@ -34,6 +34,9 @@ CASES = {
                                                            "line_search_fn": "strong_wolfe"}),
     "logistic_strong_wolfe_long_start": ("logistic", {"lr": 100, "max_iter": 5,
                                                       "line_search_fn": "strong_wolfe"}),
+    # max_eval = 1·5//4 = 1 leaves the search no trial after its first: stuck, as in torch
+    "rosenbrock_strong_wolfe_max_iter_1": ("rosenbrock", {"max_iter": 1,
+                                                          "line_search_fn": "strong_wolfe"}),
     "hyperbola_strong_wolfe_long_start": ("hyperbola", {"lr": 100, "max_iter": 5,
                                                         "line_search_fn": "strong_wolfe"}),
     "rosenbrock_short_history": ("rosenbrock", {"lr": 0.5, "max_iter": 2, "history_size": 2}),
