@@ -67,9 +67,9 @@ class LBFGS(Optimizer):
     the first step). With the line search, max_iter=1 gives max_eval=1, which leaves the
     search no trial after its first: if that one increases f, t = 0 and the step does not
     move, in PyTorch too; pass a larger max_eval for one iteration per step. State, on
-    the first parameter: "func_evals", "n_iter", "d", "t",
-    "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss" (PyTorch's
-    keys; its scratch list "al" is not kept).
+    the first parameter: "func_evals", "n_iter", "d", "t", "old_dirs", "old_stps", "ro",
+    "H_diag", "prev_flat_grad", "prev_loss" (PyTorch's keys; its scratch list "al" is not
+    kept).
     """
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
