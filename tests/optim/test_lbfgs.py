@@ -345,3 +345,13 @@ def test_lbfgs_step_bumps_the_version_of_its_parameters():
     opt.step(closure)
     with pytest.raises(RuntimeError, match="modified by an inplace operation|version"):
         y.sum().backward()
+
+
+def test_lbfgs_step_inside_no_grad_still_differentiates_the_closure():
+    from autograd import no_grad
+
+    params, opt, closure = make("rosenbrock", line_search_fn="strong_wolfe")
+    with no_grad():
+        opt.step(closure)
+    assert opt.state[params[0]]["func_evals"] > 1
+    assert rosenbrock(params).item() < 12.5  # f at the start

@@ -244,3 +244,14 @@ def test_step_bumps_the_version_of_its_parameters(cls):
     cls([x]).step(lambda: rosenbrock(x))
     with pytest.raises(RuntimeError, match="version|modified"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("cls", [optim.Newton, optim.NewtonCG])
+def test_step_inside_no_grad_still_differentiates_the_closure(cls):
+    from autograd import no_grad
+
+    theta = Tensor(np.zeros(4), requires_grad=True)
+    opt = cls([theta])
+    with no_grad():
+        opt.step(lambda: quadratic(theta))
+    np.testing.assert_allclose(theta.data, np.linalg.solve(A, B), atol=1e-10)
