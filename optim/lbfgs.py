@@ -207,10 +207,10 @@ class LBFGS(Optimizer):
 
             def phi(step):  # f and ∇f at θ + step·d; θ is put back afterwards
                 self._add(step, d)
-                value = _as_float(self._evaluate(closure))
-                grad = self._flat_grad()
-                self._set(start)
-                return value, grad
+                try:
+                    return _as_float(self._evaluate(closure)), self._flat_grad()
+                finally:  # also when the closure raises, or Ctrl-C arrives in it
+                    self._set(start)
 
             loss, g, t, used = strong_wolfe(phi, t, d, loss, g, gtd, max_ls=evals_left)
             self._add(t, d)

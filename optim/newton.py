@@ -107,10 +107,11 @@ class _SecondOrder(Optimizer):
 
         def f(t):
             self._add(t, p)
-            with no_grad():
-                value = float(closure())
-            self._set(start)
-            return value
+            try:
+                with no_grad():
+                    return float(closure())
+            finally:  # also when the closure raises, or Ctrl-C arrives in it
+                self._set(start)
 
         t, calls = backtracking(f, loss, float(g @ p), group["lr"])
         self._add(t, p)

@@ -1,7 +1,7 @@
 """The three problems LBFGS is checked on against PyTorch, as numpy data and initial values.
 
 Shared by make_lbfgs_reference.py (which computes each loss in torch) and test_lbfgs.py
-(which computes it in tracegrad); only numpy and the bundled digits are needed here.
+(which computes it in tracegrad); only numpy and the bundled digits file are needed here.
 
 - rosenbrock: f(x) = (1 − x₀)² + 100·(x₁ − x₀²)² from x = (−1.5, 2); minimum 0 at (1, 1).
 - hyperbola: f(x) = Σ √(xᵢ² + 0.01) − 0.3·xᵢ from x = (−2, 1.5): nearly |x| far from 0,
@@ -15,9 +15,11 @@ Shared by make_lbfgs_reference.py (which computes each loss in torch) and test_l
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 
-from nn.datasets import load_digits
+DIGITS = pathlib.Path(__file__).resolve().parents[2] / "nn" / "datasets" / "digits.npz"
 
 ROSENBROCK_START = (-1.5, 2.0)
 L2 = 0.01
@@ -55,6 +57,12 @@ def rosenbrock_init() -> list[np.ndarray]:
 
 def hyperbola_init() -> list[np.ndarray]:
     return [np.array([-2.0, 1.5])]
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """nn.datasets.load_digits, read directly: the recording venv needs numpy only."""
+    with np.load(DIGITS) as archive:
+        return archive["X"].astype(np.float64), archive["y"].astype(np.int64)
 
 
 def logistic_data() -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]  # lbfgs_problems, and tracegrad's nn
+sys.path.insert(0, str(HERE))  # lbfgs_problems
 
 import lbfgs_problems as problems  # noqa: E402
 

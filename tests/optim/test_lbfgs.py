@@ -355,3 +355,27 @@ def test_lbfgs_step_inside_no_grad_still_differentiates_the_closure():
         opt.step(closure)
     assert opt.state[params[0]]["func_evals"] > 1
     assert rosenbrock(params).item() < 12.5  # f at the start
+
+
+def test_lbfgs_line_search_puts_the_parameters_back_when_the_closure_raises():
+    params, opt, closure = make("rosenbrock", line_search_fn="strong_wolfe")
+    opt.step(closure)
+    before = params[0].data.copy()
+    calls = []
+
+    def failing():
+        calls.append(1)
+        if len(calls) == 2:  # the line search's first trial
+            raise KeyboardInterrupt
+        return closure()
+
+    with pytest.raises(KeyboardInterrupt):
+        opt.step(failing)
+    np.testing.assert_array_equal(params[0].data, before)
+
+
+def test_the_problems_read_the_same_digits_as_nn_datasets():
+    from nn.datasets import load_digits
+
+    for ours, theirs in zip(problems.load_digits(), load_digits(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)

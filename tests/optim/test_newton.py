@@ -255,3 +255,19 @@ def test_step_inside_no_grad_still_differentiates_the_closure(cls):
     with no_grad():
         opt.step(lambda: quadratic(theta))
     np.testing.assert_allclose(theta.data, np.linalg.solve(A, B), atol=1e-10)
+
+
+def test_backtracking_puts_the_parameters_back_when_the_closure_raises():
+    x = Tensor(np.array(ROSENBROCK_START), requires_grad=True)
+    opt = optim.NewtonCG([x])
+    calls = []
+
+    def closure():
+        calls.append(1)
+        if len(calls) == 2:  # the line search's first trial
+            raise KeyboardInterrupt
+        return rosenbrock(x)
+
+    with pytest.raises(KeyboardInterrupt):
+        opt.step(closure)
+    assert x.data.tolist() == list(ROSENBROCK_START)
