@@ -12,4 +12,5 @@ WORKLOADS = {
     "W4": "benchmarks.w4_deep_chain",
     "W5": "benchmarks.w5_render",
     "W6": "benchmarks.w6_digits",
+    "W7": "benchmarks.w7_second_order",
 }

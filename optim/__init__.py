@@ -16,6 +16,8 @@ from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .lbfgs import LBFGS
+from .newton import Newton, NewtonCG
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD, Momentum, Nesterov
@@ -30,5 +32,8 @@ __all__ = [
     "RMSprop",
     "Adam",
     "AdamW",
+    "LBFGS",
+    "Newton",
+    "NewtonCG",
     "lr_scheduler",
 ]

@@ -23,5 +23,6 @@ def test_readme_code_runs(capsys, tmp_path, monkeypatch):
     accuracy = float(printed.split("test accuracy: ")[1].split("%")[0])
     assert accuracy >= 97.0
     assert "= tanh(" in printed  # the listing of the neuron's graph
+    assert "Newton after 7 steps: [1. 1.]" in printed
     assert (tmp_path / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     namespace["test_cube_gradients"]()  # the property test in the README passes
