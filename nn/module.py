@@ -9,6 +9,7 @@ stored in `param.name` so graph listings and pictures show it.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -93,6 +94,7 @@ class Module:
                     f"{type(self).__name__}.__init__ called super().__init__()"
                 )
         elif isinstance(value, (Parameter, Module)):
+            _check_name(self, name, value)
             members[name] = value
             if isinstance(value, Parameter):
                 value.name = name
@@ -229,6 +231,11 @@ class Module:
         keys are allowed (shape mismatches still are not). Values are cast to each
         parameter's dtype (as PyTorch does). Returns (missing_keys, unexpected_keys).
         """
+        if not hasattr(state_dict, "items") or not hasattr(state_dict, "__contains__") or (
+                isinstance(state_dict, Module)):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a state dict (a "
+                            f"mapping of parameter names to arrays), got "
+                            f"{_what(state_dict)}; {_what_to_pass(state_dict)}")
         own = OrderedDict(self.named_parameters())
         values, problems = {}, []
         missing = [key for key in own if key not in state_dict]
@@ -290,11 +297,46 @@ def _rename_parameters(module, prefix):
         param.name = f"{prefix}.{path}"
 
 
+def _check_name(module, name, value) -> None:
+    """PyTorch's rule: a member's name is a non-empty str without a dot, since dots join
+    the names of a path (`layers.0.weight`) and a dotted name would collide with one."""
+    kind = "parameter" if isinstance(value, Parameter) else "module"
+    if not isinstance(name, str):
+        raise TypeError(f"{type(module).__name__}: {kind} name must be a str, got "
+                        f"{type(name).__name__} {name!r}")
+    if name == "":
+        raise KeyError(f'{type(module).__name__}: {kind} name can\'t be empty string ""')
+    if "." in name:
+        raise KeyError(f'{type(module).__name__}: {kind} name can\'t contain ".", got: '
+                       f'{name!r} (it would collide with the path of a submodule\'s member)')
+
+
+def _what(value) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return f"the path {os.fsdecode(value)!r}"
+    if isinstance(value, Module):
+        return f"the module {type(value).__name__}"
+    return f"a {type(value).__name__}"
+
+
+def _what_to_pass(value) -> str:
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return f"load the file first: model.load_state_dict(nn.load({os.fsdecode(value)!r}))"
+    if hasattr(value, "state_dict"):
+        return "pass its state_dict(): model.load_state_dict(other.state_dict())"
+    return "pass model.state_dict() of a model like this one, or nn.load(path)"
+
+
 def _checked_value(key, value, param):
     """(array cast to param's dtype, None) or (None, a description of what is wrong)."""
     if isinstance(value, Tensor):
         value = value.data
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError:  # numpy's "inhomogeneous shape"
+        return None, f"{key!r}: a ragged list (rows of different lengths), not an array"
     if array.dtype.kind not in "fiub":
         return None, f"{key!r}: unsupported dtype {array.dtype} (numeric arrays only)"
     if array.shape != param.shape:

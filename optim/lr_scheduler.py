@@ -23,7 +23,7 @@ import math
 import types
 import warnings
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _what, _what_to_pass
 
 __all__ = [
     "LRScheduler",
@@ -355,7 +355,8 @@ def _check_optimizer(optimizer) -> None:
 
 def _check_keys(name: str, state_dict, expected: set) -> None:
     if not isinstance(state_dict, dict):
-        raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
+        raise TypeError(f"{name}.load_state_dict: expected a dict like scheduler.state_dict() "
+                        f"returns, got {_what(state_dict)}; {_what_to_pass(state_dict)}")
     missing, unexpected = sorted(expected - set(state_dict)), sorted(set(state_dict) - expected)
     if missing or unexpected:
         raise ValueError(

@@ -10,12 +10,16 @@ in a few array operations over flat buffers: numpy's per-call cost dominates sma
 from __future__ import annotations
 
 import copy
+import math
 import numbers
+import os
 from collections import defaultdict
 
 import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad
+
+from .interrupts import deferred_interrupts
 
 
 class Optimizer:
@@ -28,18 +32,26 @@ class Optimizer:
 
     Attributes:
         param_groups: list of dicts, each with "params" (a list of Tensors) and every
-            hyperparameter; learning-rate schedulers change group["lr"] here.
+            hyperparameter; learning-rate schedulers change group["lr"] here. A value
+            assigned there is checked at once (group["lr"] = nan raises ValueError), and
+            every group is checked again at the start of each step().
         state: per-parameter dict keyed by the Tensor itself (Tensors hash by identity),
             e.g. state[w]["momentum_buffer"]; empty until the parameter's first step.
 
     One step updates p.data in place (so views of it and float32 stay what they are),
     under no_grad, without building graph nodes. A parameter whose .grad is None is
-    skipped; a zero gradient still steps (momentum and running averages carry on).
+    skipped; a zero gradient still steps (momentum and running averages carry on). A
+    Ctrl-C during the updates takes effect once every parameter is updated, so steps
+    and step counts never differ across parameters.
     """
+
+    # State entries load_state_dict requires of every parameter with state: under None,
+    # always; under a hyperparameter's name, when the group's value of it is truthy.
+    _required_state: dict = {}
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
-        self._validate(self.defaults)
+        _check_group(self._validate, self.defaults)
         self.state: defaultdict[Tensor, dict] = defaultdict(dict)
         self.param_groups: list[dict] = []
         self._step_count = 0  # read by lr_scheduler to warn when it steps first
@@ -50,7 +62,9 @@ class Optimizer:
 
     @staticmethod
     def _validate(group: dict) -> None:
-        """Raise ValueError (PyTorch's wording) for an invalid hyperparameter in `group`."""
+        """Raise ValueError (PyTorch's wording) for an invalid hyperparameter in `group`.
+        Called when a group is added or loaded, when a value in it is assigned, and once
+        per group at the start of every step()."""
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         """Update p.data in place from its gradient `grad` (an ndarray of p's shape).
@@ -97,8 +111,8 @@ class Optimizer:
                 )
             seen[id(p)] = (group_index, i)
         group = {**self.defaults, **param_group, "params": params}
-        self._validate(group)
-        self.param_groups.append(group)
+        _check_group(self._validate, group)
+        self.param_groups.append(ParamGroup(self._validate, group))
 
     # -- the step ------------------------------------------------------------------------
 
@@ -112,20 +126,22 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        for group in self.param_groups:  # a value changed behind the group's back
+            _check_group(self._validate, group)
         # Check every gradient before touching any parameter: a bad one leaves all intact.
         updates = []
         for gi, group in enumerate(self.param_groups):
             for pi, p in enumerate(group["params"]):
                 if p._grad is not None:
                     updates.append((p, self._gradient_of(p, gi, pi), group))
-        with no_grad():
+        with deferred_interrupts(), no_grad():
             start = 0
             for end in range(1, len(updates) + 1):  # each group's parameters together
                 if end == len(updates) or updates[end][2] is not updates[start][2]:
                     group = updates[start][2]
                     self._update_group(group, [(p, g) for p, g, _ in updates[start:end]])
                     start = end
-        self._step_count += 1
+            self._step_count += 1
         return loss
 
     def _update_group(self, group: dict, items: list) -> None:
@@ -218,7 +234,8 @@ class Optimizer:
         """Validate a state dict; return (copied groups, {saved index: parameter})."""
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
-            raise TypeError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+            raise TypeError(f"{name}: expected a dict like optimizer.state_dict() returns, "
+                            f"got {_what(state_dict)}; {_what_to_pass(state_dict)}")
         missing = {"state", "param_groups"} - set(state_dict)
         if missing:
             raise ValueError(f"{name}: the state dict has no {sorted(missing)} entry")
@@ -262,7 +279,19 @@ class Optimizer:
                     f"indices {sorted(by_index)}"
                 )
             _check_state_entries(name, idx, entries, by_index[idx])
+        required = {idx: self._required_keys(groups[gi])
+                    for gi, saved in enumerate(saved_groups) for idx in saved["params"]}
+        for idx, entries in state_dict["state"].items():
+            missing = [key for key in required[idx] if key not in entries]
+            if entries and missing:
+                raise ValueError(
+                    f"{name}: the state of parameter {idx} lacks {missing} (it has "
+                    f"{sorted(entries)}); {type(self).__name__} would fail at its next step")
         return groups, by_index
+
+    def _required_keys(self, group: dict) -> list:
+        return [key for flag, keys in self._required_state.items()
+                if flag is None or group.get(flag) for key in keys]
 
     def _check_saved_group(self, name: str, i: int, saved: dict) -> dict:
         missing = sorted(set(self.defaults) - set(saved))
@@ -272,7 +301,7 @@ class Optimizer:
                 f"of {type(self).__name__} (a state dict of another optimizer?)"
             )
         group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
-        self._validate(group)
+        _check_group(self._validate, group)
         return group
 
     # -- display -------------------------------------------------------------------------
@@ -306,6 +335,18 @@ def check_real(group: dict, *keys: str) -> None:
             raise TypeError(f"{key} must be a real number, got {type(value).__name__} {value!r}")
 
 
+def _check_group(validate, group: dict) -> None:
+    """The optimizer's own checks, then: every number in the group is finite (no update
+    rule means anything with a nan or an infinite hyperparameter)."""
+    validate(group)
+    for key, value in group.items():
+        values = value if isinstance(value, (tuple, list)) and key != "params" else (value,)
+        for v in values:
+            if isinstance(v, numbers.Real) and not isinstance(v, bool) and not math.isfinite(v):
+                raise ValueError(f"Invalid {key} value: {value} (hyperparameters must be "
+                                 "finite)")
+
+
 def check_common(group: dict) -> None:
     """The checks every optimiser shares: lr ≥ 0 and weight_decay ≥ 0 (NaN fails)."""
     check_real(group, "lr", "weight_decay")
@@ -320,6 +361,45 @@ def check_eps(group: dict) -> None:
     check_real(group, "eps")
     if not 0.0 < group["eps"]:
         raise ValueError(f"Invalid epsilon value: {group['eps']} (eps must be > 0)")
+
+
+class ParamGroup(dict):
+    """One entry of `optimizer.param_groups`: a dict that checks each hyperparameter
+    assigned to it with the optimizer's own validation, so group["lr"] = nan fails where
+    it is written, not steps later."""
+
+    __slots__ = ("_validate",)
+
+    def __init__(self, validate, group: dict):
+        super().__init__(group)
+        self._validate = validate
+
+    def __setitem__(self, key, value):
+        if key != "params":
+            _check_group(self._validate, {**self, key: value})
+        super().__setitem__(key, value)
+
+    def update(self, *args, **kwargs):
+        changes = dict(*args, **kwargs)
+        _check_group(self._validate, {**self, **changes})
+        super().update(changes)
+
+
+def _what(value) -> str:
+    """How an error names a value that was passed where a state dict belongs."""
+    if value is None:
+        return "None"
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return f"the path {os.fsdecode(value)!r}"
+    return f"a {type(value).__name__}"
+
+
+def _what_to_pass(value) -> str:
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return f"load the file first: .load_state_dict(nn.load({os.fsdecode(value)!r}))"
+    if hasattr(value, "state_dict"):
+        return "pass its .state_dict()"
+    return "pass a state dict, e.g. nn.load(path)[...] or other.state_dict()"
 
 
 def _as_param_groups(params) -> list[dict]:
