@@ -123,7 +123,9 @@ class DataLoader:
 
     def state_dict(self) -> dict:
         """{"generator": numpy bit-generator state, "position": batches taken from it}."""
-        if self._epoch is not None and 0 < self._epoch[1] < len(self):
+        if self._resume is not None:  # loaded, not yet iterated
+            state, position = self._rng.bit_generator.state, self._resume
+        elif self._epoch is not None and self._epoch[1] < len(self):
             state, position = self._epoch
         else:
             state, position = self._rng.bit_generator.state, 0
