@@ -94,7 +94,7 @@ class Module:
                     f"{type(self).__name__}.__init__ called super().__init__()"
                 )
         elif isinstance(value, (Parameter, Module)):
-            _check_name(self, name, value)
+            _check_name(self, name, "parameter" if isinstance(value, Parameter) else "module")
             members[name] = value
             if isinstance(value, Parameter):
                 value.name = name
@@ -119,6 +119,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
                             f"{type(param).__name__}")
+        _check_name(self, name, "parameter")
         setattr(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -126,6 +127,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got "
                             f"{type(module).__name__}")
+        _check_name(self, name, "module")
         setattr(self, name, module)
 
     # -- calling ----------------------------------------------------------------------
@@ -297,10 +299,9 @@ def _rename_parameters(module, prefix):
         param.name = f"{prefix}.{path}"
 
 
-def _check_name(module, name, value) -> None:
+def _check_name(module, name, kind: str) -> None:
     """PyTorch's rule: a member's name is a non-empty str without a dot, since dots join
     the names of a path (`layers.0.weight`) and a dotted name would collide with one."""
-    kind = "parameter" if isinstance(value, Parameter) else "module"
     if not isinstance(name, str):
         raise TypeError(f"{type(module).__name__}: {kind} name must be a str, got "
                         f"{type(name).__name__} {name!r}")

@@ -53,7 +53,7 @@ def train(model, opt, sched, loader, batches):
     loss_fn, losses = nn.CrossEntropyLoss(), []
     while len(losses) < batches:
         for X, y in loader:
-            def closure():
+            def closure(X=X, y=y):
                 opt.zero_grad()
                 loss = loss_fn(model(X), y)
                 loss.backward()
