@@ -2,38 +2,42 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import threading
+
+try:  # signal's own C module: signal.signal converts to and from enums on every call,
+    import _signal as _raw  # which would cost more than a small optimizer step itself
+except ImportError:  # pragma: no cover - an interpreter without it
+    import signal as _raw
 
 __all__ = ["deferred_interrupts"]
 
-_depth = [0]  # nesting of deferred blocks in the main thread
+_MAIN = threading.main_thread()
 
 
-@contextlib.contextmanager
-def deferred_interrupts():
+class deferred_interrupts:  # noqa: N801 - used like a function: `with deferred_interrupts():`
     """Hold back Ctrl-C (SIGINT) inside the block: one that arrives meanwhile raises
     KeyboardInterrupt when the block ends; a second one raises at once (the way out of a
     block that never ends). Only Python's own handler is deferred, only in the main thread
     (the one Python delivers signals to); elsewhere, and nested, the block runs as is."""
-    if (_depth[0] or threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield
-        return
-    received = []
 
-    def hold(signum, frame):
-        if received:
+    __slots__ = ("_active", "_received")
+
+    def __enter__(self):
+        self._received = False
+        self._active = (threading.current_thread() is _MAIN
+                        and _raw.getsignal(_raw.SIGINT) is _raw.default_int_handler)
+        if self._active:
+            _raw.signal(_raw.SIGINT, self._hold)
+        return self
+
+    def _hold(self, signum, frame):
+        if self._received:
             raise KeyboardInterrupt
-        received.append(signum)
+        self._received = True
 
-    signal.signal(signal.SIGINT, hold)
-    _depth[0] += 1
-    try:
-        yield
-    finally:
-        _depth[0] -= 1
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if received:
-        raise KeyboardInterrupt
+    def __exit__(self, kind, error, traceback):
+        if self._active:
+            _raw.signal(_raw.SIGINT, _raw.default_int_handler)
+            if self._received and kind is None:
+                raise KeyboardInterrupt
+        return False

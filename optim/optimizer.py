@@ -331,7 +331,8 @@ def check_real(group: dict, *keys: str) -> None:
     """TypeError unless every group[key] is a real number (bools excluded)."""
     for key in keys:
         value = group[key]
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if type(value) not in (int, float) and (  # the common case first: step() checks
+                isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise TypeError(f"{key} must be a real number, got {type(value).__name__} {value!r}")
 
 
@@ -340,9 +341,10 @@ def _check_group(validate, group: dict) -> None:
     rule means anything with a nan or an infinite hyperparameter)."""
     validate(group)
     for key, value in group.items():
-        values = value if isinstance(value, (tuple, list)) and key != "params" else (value,)
-        for v in values:
-            if isinstance(v, numbers.Real) and not isinstance(v, bool) and not math.isfinite(v):
+        if key == "params":
+            continue
+        for v in value if type(value) in (tuple, list) else (value,):
+            if isinstance(v, (float, np.floating)) and not math.isfinite(v):
                 raise ValueError(f"Invalid {key} value: {value} (hyperparameters must be "
                                  "finite)")
 
