@@ -246,6 +246,11 @@ class Module:
             problems.append("missing key(s): " + ", ".join(repr(k) for k in missing))
         if strict and unexpected:
             problems.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        nested = [key for key in unexpected if isinstance(state_dict[key], dict)]
+        if nested and not any(key in state_dict for key in own):
+            problems.append(f"{', '.join(map(repr, nested))} hold state dicts of their own (a "
+                            f"checkpoint of a whole run?): pass one of them, e.g. "
+                            f"model.load_state_dict(checkpoint[{nested[0]!r}])")
         for key, param in own.items():
             if key in state_dict:
                 value, problem = _checked_value(key, state_dict[key], param)

@@ -280,7 +280,7 @@ def _check_arguments(model, loss_fn, optimizer, train_loader, epochs, val_data, 
     if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
                             or not 0 < tol < math.inf):
         raise ValueError(f"fit: tol must be a finite number > 0, got {tol!r}")
-    for name, value, needs in (("model", model, ("__call__", "train", "state_dict")),
+    for name, value, needs in (("model", model, ("__call__", "train")),
                                ("loss_fn", loss_fn, ("__call__",)),
                                ("optimizer", optimizer, ("step", "zero_grad"))):
         missing = [attribute for attribute in needs if not hasattr(value, attribute)]

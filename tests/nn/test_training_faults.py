@@ -213,6 +213,14 @@ def test_optimizer_and_scheduler_load_state_dict_of_a_path_or_an_optimizer_say_w
         sched.load_state_dict(None)
 
 
+def test_load_state_dict_of_a_whole_run_checkpoint_says_which_entry_to_pass():
+    model = nn.MLP(2, [3], 1)
+    with pytest.raises(nn.StateDictError, match=r"'model', 'optimizer' hold state dicts of "
+                                                r"their own .* model.load_state_dict\("
+                                                r"checkpoint\['model'\]\)"):
+        model.load_state_dict({"model": model.state_dict(), "optimizer": {"state": {}}})
+
+
 def test_ragged_lists_in_a_state_dict_or_a_data_loader_name_the_key():
     model = nn.MLP(2, [3], 1)
     state = dict(model.state_dict(), **{"layers.0.bias": [1.0, [2.0, 3.0], 4.0]})
