@@ -381,6 +381,9 @@ class ParamGroup(dict):
             _check_group(self._validate, {**self, key: value})
         super().__setitem__(key, value)
 
+    def __reduce__(self):  # copy and pickle whole, not key by key through __setitem__
+        return (ParamGroup, (self._validate, dict(self)))
+
     def update(self, *args, **kwargs):
         changes = dict(*args, **kwargs)
         _check_group(self._validate, {**self, **changes})

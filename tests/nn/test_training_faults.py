@@ -1,7 +1,9 @@
 """Issue 13, items 10, 12, 13, 14 and 16: interrupts, nonsense refused before work starts,
 hyperparameters checked when set and when read, state-dict arguments, member names."""
 
+import copy
 import os
+import pickle
 import signal
 
 import numpy as np
@@ -248,3 +250,11 @@ def test_dotted_and_empty_member_names_are_refused():
     with pytest.raises(TypeError, match="module name must be a str"):
         outer.add_module(3, nn.Linear(1, 1))
     assert list(outer.state_dict()) == ["inner.weight", "inner.bias"]
+
+
+def test_param_groups_stay_checked_after_deepcopy_and_pickle():
+    _, opt = setup(optim.Adam, lr=0.1)
+    for twin in (copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+        assert twin.param_groups[0]["lr"] == 0.1
+        with pytest.raises(ValueError, match="Invalid learning rate: nan"):
+            twin.param_groups[0]["lr"] = float("nan")
