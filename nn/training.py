@@ -185,15 +185,16 @@ def _batches(data, where):
 
 def _pair(batch, where, name, epoch, step):
     """(X, y) of one batch, or an error saying what the loader yielded instead."""
+    at = f"epoch {epoch}, step {step}" if epoch is not None else f"batch {step}"
     try:
         X, y = batch
         n = len(y)
     except (TypeError, ValueError):
-        raise TypeError(f"{where}: {name} must yield (X, y) pairs; batch {step} of epoch "
-                        f"{epoch} is a {type(batch).__name__}") from None
+        raise TypeError(f"{where}: {name} must yield (X, y) pairs; at {at} it yielded a "
+                        f"{type(batch).__name__}") from None
     if n == 0:
-        raise ValueError(f"{where}: {name} yielded an empty batch (0 samples) at epoch "
-                         f"{epoch}, step {step}; check the loader (a DataLoader never does)")
+        raise ValueError(f"{where}: {name} yielded an empty batch (0 samples) at {at}; "
+                         "check the loader (a DataLoader never does)")
     return X, y
 
 
@@ -208,7 +209,7 @@ def evaluate(model, loss_fn, data, metrics=None) -> dict:
     try:
         with no_grad():
             for step, batch in enumerate(_batches(data, "evaluate")):
-                X, y = _pair(batch, "evaluate", "val_data", 0, step)
+                X, y = _pair(batch, "evaluate", "val_data", None, step)
                 out = model(_as_input(X))
                 n = len(y)
                 values = {"loss": float(loss_fn(out, y).item())}

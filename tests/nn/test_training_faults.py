@@ -136,8 +136,8 @@ def test_fit_names_an_empty_batch_instead_of_blaming_the_learning_rate():
 
 def test_fit_refuses_batches_that_are_not_pairs_and_an_unrecorded_monitor():
     model, opt = setup()
-    with pytest.raises(TypeError, match="must yield \\(X, y\\) pairs; batch 0 of epoch 0 is a "
-                                        "ndarray"):
+    with pytest.raises(TypeError, match="must yield \\(X, y\\) pairs; at epoch 0, step 0 it "
+                                        "yielded a ndarray"):
         nn.fit(model, nn.CrossEntropyLoss(), opt, [X], epochs=1, progress=False)
     with pytest.raises(ValueError, match="monitors 'val_accuracy', which this run does not "
                                          "record"):
