@@ -258,3 +258,20 @@ def test_param_groups_stay_checked_after_deepcopy_and_pickle():
         assert twin.param_groups[0]["lr"] == 0.1
         with pytest.raises(ValueError, match="Invalid learning rate: nan"):
             twin.param_groups[0]["lr"] = float("nan")
+
+
+def test_scheduler_settings_checked_when_set_and_at_step():
+    _, opt = setup()
+    with pytest.raises(ValueError, match="StepLR: gamma must be a finite number > 0, got nan"):
+        lr_scheduler.StepLR(opt, step_size=2, gamma=float("nan"))
+    sched = lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    with pytest.raises(ValueError, match="ExponentialLR: gamma must be"):
+        sched.gamma = float("inf")
+    vars(sched)["gamma"] = float("nan")  # behind the check's back
+    with pytest.raises(ValueError, match="gamma must be"):
+        sched.step()
+    assert opt.param_groups[0]["lr"] == 0.05
+    with pytest.raises(ValueError, match="ReduceLROnPlateau: patience must be an int >= 0"):
+        lr_scheduler.ReduceLROnPlateau(opt, patience=-1)
+    with pytest.raises(ValueError, match="min_lrs must be a list, each a finite number >= 0"):
+        lr_scheduler.ReduceLROnPlateau(opt, min_lr=float("nan"))
