@@ -307,16 +307,15 @@ def _atomic_write(path: str, write) -> None:
     directory, name = os.path.split(target)
     _remove_stale_temporaries(directory, name)
     temporary = os.path.join(directory, _temporary_name(name))
-    try:
+    fd = None
+    try:  # from before the temporary exists: an interrupt just after creating it removes it
         # Private while being written; the final mode is set before the rename. Without a
         # known umask, the kernel applies it to 0666 (the temporary is then not private).
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL
                      | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0),
                      0o600 if mode is not None else 0o666)
-    except OSError as error:
-        raise _named(error, path, target) from None
-    try:
         with os.fdopen(fd, "wb") as file:
+            fd = None  # the file object closes it now
             write(file)
             file.flush()
             if mode is not None:
@@ -324,6 +323,9 @@ def _atomic_write(path: str, write) -> None:
             os.fsync(file.fileno())
         os.replace(temporary, target)
     except BaseException as error:
+        with contextlib.suppress(OSError):
+            if fd is not None:
+                os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(error, OSError):
