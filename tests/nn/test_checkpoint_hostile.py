@@ -400,3 +400,17 @@ def test_a_safetensors_structure_that_names_missing_arrays_is_refused(tmp_path):
     path.write_bytes(payload)
     with pytest.raises(nn.CheckpointError, match="refers to an array 'nope' the file lacks"):
         nn.load(path)
+
+
+def test_a_saved_model_loads_into_pytorch_and_computes_the_same(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch_safetensors = pytest.importorskip("safetensors.torch")
+    ours = model()
+    nn.save(ours.state_dict(), tmp_path / "m.safetensors")
+    layers = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    theirs = torch.nn.Module()
+    theirs.layers = layers.double()
+    theirs.load_state_dict(torch_safetensors.load_file(tmp_path / "m.safetensors"))
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    np.testing.assert_allclose(layers(torch.from_numpy(x)).detach().numpy(), ours(x).data,
+                               rtol=1e-12)
