@@ -106,14 +106,16 @@ def _flatten(state_dict, where: str):
             if value.dtype.kind not in _NUMERIC_KINDS:
                 raise TypeError(f"{where}: entry {name!r} has dtype {value.dtype}; only numeric "
                                 "arrays can be saved (objects would need pickle)")
-            tensors[array_key(path)] = value
-            return {"$tensor": _dotted(path)}
+            key = array_key(path)
+            tensors[key] = value
+            return {"$tensor": key}
         if isinstance(value, np.generic):
             if not isinstance(value, (np.number, np.bool_)):
                 raise TypeError(f"{where}: entry {_dotted(path)!r} is a {type(value).__name__}; "
                                 "only numbers can be saved")
-            tensors[array_key(path)] = np.asarray(value)
-            return {"$scalar": _dotted(path)}
+            key = array_key(path)
+            tensors[key] = np.asarray(value)
+            return {"$scalar": key}
         if value is None or isinstance(value, (bool, int, str)):
             return value
         if isinstance(value, float):
@@ -247,8 +249,9 @@ def save(state_dict, path) -> None:
 
 
 def _json(structure) -> bytes:
-    return json.dumps(structure, allow_nan=False, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    # ASCII with \u escapes: strings holding lone surrogates (undecodable file names)
+    # survive, where UTF-8 could not encode them.
+    return json.dumps(structure, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def _little_endian(array):

@@ -93,7 +93,7 @@ def test_nested_state_round_trips_exactly_in_both_formats(tmp_path, suffix):
     _, opt = trained_adam()
     sched = optim.lr_scheduler.ReduceLROnPlateau(opt)
     state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "epoch": 3,
-             "note": "ünïcode", "none": None, "nan": float("nan"), "big": 2**100,
+             "note": "ünïcode", "file": "caf\udce9.txt", "none": None, "nan": float("nan"), "big": 2**100,
              "scalar": np.float32(1.5), "flags": [True, False], "pair": (1, 2.5)}
     nn.save(state, tmp_path / f"run{suffix}")
     assert_same(nn.load(tmp_path / f"run{suffix}"), state)
