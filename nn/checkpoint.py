@@ -28,6 +28,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import math
 import os
 import secrets
 import stat
@@ -512,7 +513,7 @@ def _read_npz(file, max_bytes: int, max_ratio: float) -> OrderedDict:
                     f"member {member.filename!r} declares {member.file_size:,} bytes compressed "
                     f"into {member.compress_size:,} (ratio {ratio:,.0f}, above max_ratio="
                     f"{max_ratio:g}), as a zip bomb does; if you trust the file, pass "
-                    f"nn.load(path, max_ratio={ratio:.0f})")
+                    f"nn.load(path, max_ratio={math.ceil(ratio)})")
         arrays = OrderedDict()
         for member in members:
             if not member.filename.endswith(".npy"):
