@@ -9,13 +9,13 @@ stored in `param.name` so graph listings and pictures show it.
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from autograd import Tensor, no_grad
 from autograd.graph import close_scope, open_scope
+from optim.optimizer import passed_instead
 
 __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys"]
 
@@ -236,8 +236,8 @@ class Module:
         if not hasattr(state_dict, "items") or not hasattr(state_dict, "__contains__") or (
                 isinstance(state_dict, Module)):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a state dict (a "
-                            f"mapping of parameter names to arrays), got "
-                            f"{_what(state_dict)}; {_what_to_pass(state_dict)}")
+                            f"mapping of parameter names to arrays), "
+                            f"{passed_instead(state_dict, 'model')}")
         own = OrderedDict(self.named_parameters())
         values, problems = {}, []
         missing = [key for key in own if key not in state_dict]
@@ -315,24 +315,6 @@ def _check_name(module, name, kind: str) -> None:
     if "." in name:
         raise KeyError(f'{type(module).__name__}: {kind} name can\'t contain ".", got: '
                        f'{name!r} (it would collide with the path of a submodule\'s member)')
-
-
-def _what(value) -> str:
-    if value is None:
-        return "None"
-    if isinstance(value, (str, bytes, os.PathLike)):
-        return f"the path {os.fsdecode(value)!r}"
-    if isinstance(value, Module):
-        return f"the module {type(value).__name__}"
-    return f"a {type(value).__name__}"
-
-
-def _what_to_pass(value) -> str:
-    if isinstance(value, (str, bytes, os.PathLike)):
-        return f"load the file first: model.load_state_dict(nn.load({os.fsdecode(value)!r}))"
-    if hasattr(value, "state_dict"):
-        return "pass its state_dict(): model.load_state_dict(other.state_dict())"
-    return "pass model.state_dict() of a model like this one, or nn.load(path)"
 
 
 def _checked_value(key, value, param):

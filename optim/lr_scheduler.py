@@ -24,7 +24,7 @@ import numbers
 import types
 import warnings
 
-from .optimizer import Optimizer, _what, _what_to_pass
+from .optimizer import Optimizer, passed_instead
 
 __all__ = [
     "LRScheduler",
@@ -413,7 +413,7 @@ def _check_optimizer(optimizer) -> None:
 def _check_keys(name: str, state_dict, expected: set) -> None:
     if not isinstance(state_dict, dict):
         raise TypeError(f"{name}.load_state_dict: expected a dict like scheduler.state_dict() "
-                        f"returns, got {_what(state_dict)}; {_what_to_pass(state_dict)}")
+                        f"returns, {passed_instead(state_dict, 'scheduler')}")
     missing, unexpected = sorted(expected - set(state_dict)), sorted(set(state_dict) - expected)
     if missing or unexpected:
         raise ValueError(

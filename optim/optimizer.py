@@ -235,7 +235,7 @@ class Optimizer:
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
             raise TypeError(f"{name}: expected a dict like optimizer.state_dict() returns, "
-                            f"got {_what(state_dict)}; {_what_to_pass(state_dict)}")
+                            f"{passed_instead(state_dict, 'optimizer')}")
         missing = {"state", "param_groups"} - set(state_dict)
         if missing:
             raise ValueError(f"{name}: the state dict has no {sorted(missing)} entry")
@@ -390,21 +390,17 @@ class ParamGroup(dict):
         super().update(changes)
 
 
-def _what(value) -> str:
-    """How an error names a value that was passed where a state dict belongs."""
-    if value is None:
-        return "None"
+def passed_instead(value, receiver: str) -> str:
+    """'got X; do Y', for a value passed to `receiver`.load_state_dict where a state dict
+    belongs: None, a path (the file not loaded yet), or the object itself."""
     if isinstance(value, (str, bytes, os.PathLike)):
-        return f"the path {os.fsdecode(value)!r}"
-    return f"a {type(value).__name__}"
-
-
-def _what_to_pass(value) -> str:
-    if isinstance(value, (str, bytes, os.PathLike)):
-        return f"load the file first: .load_state_dict(nn.load({os.fsdecode(value)!r}))"
+        path = os.fsdecode(value)
+        return (f"got the path {path!r}; load the file first: "
+                f"{receiver}.load_state_dict(nn.load({path!r}))")
+    got = "None" if value is None else f"a {type(value).__name__}"
     if hasattr(value, "state_dict"):
-        return "pass its .state_dict()"
-    return "pass a state dict, e.g. nn.load(path)[...] or other.state_dict()"
+        return f"got {got}; pass its state_dict(): {receiver}.load_state_dict(other.state_dict())"
+    return f"got {got}; pass other.state_dict(), or what nn.load(path) returned"
 
 
 def _as_param_groups(params) -> list[dict]:

@@ -193,10 +193,11 @@ def test_early_stopping_rereads_its_settings_at_each_step():
 
 
 @pytest.mark.parametrize("passed, said, advice", [
-    (None, "got None", "pass model.state_dict\\(\\)"),
+    (None, "got None", "pass other.state_dict\\(\\), or what nn.load\\(path\\) returned"),
     ("model.npz", "got the path 'model.npz'", "load the file first: "
                                               "model.load_state_dict\\(nn.load\\('model.npz'\\)\\)"),
-    (nn.MLP(2, [3], 1), "got the module MLP", "pass its state_dict\\(\\)"),
+    (nn.MLP(2, [3], 1), "got a MLP", "pass its state_dict\\(\\): "
+                                     "model.load_state_dict\\(other.state_dict\\(\\)\\)"),
 ])
 def test_load_state_dict_of_none_a_path_or_a_model_says_what_to_pass(passed, said, advice):
     with pytest.raises(TypeError, match=f"MLP.load_state_dict: expected a state dict .*{said}; "
@@ -209,7 +210,7 @@ def test_optimizer_and_scheduler_load_state_dict_of_a_path_or_an_optimizer_say_w
     sched = lr_scheduler.StepLR(opt, step_size=2)
     with pytest.raises(TypeError, match="got the path 'opt.npz'; load the file first"):
         opt.load_state_dict("opt.npz")
-    with pytest.raises(TypeError, match="got a SGD; pass its .state_dict\\(\\)"):
+    with pytest.raises(TypeError, match="got a SGD; pass its state_dict\\(\\)"):
         opt.load_state_dict(opt)
     with pytest.raises(TypeError, match="StepLR.load_state_dict: .* got None"):
         sched.load_state_dict(None)
