@@ -14,7 +14,7 @@ tools. Arrays go into the file's tensors under their dotted path (`state.0.exp_a
 everything else (numbers, strings, lists, tuples, None, the nesting itself) goes into a
 JSON "structure" (layout in docs/reliability.md, "Checkpoint layout").
 
-save() writes a temporary file next to its target (`.NAME.tracegrad-tmp.PID.XXXXXXXX`),
+save() writes a temporary file next to its target (`.NAME.tracegrad-tmp.PID@HOST.XXXXXXXX`),
 fsyncs it and renames it over the target, so a crash, a full disk or Ctrl-C leaves the
 previous checkpoint intact. It writes through a symlink to the file it points to, keeps
 an existing file's permissions, and the next save of the same target removes temporaries
@@ -31,6 +31,7 @@ import json
 import math
 import os
 import secrets
+import socket
 import stat
 import zipfile
 from collections import OrderedDict
@@ -359,7 +360,13 @@ def _new_file_mode():
 
 
 def _temporary_name(name: str) -> str:
-    return f"{_temporary_prefix(name)}{os.getpid()}.{secrets.token_hex(4)}"
+    return f"{_temporary_prefix(name)}{os.getpid()}@{_host()}.{secrets.token_hex(4)}"
+
+
+def _host() -> str:
+    """This machine's name, so a folder shared between machines (NFS) never has one
+    machine judge another's process by its number."""
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in socket.gethostname())[:64]
 
 
 def _temporary_prefix(name: str) -> str:
@@ -382,8 +389,10 @@ def _remove_stale_temporaries(directory: str, name: str) -> None:
     for entry in entries:
         if not entry.startswith(prefix):
             continue
-        pid = entry[len(prefix):].split(".")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+        owner = entry[len(prefix):].rpartition(".")[0]  # PID@HOST
+        pid, _, host = owner.partition("@")
+        if (host == _host() and pid.isdigit() and int(pid) != os.getpid()
+                and not _process_alive(int(pid))):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(directory, entry))
 

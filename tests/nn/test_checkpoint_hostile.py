@@ -199,14 +199,18 @@ def dead_pid():
 
 def test_killed_save_temporaries_cleaned(tmp_path):
     path = tmp_path / "m.safetensors"
-    stale = tmp_path / f".m.safetensors.tracegrad-tmp.{dead_pid()}.0123abcd"
+    host, dead = checkpoint._host(), dead_pid()
+    stale = tmp_path / f".m.safetensors.tracegrad-tmp.{dead}@{host}.0123abcd"
     stale.write_bytes(b"half a checkpoint")
-    live = tmp_path / f".m.safetensors.tracegrad-tmp.{os.getppid()}.0123abcd"
+    live = tmp_path / f".m.safetensors.tracegrad-tmp.{os.getppid()}@{host}.0123abcd"
     live.write_bytes(b"another process is still writing this one")
-    other = tmp_path / f".other.npz.tracegrad-tmp.{dead_pid()}.0123abcd"
+    elsewhere = tmp_path / f".m.safetensors.tracegrad-tmp.{dead}@other-machine.0123abcd"
+    elsewhere.write_bytes(b"another machine's process, which this one cannot see")
+    other = tmp_path / f".other.npz.tracegrad-tmp.{dead}@{host}.0123abcd"
     other.write_bytes(b"not this target's")
     nn.save({"w": np.ones(2)}, path)
-    assert files_in(tmp_path) == sorted([live.name, other.name, "m.safetensors"])
+    assert files_in(tmp_path) == sorted([live.name, elsewhere.name, other.name,
+                                         "m.safetensors"])
 
 
 def test_temporary_names_say_what_they_are(tmp_path, monkeypatch):
@@ -220,7 +224,7 @@ def test_temporary_names_say_what_they_are(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoint, "_write_npz", spy)
     nn.save({"w": np.ones(2)}, tmp_path / "model.npz")
     (name,) = seen
-    assert name.startswith(f".model.npz.tracegrad-tmp.{os.getpid()}.")
+    assert name.startswith(f".model.npz.tracegrad-tmp.{os.getpid()}@{checkpoint._host()}.")
 
 
 def test_temporary_of_a_long_name_fits_the_file_system(tmp_path):
