@@ -348,9 +348,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int, val_data=None, met
                      early_stopping)
     functions = _metric_functions(metrics)
     if early_stopping is not None and early_stopping.monitor is not None:
-        recorded = ["loss", *functions, *(("max_change",) if tol is not None else ())]
-        recorded += ["val_" + name for name in recorded[:len(functions) + 1]
-                     if val_data is not None]
+        names = ["loss", *functions]
+        recorded = (names + (["val_" + name for name in names] if val_data is not None else [])
+                    + (["max_change"] if tol is not None else []))
         if early_stopping.monitor not in recorded:
             raise ValueError(f"fit: EarlyStopping monitors {early_stopping.monitor!r}, which "
                              f"this run does not record (it records {', '.join(recorded)})")
