@@ -30,7 +30,9 @@ demo: $(STAMP)  ## train an MLP on digits and draw its graphs into demo-output/
 bench: $(STAMP) dot  ## speed and memory against the numpy floor
 	$(BIN)/python -m benchmarks
 
-fuzz: $(STAMP)  ## the random-program gradient fuzzer with a larger budget
+# The slow marker: the random-program gradient fuzzer with a larger budget, and 150 kills per
+# checkpoint format at random moments of a save (TRACEGRAD_KILL_ROUNDS changes the number).
+fuzz: $(STAMP)  ## the gradient fuzzer and the checkpoint kill test at full size
 	$(BIN)/python -m pytest -q -m slow tests
 
 notebooks: $(STAMP) dot

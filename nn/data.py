@@ -40,7 +40,12 @@ def _as_array(data, where, name):
     """`data` as an ndarray with samples along axis 0; a Tensor contributes its `.data`."""
     if not isinstance(data, np.ndarray) and isinstance(getattr(data, "data", None), np.ndarray):
         data = data.data
-    array = np.asarray(data)
+    try:
+        array = np.asarray(data)
+    except ValueError as error:  # numpy's "inhomogeneous shape": rows of different lengths
+        raise ValueError(f"{where}: {name} is a ragged list (its rows have different lengths "
+                         f"or depths), not an array; pad or trim the rows to one length "
+                         f"({error})") from None
     if array.dtype == object:
         raise TypeError(f"{where}: {name} has dtype object; pass numeric data "
                         f"(a list of equal-length rows or an ndarray)")
@@ -85,6 +90,12 @@ class DataLoader:
     generator made once from `seed`, so two loaders built with the same int seed produce
     the same sequence of epochs. With `shuffle=False` samples come in their stored order.
 
+    `state_dict()` records where the loader is: the generator's state at the start of the
+    epoch in progress and how many of its batches were taken (or, between epochs, the
+    state the next epoch starts from). A loader given it by `load_state_dict()` goes on
+    exactly there: the next `iter()` yields the rest of that epoch, then epochs as the
+    original would have; it is plain numbers, so `nn.save` stores it in a checkpoint.
+
     X and y may be ndarrays, anything `np.asarray` accepts, or tracegrad Tensors (their
     `.data` is used). Batches are new numpy arrays (copies) of the stored data: X keeps its
     dtype (float32 stays float32) and integer labels stay integer. With `y=None` the loader
@@ -107,6 +118,39 @@ class DataLoader:
             raise ValueError(f"{where}: drop_last=True with batch_size={self.batch_size} > "
                              f"{len(self.X)} samples would yield no batch at all")
         self._rng = _generator(seed, where)
+        self._epoch = None  # (generator state at the epoch's start, batches taken), mid-epoch
+        self._resume = None
+
+    def state_dict(self) -> dict:
+        """{"generator": numpy bit-generator state, "position": batches taken from it}."""
+        if self._resume is not None:  # loaded, not yet iterated
+            state, position = self._rng.bit_generator.state, self._resume
+        elif self._epoch is not None and self._epoch[1] < len(self):
+            state, position = self._epoch
+        else:
+            state, position = self._rng.bit_generator.state, 0
+        return {"generator": _copy_state(state), "position": position}
+
+    def load_state_dict(self, state_dict) -> None:
+        """Continue where the loader that made `state_dict` was (see the class docstring)."""
+        where = "DataLoader.load_state_dict"
+        if not isinstance(state_dict, dict) or set(state_dict) != {"generator", "position"}:
+            raise TypeError(f"{where}: expected the dict DataLoader.state_dict() returns, with "
+                            f"keys 'generator' and 'position', got {state_dict!r:.80}")
+        position = state_dict["position"]
+        if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not (
+                0 <= position < max(len(self), 1)):
+            raise ValueError(f"{where}: position must be an int in [0, {len(self)}), got "
+                             f"{position!r}")
+        probe = np.random.default_rng()
+        try:
+            probe.bit_generator.state = state_dict["generator"]
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"{where}: 'generator' is not the state of a "
+                             f"{type(self._rng.bit_generator).__name__}: {error}") from None
+        self._rng.bit_generator.state = state_dict["generator"]
+        self._resume = int(position)
+        self._epoch = None
 
     def __len__(self):
         """Number of batches per epoch."""
@@ -116,11 +160,17 @@ class DataLoader:
     def __iter__(self):
         # Draw the permutation now, not at the first next(): each iter() is one epoch.
         n = len(self.X)
+        start_state = self._rng.bit_generator.state
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)
-        return self._batches(order)
+        skip, self._resume = self._resume or 0, None
+        self._epoch = (start_state, skip)
+        return self._batches(order, skip)
 
-    def _batches(self, order):
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
+    def _batches(self, order, skip):
+        epoch = self._epoch
+        for start in range(skip * self.batch_size, len(self) * self.batch_size, self.batch_size):
+            if self._epoch is epoch:
+                self._epoch = epoch = (epoch[0], start // self.batch_size + 1)
             index = order[start:start + self.batch_size]
             if self.y is None:
                 yield self.X[index]
@@ -130,6 +180,10 @@ class DataLoader:
     def __repr__(self):
         return (f"DataLoader(samples={len(self.X)}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")
+
+
+def _copy_state(state):
+    return {k: _copy_state(v) if isinstance(v, dict) else v for k, v in state.items()}
 
 
 def _float_array(X, where):

@@ -15,12 +15,23 @@ into the output folder:
 The pictures need Graphviz's `dot`; without it the demo still trains and writes the DOT
 sources (`.dot`) and the listing, says how to install Graphviz, and exits 0. This module
 sits in `nn`, not in `autograd`: the engine never imports nn or optim.
+
+`--save PATH` also writes a checkpoint (model, optimizer, loader, epochs done) at the end,
+or when Ctrl-C stops training early. Every argument and the output folders are checked
+before training; a foreseeable failure ends with one line on stderr and a non-zero
+status, never a traceback: 2 for bad arguments, 1 for a failure while running (out of
+memory, a folder that cannot be written), 130 after Ctrl-C (having written the promised
+checkpoint if training had started), 141 when the reader of its output went away (`|
+head`).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -32,6 +43,7 @@ from autograd import Scalar, Tensor, viz
 from autograd.graph import Graph
 
 from . import data, datasets, scalar
+from .checkpoint import save
 from .init import manual_seed
 from .layers import MLP
 from .losses import CrossEntropyLoss
@@ -39,6 +51,7 @@ from .training import fit
 
 __all__ = ["main"]
 
+MAX_PARAMETERS = 20_000_000  # ~640 MB of float64 weights, gradients and Adam's two moments
 PICTURED_BATCH = 8  # samples in the forward and gradient-flow pictures: enough to be a batch
 LABEL_SMOOTHING = 0.1  # measured: +0.5 to 1 point of test accuracy on digits, seeds 0-9
 FORMATS = ("svg", "png", "pdf")
@@ -52,6 +65,7 @@ class DataSet(NamedTuple):
     input_name: str  # what one row is, for the pictures ("images")
     epochs: int
     lr: float
+    shape: tuple  # (features, classes): the model's size is known before loading
 
 
 # Defaults measured on 10 seeds (split and initialisation): digits reaches 97.6-98.9% test
@@ -60,11 +74,13 @@ class DataSet(NamedTuple):
 DATASETS = {
     "digits": DataSet(lambda seed: datasets.load_digits(),
                       "handwritten digits, 8×8 pixels (UCI, Alpaydin & Kaynak 1998)",
-                      "images", 20, 1e-3),
+                      "images", 20, 1e-3, (64, 10)),
     "moons": DataSet(lambda seed: datasets.make_moons(1000, noise=0.2, seed=seed),
-                     "two interleaving half circles with noise 0.2", "points", 20, 3e-3),
+                     "two interleaving half circles with noise 0.2", "points", 20, 3e-3,
+                     (2, 2)),
     "spirals": DataSet(lambda seed: datasets.make_spirals(900, 3, noise=0.2, seed=seed),
-                       "three interleaved spiral arms with noise 0.2", "points", 50, 3e-3),
+                       "three interleaved spiral arms with noise 0.2", "points", 50, 3e-3,
+                       (2, 3)),
 }
 
 
@@ -99,7 +115,7 @@ def _positive(kind):
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or not value > 0:
+        if value is None or not (value > 0 and math.isfinite(value)):
             raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, "
                                              f"got {text!r}")
         return value
@@ -136,6 +152,9 @@ def parser() -> argparse.ArgumentParser:
                    help="folder for the pictures and the listing (default: demo-output)")
     p.add_argument("--formats", type=_formats, default=["svg"], metavar="LIST",
                    help="picture formats, comma-separated from svg,png,pdf (default: svg)")
+    p.add_argument("--save", type=Path, default=None, metavar="PATH",
+                   help="also write a checkpoint (.safetensors, or .npz by suffix) of the "
+                        "model, optimizer and loader; also on Ctrl-C")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -284,29 +303,89 @@ def report(writer) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def train(model, loss_fn, split, args, settings) -> float:
-    """Adam on shuffled mini-batches with a progress bar; returns the test accuracy."""
+def train(model, loss_fn, split, args, settings):
+    """Adam on shuffled mini-batches with a progress bar; returns the History. With
+    --save, writes the checkpoint, also when Ctrl-C ended training early."""
     epochs, lr = args.epochs or settings.epochs, args.lr or settings.lr
     print(f"\ntraining: Adam(lr={lr:g}), batches of {args.batch_size}, {epochs} epochs, "
           f"cross-entropy with label smoothing {LABEL_SMOOTHING}")
     loader = data.DataLoader(split.X_train, split.y_train, batch_size=args.batch_size,
                              shuffle=True, seed=args.seed)
-    history = fit(model, loss_fn, optim.Adam(model.parameters(), lr=lr), loader, epochs,
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    history = fit(model, loss_fn, optimizer, loader, epochs,
                   val_data=(split.X_test, split.y_test), metrics=["accuracy"],
                   progress=not args.no_progress)
-    return history["val_accuracy"][-1]
+    if args.save is not None:
+        save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+              "loader": loader.state_dict(), "epochs": history.epochs}, args.save)
+    return history
 
 
 def parse(argv) -> argparse.Namespace:
+    """The arguments, with everything checkable before training checked (exit 2)."""
     p = parser()
     args = p.parse_args(argv)
     if args.out.exists() and not args.out.is_dir():
         p.error(f"--out: {str(args.out)!r} is a file, not a folder")
+    problem = _unwritable(args.out, create=True)
+    if problem:
+        p.error(f"--out: cannot write into {str(args.out)!r}: {problem}")
+    if args.save is not None:
+        if args.save.is_dir():
+            p.error(f"--save: {str(args.save)!r} is a folder; give a file name such as "
+                    "run.safetensors")
+        problem = _unwritable(args.save.parent, create=False)
+        if problem:
+            p.error(f"--save: cannot write {str(args.save)!r}: {problem}")
+    features, classes = DATASETS[args.dataset].shape
+    sizes = [features, *args.hidden, classes]
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        p.error(f"--hidden {','.join(map(str, args.hidden))}: a model of {count:,} parameters "
+                f"(more than {MAX_PARAMETERS:,}) would not fit in memory with Adam's state; "
+                "choose smaller layers")
     return args
 
 
+def _unwritable(folder: Path, create: bool):
+    """Why files cannot be written into `folder` (made if `create`), or None."""
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
 def main(argv=None) -> int:
-    """Run the demo with command-line arguments `argv` (sys.argv[1:] when None)."""
+    """Run the demo with command-line arguments `argv` (sys.argv[1:] when None); returns
+    the exit status. Foreseeable failures end in one line on stderr, not a traceback."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        _say("interrupted (Ctrl-C)")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly; pointing stdout at devnull keeps
+        # the interpreter's final flush from failing again on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except MemoryError:
+        _say("out of memory; choose smaller --hidden layers or a smaller --batch-size")
+        return 1
+    except OSError as error:
+        _say(f"cannot write the output: {error}")
+        return 1
+
+
+def _say(message: str) -> None:
+    with_newline = "\n" if sys.stderr.isatty() else ""  # after a progress bar's line
+    print(f"{with_newline}tracegrad: {message}", file=sys.stderr)
+
+
+def _run(argv) -> int:
     args = parse(argv)
     start = time.perf_counter()
     settings = DATASETS[args.dataset]
@@ -318,7 +397,12 @@ def main(argv=None) -> int:
     loss_fn = CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)
     forward, flow, listing, table = first_step(model, loss_fn, split, settings.input_name,
                                                architecture(model))
-    score = train(model, loss_fn, split, args, settings)
+    history = train(model, loss_fn, split, args, settings)
+    if history.interrupted:
+        saved = f"; the model so far is in {str(args.save)!r}" if args.save else ""
+        _say(f"interrupted (Ctrl-C) after {history.epochs} complete epoch(s){saved}")
+        return 130
+    score = history["val_accuracy"][-1]
     print(f"test accuracy: {score:.1%} ({round(score * len(split.y_test))} of "
           f"{len(split.y_test)} test samples right)")
     print(f"\ngradient norms of the pictured step (before training):\n{table}")
@@ -326,6 +410,8 @@ def main(argv=None) -> int:
     pictures = (forward, flow, whole_model(model, loss_fn, split, settings.input_name))
     write_all(writer, pictures, listing, neuron_steps(args.seed), PICTURED_BATCH)
     report(writer)
+    if args.save is not None:
+        print(f"checkpoint: {args.save} (model, optimizer, loader; load it with nn.load)")
     print(f"\ndone in {time.perf_counter() - start:.1f} s")
     return 0
 

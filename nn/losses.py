@@ -346,8 +346,8 @@ def l2_penalty(params, lam: float) -> Tensor:
     """The study text's regulariser  s = (λ/2) Σ_W ‖W‖²_F  over the given tensors;
     ∂s/∂W = λ·W, so J = L + s adds λ·W to each gradient (weight decay). Pass the tensors
     to penalise: the text penalises the weight matrices, not the biases."""
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or lam < 0:
-        raise ValueError(f"l2_penalty: lam must be a number >= 0, got {lam!r}")
+    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not 0 <= lam < math.inf:
+        raise ValueError(f"l2_penalty: lam must be a number >= 0 and finite, got {lam!r}")
     if isinstance(params, Tensor):
         params = [params]
     params = list(params)

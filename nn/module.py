@@ -15,6 +15,7 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 from autograd.graph import close_scope, open_scope
+from optim.optimizer import passed_instead
 
 __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys"]
 
@@ -93,6 +94,7 @@ class Module:
                     f"{type(self).__name__}.__init__ called super().__init__()"
                 )
         elif isinstance(value, (Parameter, Module)):
+            _check_name(self, name, "parameter" if isinstance(value, Parameter) else "module")
             members[name] = value
             if isinstance(value, Parameter):
                 value.name = name
@@ -118,6 +120,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
                             f"{type(param).__name__}")
+        _check_name(self, name, "parameter")
         setattr(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -125,6 +128,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got "
                             f"{type(module).__name__}")
+        _check_name(self, name, "module")
         setattr(self, name, module)
 
     # -- calling ----------------------------------------------------------------------
@@ -230,6 +234,11 @@ class Module:
         keys are allowed (shape mismatches still are not). Values are cast to each
         parameter's dtype (as PyTorch does). Returns (missing_keys, unexpected_keys).
         """
+        if not hasattr(state_dict, "items") or not hasattr(state_dict, "__contains__") or (
+                isinstance(state_dict, Module)):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a state dict (a "
+                            f"mapping of parameter names to arrays), "
+                            f"{passed_instead(state_dict, 'model')}")
         own = OrderedDict(self.named_parameters())
         values, problems = {}, []
         missing = [key for key in own if key not in state_dict]
@@ -238,6 +247,11 @@ class Module:
             problems.append("missing key(s): " + ", ".join(repr(k) for k in missing))
         if strict and unexpected:
             problems.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        nested = [key for key in unexpected if isinstance(state_dict[key], dict)]
+        if nested and not any(key in state_dict for key in own):
+            problems.append(f"{', '.join(map(repr, nested))} hold state dicts of their own (a "
+                            f"checkpoint of a whole run?): pass one of them, e.g. "
+                            f"model.load_state_dict(checkpoint[{nested[0]!r}])")
         for key, param in own.items():
             if key in state_dict:
                 value, problem = _checked_value(key, state_dict[key], param)
@@ -291,11 +305,27 @@ def _rename_parameters(module, prefix):
         param.name = f"{prefix}.{path}"
 
 
+def _check_name(module, name, kind: str) -> None:
+    """PyTorch's rule: a member's name is a non-empty str without a dot, since dots join
+    the names of a path (`layers.0.weight`) and a dotted name would collide with one."""
+    if not isinstance(name, str):
+        raise TypeError(f"{type(module).__name__}: {kind} name must be a str, got "
+                        f"{type(name).__name__} {name!r}")
+    if name == "":
+        raise KeyError(f'{type(module).__name__}: {kind} name can\'t be empty string ""')
+    if "." in name:
+        raise KeyError(f'{type(module).__name__}: {kind} name can\'t contain ".", got: '
+                       f'{name!r} (it would collide with the path of a submodule\'s member)')
+
+
 def _checked_value(key, value, param):
     """(array cast to param's dtype, None) or (None, a description of what is wrong)."""
     if isinstance(value, Tensor):
         value = value.data
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError:  # numpy's "inhomogeneous shape"
+        return None, f"{key!r}: a ragged list (rows of different lengths), not an array"
     if array.dtype.kind not in "fiub":
         return None, f"{key!r}: unsupported dtype {array.dtype} (numeric arrays only)"
     if array.shape != param.shape:

@@ -31,6 +31,8 @@ class Adadelta(Optimizer):
     "square_avg" (v), "acc_delta" (u).
     """
 
+    _required_state = {None: ("step", "square_avg", "acc_delta")}
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)

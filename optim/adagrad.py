@@ -32,6 +32,8 @@ class Adagrad(Optimizer):
     it in the constructor; the numbers are the same).
     """
 
+    _required_state = {None: ("step", "sum")}
+
     def __init__(
         self,
         params,

@@ -42,6 +42,8 @@ class Adam(Optimizer):
     (m), "exp_avg_sq" (v), and "max_exp_avg_sq" (v_max) with amsgrad.
     """
 
+    _required_state = {None: ("step", "exp_avg", "exp_avg_sq"), "amsgrad": ("max_exp_avg_sq",)}
+
     def __init__(
         self,
         params,

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import types
 import warnings
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, passed_instead
 
 __all__ = [
     "LRScheduler",
@@ -44,7 +45,14 @@ class LRScheduler:
 
     Attributes: base_lrs (each group's initial_lr), last_epoch (steps taken, counting
     the one at construction as epoch 0).
+
+    A schedule's settings (gamma, step_size, T_max, eta_min, factor, patience, ...) are
+    checked when assigned, in the constructor or later, and again at every step().
     """
+
+    def __setattr__(self, name, value):
+        _check_setting(type(self).__name__, name, value)
+        object.__setattr__(self, name, value)
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         _check_optimizer(optimizer)
@@ -73,6 +81,7 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and write the new learning rates into the optimizer."""
+        _check_settings(self)
         if self._step_count == 1 and self.optimizer._step_count == 0:
             warnings.warn(
                 "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call "
@@ -300,6 +309,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics) -> None:  # type: ignore[override]
         """Record this epoch's metric (a number or a one-element Tensor) and maybe cut lr."""
+        _check_settings(self)
         current = float(metrics.item() if hasattr(metrics, "item") else metrics)
         self.last_epoch += 1
         if self._is_better(current):
@@ -348,6 +358,53 @@ class ReduceLROnPlateau(LRScheduler):
         self.__dict__.update(copy.deepcopy(state_dict))
 
 
+def _finite(low, inclusive=True):
+    def check(value):
+        return (not isinstance(value, bool) and isinstance(value, numbers.Real)
+                and math.isfinite(value) and (value >= low if inclusive else value > low))
+
+    check.wants = f"a finite number {'>=' if inclusive else '>'} {low}"
+    return check
+
+
+def _int(low):
+    def check(value):
+        return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= low
+
+    check.wants = f"an int >= {low}"
+    return check
+
+
+def _each(check):
+    def each(value):
+        return isinstance(value, (list, tuple)) and all(check(v) for v in value)
+
+    each.wants = f"a list, each {check.wants}"
+    return each
+
+
+# The settings of every schedule, by attribute name: checked when assigned and at step().
+_SETTINGS = {
+    "gamma": _finite(0, inclusive=False), "step_size": _int(1), "T_max": _int(1),
+    "eta_min": _finite(0), "factor": _finite(0), "patience": _int(0), "cooldown": _int(0),
+    "threshold": _finite(0), "eps": _finite(0), "min_lrs": _each(_finite(0)),
+    "base_lrs": _each(_finite(0)),
+}
+
+
+def _check_setting(where: str, name: str, value) -> None:
+    check = _SETTINGS.get(name)
+    if check is not None and not check(value):
+        raise ValueError(f"{where}: {name} must be {check.wants}, got {value!r}")
+
+
+def _check_settings(scheduler) -> None:
+    """Again at each step: load_state_dict and __dict__ writes bypass __setattr__."""
+    where = type(scheduler).__name__
+    for name, value in vars(scheduler).items():
+        _check_setting(where, name, value)
+
+
 def _check_optimizer(optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -355,7 +412,8 @@ def _check_optimizer(optimizer) -> None:
 
 def _check_keys(name: str, state_dict, expected: set) -> None:
     if not isinstance(state_dict, dict):
-        raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
+        raise TypeError(f"{name}.load_state_dict: expected a dict like scheduler.state_dict() "
+                        f"returns, {passed_instead(state_dict, 'scheduler')}")
     missing, unexpected = sorted(expected - set(state_dict)), sorted(set(state_dict) - expected)
     if missing or unexpected:
         raise ValueError(

@@ -8,12 +8,16 @@ updates one parameter in place following the rule in the subclass's docstring.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
+import os
 from collections import defaultdict
 
 import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad, versions
+
+from .interrupts import deferred_interrupts
 
 
 class Optimizer:
@@ -26,18 +30,26 @@ class Optimizer:
 
     Attributes:
         param_groups: list of dicts, each with "params" (a list of Tensors) and every
-            hyperparameter; learning-rate schedulers change group["lr"] here.
+            hyperparameter; learning-rate schedulers change group["lr"] here. A value
+            assigned there is checked at once (group["lr"] = nan raises ValueError), and
+            every group is checked again at the start of each step().
         state: per-parameter dict keyed by the Tensor itself (Tensors hash by identity),
             e.g. state[w]["momentum_buffer"]; empty until the parameter's first step.
 
     One step updates p.data in place (so views of it and float32 stay what they are),
     under no_grad, without building graph nodes. A parameter whose .grad is None is
-    skipped; a zero gradient still steps (momentum and running averages carry on).
+    skipped; a zero gradient still steps (momentum and running averages carry on). A
+    Ctrl-C during the updates takes effect once every parameter is updated, so steps
+    and step counts never differ across parameters.
     """
+
+    # State entries load_state_dict requires of every parameter with state: under None,
+    # always; under a hyperparameter's name, when the group's value of it is truthy.
+    _required_state: dict = {}
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
-        self._validate(self.defaults)
+        _check_group(self._validate, self.defaults)
         self.state: defaultdict[Tensor, dict] = defaultdict(dict)
         self.param_groups: list[dict] = []
         self._step_count = 0  # read by lr_scheduler to warn when it steps first
@@ -48,7 +60,9 @@ class Optimizer:
 
     @staticmethod
     def _validate(group: dict) -> None:
-        """Raise ValueError (PyTorch's wording) for an invalid hyperparameter in `group`."""
+        """Raise ValueError (PyTorch's wording) for an invalid hyperparameter in `group`.
+        Called when a group is added or loaded, when a value in it is assigned, and once
+        per group at the start of every step()."""
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         """Update p.data in place from its gradient `grad` (an ndarray of p's shape).
@@ -95,8 +109,8 @@ class Optimizer:
                 )
             seen[id(p)] = (group_index, i)
         group = {**self.defaults, **param_group, "params": params}
-        self._validate(group)
-        self.param_groups.append(group)
+        _check_group(self._validate, group)
+        self.param_groups.append(ParamGroup(self._validate, group))
 
     # -- the step ------------------------------------------------------------------------
 
@@ -110,6 +124,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        for group in self.param_groups:  # a value changed behind the group's back
+            _check_group(self._validate, group)
         # Check every gradient before touching any parameter: a bad one leaves all intact.
         updates = []
         for gi, group in enumerate(self.param_groups):
@@ -117,10 +133,10 @@ class Optimizer:
                 if p.grad is not None:
                     updates.append((p, self._gradient_of(p, gi, pi), group))
         state = self.state
-        with no_grad():
+        with deferred_interrupts(), no_grad():
             for p, grad, group in updates:
                 self._update(p, grad, state[p], group)
-        self._step_count += 1
+            self._step_count += 1
         return loss
 
     def _gradient_of(self, p: Tensor, group_index: int, index: int) -> np.ndarray:
@@ -205,7 +221,8 @@ class Optimizer:
         """Validate a state dict; return (copied groups, {saved index: parameter})."""
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
-            raise TypeError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+            raise TypeError(f"{name}: expected a dict like optimizer.state_dict() returns, "
+                            f"{passed_instead(state_dict, 'optimizer')}")
         missing = {"state", "param_groups"} - set(state_dict)
         if missing:
             raise ValueError(f"{name}: the state dict has no {sorted(missing)} entry")
@@ -249,7 +266,19 @@ class Optimizer:
                     f"indices {sorted(by_index)}"
                 )
             _check_state_entries(name, idx, entries, by_index[idx])
+        required = {idx: self._required_keys(groups[gi])
+                    for gi, saved in enumerate(saved_groups) for idx in saved["params"]}
+        for idx, entries in state_dict["state"].items():
+            missing = [key for key in required[idx] if key not in entries]
+            if entries and missing:
+                raise ValueError(
+                    f"{name}: the state of parameter {idx} lacks {missing} (it has "
+                    f"{sorted(entries)}); {type(self).__name__} would fail at its next step")
         return groups, by_index
+
+    def _required_keys(self, group: dict) -> list:
+        return [key for flag, keys in self._required_state.items()
+                if flag is None or group.get(flag) for key in keys]
 
     def _check_saved_group(self, name: str, i: int, saved: dict) -> dict:
         missing = sorted(set(self.defaults) - set(saved))
@@ -259,7 +288,7 @@ class Optimizer:
                 f"of {type(self).__name__} (a state dict of another optimizer?)"
             )
         group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
-        self._validate(group)
+        _check_group(self._validate, group)
         return group
 
     # -- display -------------------------------------------------------------------------
@@ -290,8 +319,22 @@ def check_real(group: dict, *keys: str) -> None:
     """TypeError unless every group[key] is a real number (bools excluded)."""
     for key in keys:
         value = group[key]
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if type(value) not in (int, float) and (  # the common case first: step() checks
+                isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise TypeError(f"{key} must be a real number, got {type(value).__name__} {value!r}")
+
+
+def _check_group(validate, group: dict) -> None:
+    """The optimizer's own checks, then: every number in the group is finite (no update
+    rule means anything with a nan or an infinite hyperparameter)."""
+    validate(group)
+    for key, value in group.items():
+        if key == "params":
+            continue
+        for v in value if type(value) in (tuple, list) else (value,):
+            if isinstance(v, (float, np.floating)) and not math.isfinite(v):
+                raise ValueError(f"Invalid {key} value: {value} (hyperparameters must be "
+                                 "finite)")
 
 
 def check_common(group: dict) -> None:
@@ -308,6 +351,44 @@ def check_eps(group: dict) -> None:
     check_real(group, "eps")
     if not 0.0 < group["eps"]:
         raise ValueError(f"Invalid epsilon value: {group['eps']} (eps must be > 0)")
+
+
+class ParamGroup(dict):
+    """One entry of `optimizer.param_groups`: a dict that checks each hyperparameter
+    assigned to it with the optimizer's own validation, so group["lr"] = nan fails where
+    it is written, not steps later."""
+
+    __slots__ = ("_validate",)
+
+    def __init__(self, validate, group: dict):
+        super().__init__(group)
+        self._validate = validate
+
+    def __setitem__(self, key, value):
+        if key != "params":
+            _check_group(self._validate, {**self, key: value})
+        super().__setitem__(key, value)
+
+    def __reduce__(self):  # copy and pickle whole, not key by key through __setitem__
+        return (ParamGroup, (self._validate, dict(self)))
+
+    def update(self, *args, **kwargs):
+        changes = dict(*args, **kwargs)
+        _check_group(self._validate, {**self, **changes})
+        super().update(changes)
+
+
+def passed_instead(value, receiver: str) -> str:
+    """'got X; do Y', for a value passed to `receiver`.load_state_dict where a state dict
+    belongs: None, a path (the file not loaded yet), or the object itself."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        path = os.fsdecode(value)
+        return (f"got the path {path!r}; load the file first: "
+                f"{receiver}.load_state_dict(nn.load({path!r}))")
+    got = "None" if value is None else f"a {type(value).__name__}"
+    if hasattr(value, "state_dict"):
+        return f"got {got}; pass its state_dict(): {receiver}.load_state_dict(other.state_dict())"
+    return f"got {got}; pass other.state_dict(), or what nn.load(path) returned"
 
 
 def _as_param_groups(params) -> list[dict]:

@@ -34,6 +34,9 @@ class RMSprop(Optimizer):
     "grad_avg" (ḡ) if centered.
     """
 
+    _required_state = {None: ("step", "square_avg"), "momentum": ("momentum_buffer",),
+                       "centered": ("grad_avg",)}
+
     def __init__(
         self,
         params,

@@ -44,6 +44,8 @@ class SGD(Optimizer):
     nesterov=False, maximize=False (keyword-only). State: "momentum_buffer" (b) when μ ≠ 0.
     """
 
+    _required_state = {"momentum": ("momentum_buffer",)}
+
     def __init__(
         self,
         params,

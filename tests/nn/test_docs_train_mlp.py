@@ -25,6 +25,6 @@ def test_train_mlp_example_runs_and_reaches_97_percent(tmp_path, monkeypatch, ca
     assert history["val_accuracy"][-1] >= 0.97
     out = capsys.readouterr().out
     assert "# 9,610 params" in out and "test accuracy: " in out
-    saved = nn.load(tmp_path / "digits-mlp.npz")
+    saved = nn.load(tmp_path / "digits-mlp.safetensors")
     for name, param in model.named_parameters():
         np.testing.assert_array_equal(saved[name], param.data)

@@ -102,7 +102,7 @@ def test_early_stopping_can_monitor_a_maximised_metric():
                      metrics=["accuracy"], early_stopping=stopper, progress=False)
     assert history.stopped_early
     assert history["accuracy"][-1] <= history["accuracy"][history.best_epoch]
-    with pytest.raises(ValueError, match="monitors 'val_loss', which is not in the history"):
+    with pytest.raises(ValueError, match="monitors 'val_loss', which this run does not record"):
         nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader(), 2, progress=False,
                early_stopping=nn.EarlyStopping(monitor="val_loss"))
 
@@ -192,7 +192,7 @@ def test_fit_argument_checks():
     model, optimizer = setup()
     with pytest.raises(ValueError, match="epochs must be an int >= 0"):
         nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader(), epochs=-1)
-    with pytest.raises(ValueError, match="tol must be > 0"):
+    with pytest.raises(ValueError, match="tol must be a finite number > 0"):
         nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader(), 1, tol=0)
     with pytest.raises(ValueError, match="patience must be a positive int"):
         nn.EarlyStopping(patience=0)

@@ -509,7 +509,8 @@ def test_load_state_dict_rejects_unknown_indices_and_bad_hyperparameters():
     saved["param_groups"][0]["lr"] = -3.0
     assert_load_fails_and_changes_nothing(opt, saved, ValueError, "Invalid learning rate: -3.0")
     assert_load_fails_and_changes_nothing(opt, {"state": {}}, ValueError, "param_groups")
-    with pytest.raises(TypeError, match="expected a dict, got list"):
+    with pytest.raises(TypeError, match=r"expected a dict like optimizer.state_dict\(\) "
+                                        "returns, got a list"):
         opt.load_state_dict([])
 
 
