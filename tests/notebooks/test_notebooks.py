@@ -23,6 +23,8 @@ from nbclient.exceptions import CellExecutionError
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+EXERCISES = sorted((NOTEBOOK_DIR / "exercises").glob("*.ipynb"))
+EVERY_NOTEBOOK = NOTEBOOKS + EXERCISES  # run, clean, kernel: the exercises as handed out
 # The budget: every notebook runs top to bottom in under a minute on 2 cores.
 TIME_BUDGET_SECONDS = 60.0
 CELL_TIMEOUT_SECONDS = 120
@@ -30,7 +32,7 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # colours in IPython tracebacks
 
 
 def _ids(paths):
-    return [p.stem for p in paths]
+    return [p.relative_to(NOTEBOOK_DIR).with_suffix("").as_posix() for p in paths]
 
 
 def _kernel_env(scratch: Path) -> dict:
@@ -69,14 +71,14 @@ def test_the_notebook_folder_is_found():
     assert NOTEBOOKS, f"no *.ipynb in {NOTEBOOK_DIR}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=_ids(EVERY_NOTEBOOK))
 def test_notebook_runs_top_to_bottom_within_a_minute_without_warnings(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
     failure = None
@@ -104,7 +106,7 @@ def test_notebook_runs_top_to_bottom_within_a_minute_without_warnings(path, tmp_
     assert not blank, f"{path.name}: cells {blank} show an autograd.viz picture with no image"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=_ids(EVERY_NOTEBOOK))
 def test_committed_notebook_has_no_outputs(path):
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
@@ -122,7 +124,7 @@ def test_committed_notebook_has_no_outputs(path):
     assert "widgets" not in notebook.metadata, f"{path.name}: stored widget state in metadata"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=_ids(EVERY_NOTEBOOK))
 def test_notebook_uses_the_default_python_kernel(path):
     kernelspec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
     assert kernelspec.get("name") == "python3", (
