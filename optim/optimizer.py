@@ -30,7 +30,7 @@ class Optimizer:
         param_groups: list of dicts, each with "params" (a list of Tensors) and every
             hyperparameter; learning-rate schedulers change group["lr"] here.
         state: per-parameter dict keyed by the Tensor itself (Tensors hash by identity),
-            e.g. state[w]["momentum_buffer"]; empty until the parameter's first step.
+            e.g. `state[w]["momentum_buffer"]`; empty until the parameter's first step.
 
     One step updates p.data in place (so views of it and float32 stay what they are),
     under no_grad, without building graph nodes. A parameter whose .grad is None is
