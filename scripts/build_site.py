@@ -9,7 +9,8 @@ layout, so the README's relative links keep working, and mkdocs builds them with
 --strict: a broken link or a docstring mkdocstrings cannot read fails the build. The
 notebooks are executed here (as the test suite does, in a fresh kernel each); the test
 suite hands over the notebooks it has already executed instead of running them twice.
-Nothing is downloaded: mkdocs-material, mkdocs-jupyter and mkdocstrings are pip packages.
+Nothing is downloaded: mkdocs-material, mkdocs-jupyter, mkdocstrings and MathJax
+(jupyter-server-mathjax) are pip packages, and the pages load nothing from the network.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import jupyter_server_mathjax
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -35,6 +37,8 @@ NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("notebooks/exerc
 PAGES = ["README.md", "docs/design.md", "docs/reliability.md", "docs/train-mlp.md",
          "docs/api-extras.md", "notebooks/README.md", "notebooks/exercises/README.md"]
 ASSETS = ["docs/images"]
+# MathJax 2, shipped by the jupyter-server-mathjax package: formulas render offline.
+MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
 CELL_TIMEOUT_SECONDS = 120
 
 
@@ -76,6 +80,8 @@ def stage(executed: dict) -> Path:
         shutil.copytree(ROOT / asset, STAGE / asset,
                         ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     shutil.copytree(ROOT / "docs" / "api", STAGE / "api")
+    shutil.copytree(ROOT / "docs" / "site-assets", STAGE / "assets")
+    shutil.copytree(MATHJAX, STAGE / "assets" / "mathjax")
     for path, notebook in executed.items():
         target = STAGE / Path(path).resolve().relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -131,3 +132,11 @@ def test_site_backward_steps_player_next_button_changes_the_frame(site, browser)
     button.click()
     assert counter.text == f"step 1 of {len(frames) - 1}" and shown() == [1]
     assert frames[1].find_elements(By.CSS_SELECTOR, "g.node")
+
+
+def test_site_typesets_the_notebooks_formulas_offline(site, browser):
+    # MathJax comes with the site (jupyter-server-mathjax), not from a CDN.
+    browser.get((site / GRAPH_PAGES[1]).as_uri())
+    typeset = WebDriverWait(browser, 30).until(
+        lambda b: b.execute_script("return document.querySelectorAll('.MathJax').length"))
+    assert typeset > 20, f"only {typeset} formulas typeset on notebook 02's page"
