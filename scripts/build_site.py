@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jupyter_server_mathjax
 import nbformat
+import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -89,6 +90,34 @@ def stage(executed: dict) -> Path:
     return STAGE
 
 
+def config(executed: dict) -> Path:
+    """mkdocs.yml with absolute paths and every notebook in the nav (under "Notebooks" or
+    "Exercises", titled by its first heading), written next to the staged pages."""
+    settings = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    settings["docs_dir"] = str(STAGE)
+    sections = {"notebooks": "Notebooks", "exercises": "Exercises"}
+    for path in sorted(executed):
+        section = sections[Path(path).parent.name]
+        page = Path(path).resolve().relative_to(ROOT).as_posix()
+        entry = next(item for item in settings["nav"] if section in item)
+        entry[section].append({_title(executed[path], Path(path)): page})
+    for plugin in settings["plugins"]:
+        if isinstance(plugin, dict) and "mkdocstrings" in plugin:
+            plugin["mkdocstrings"]["handlers"]["python"]["paths"] = [str(ROOT)]
+    target = STAGE.parent / "mkdocs.yml"
+    target.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False),
+                      encoding="utf-8")
+    return target
+
+
+def _title(notebook, path: Path) -> str:
+    """The notebook's first heading without its '#' and its 'Exercise' prefix."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.splitlines()[0][2:].removeprefix("Exercise ").strip()
+    return path.stem
+
+
 def build(executed: dict | None = None, strict: bool = True, site_dir: Path = SITE) -> Path:
     """Stage and build the site into `site_dir`; executes the notebooks not in
     `executed` ({path: executed notebook}). Raises RuntimeError naming the notebook or
@@ -103,7 +132,7 @@ def build(executed: dict | None = None, strict: bool = True, site_dir: Path = SI
             print(f"executed {path.relative_to(ROOT)} in {seconds:.1f} s", flush=True)
             executed[path] = notebook
     stage(executed)
-    command = [sys.executable, "-m", "mkdocs", "build", "--clean", "-f", str(ROOT / "mkdocs.yml"),
+    command = [sys.executable, "-m", "mkdocs", "build", "--clean", "-f", str(config(executed)),
                "-d", str(site_dir)] + (["--strict"] if strict else [])
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
