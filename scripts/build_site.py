@@ -28,6 +28,7 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / "build" / "site-src"
@@ -58,8 +59,14 @@ def execute(path: Path, scratch: Path):
     """Run one notebook top to bottom in a fresh kernel, in its own folder.
     Returns (executed notebook, seconds, CellExecutionError or None)."""
     notebook = nbformat.read(path, as_version=4)
+    # Talk to the kernel over local sockets in the scratch folder: over TCP every kernel
+    # warns on stderr that the connection is unencrypted.
+    settings = Config()
+    settings.KernelManager.transport = "ipc"
+    settings.KernelManager.ip = str(scratch / "kernel")
+    scratch.mkdir(parents=True, exist_ok=True)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+                            config=settings, resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
         client.execute(env=kernel_env(scratch))
