@@ -23,7 +23,7 @@ NOTEBOOKS = sorted(EXERCISES.glob("*.ipynb"))
 
 # What a typical wrong answer must be told: the operator and the input it got wrong.
 WRONG = {
-    "01_tanh": ("my_tanh", "t0"),  # tanh's input is w·x, drawn as t0
+    "01_tanh": ("my_tanh", "z"),
     "02_neuron": ("neuron", "w1"),
     "03_softmax_cross_entropy": ("softmax_cross_entropy", "z"),
     "04_matmul_broadcasting": ("batched_matmul", "x"),
