@@ -22,6 +22,7 @@ import threading
 import numpy as np
 
 from .grad_mode import _open_anywhere, _state
+from .variable import Variable
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _OWN_DIRS = tuple(os.path.join(_PACKAGE_ROOT, name) + os.sep
@@ -37,6 +38,7 @@ _WHERE_TRAP_HINT = (
 
 class _Options(threading.local):
     check_forward = True  # the default every thread starts with
+    running_backward = None  # under create_graph: the node whose backward is running
 
 
 _options = _Options()
@@ -102,7 +104,7 @@ def check_forward(op, out, inputs, node=None):
     upstream = [i for i, v in enumerate(inputs) if not _is_finite(_raw(v))]
     cause = (f"input {upstream[0]} was already non-finite" if upstream
              else "its inputs were finite")
-    running = _backward_in_progress()
+    running = _options.running_backward
     if running is not None:  # create_graph=True: backward formulas record operators too
         site = getattr(running, "site", None)
         raise FloatingPointError(
@@ -138,6 +140,12 @@ def check_backward(node, grad_out, grads):
         )
 
 
+def set_running_backward(node):
+    """Backward tells anomaly mode which node's backward is recording operators (under
+    create_graph), so a non-finite value they make is traced to it; None when done."""
+    _options.running_backward = node
+
+
 # --------------------------------------------------------------------------------------
 # helpers
 
@@ -150,19 +158,6 @@ def _user_site():
     if frame is None:
         return None
     return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
-
-
-def _backward_in_progress():
-    """The node whose backward is running in this thread, if any (found on the stack;
-    only ever called to word an error, so it costs nothing otherwise)."""
-    from .engine import _walk_backward
-
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is _walk_backward.__code__:
-            return frame.f_locals.get("node")
-        frame = frame.f_back
-    return None
 
 
 def _where(site) -> str:
@@ -182,7 +177,7 @@ def _source(site) -> str:
 
 def _raw(value):
     """The number or array behind a variable (or the value itself)."""
-    return value.data if getattr(value, "_apply", None) is not None else value
+    return value.data if isinstance(value, Variable) else value
 
 
 def _is_finite(value) -> bool:

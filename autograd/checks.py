@@ -10,6 +10,12 @@ central differences, as gradcheck does (random upstream gradient):
 
 Nodes are checked in the order the forward pass ran them (a topological order of the
 graph, from engine.topological_order), and the report names the first wrong one.
+
+Where the central difference disagrees with backward, the one-sided differences
+(f(x + eps) − f(x))/eps and (f(x) − f(x − eps))/eps are compared too: if they disagree
+with each other, the node sits on a kink (relu at 0, a tie in max) where the function has
+no derivative, and any value between them is a fair answer. Such a node is reported as
+"kink", not WRONG, for built-in and user operators alike.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from .gradcheck import (
     _is_float_output,
     _numeric_gradient,
     _prepare_inputs,
+    _shifted_value,
 )
 from .scalar import Scalar
 from .tensor import Tensor
@@ -59,13 +66,27 @@ class NodeCheck:
     worst: tuple | None = None
     mismatches: int = 0
     problem: str | None = None  # an exception raised while re-running the operator
+    kink: tuple | None = None  # (input, element, left slope, right slope, analytic)
+
+    @property
+    def result(self) -> str:
+        if not self.ok:
+            return "WRONG"
+        return "kink" if self.kink else "ok"
 
     @property
     def name(self) -> str:
         return self.node.op.name
 
     def describe(self) -> str:
-        """One line on what is wrong with this node ('' if nothing)."""
+        """One line on what is wrong with this node, or on the kink it sits on ('' if
+        neither)."""
+        if self.ok and self.kink:
+            i, element, left, right, analytic = self.kink
+            where = f" element {list(element)}" if element else ""
+            return (f"#{self.index} '{self.name}'{_site(self.node)}: input {i}{where} is at a "
+                    f"kink (non-differentiable point): slope {left:.6g} from the left, "
+                    f"{right:.6g} from the right; backward gives {analytic:.6g}")
         if self.ok:
             return ""
         head = f"#{self.index} '{self.name}'{_site(self.node)}"
@@ -73,6 +94,9 @@ class NodeCheck:
             return f"{head}: could not re-run the operator ({self.problem})"
         i, element, analytic, numeric, tolerance = self.worst
         where = f", worst element {list(element)}" if element else ""
+        if analytic is None:
+            return (f"{head}: input {i}{where}: no gradient reached this input (backward "
+                    f"returned None for it), but numeric {numeric:.6g} > atol = {tolerance:.3g}")
         return (f"{head}: input {i}{where}: analytic {analytic:.6g}, numeric {numeric:.6g}, "
                 f"|diff| {abs(analytic - numeric):.3g} > atol + rtol·|numeric| = "
                 f"{tolerance:.3g} ({self.mismatches} element(s) differ)")
@@ -111,26 +135,42 @@ class GraphCheckReport:
         first = self.first_failure
         return first.node if first is not None else None
 
+    @property
+    def kinks(self) -> list:
+        """The nodes that passed only because they sit on a kink (see the module doc)."""
+        return [check for check in self.checks if check.ok and check.kink]
+
     def summary(self) -> str:
         wrong = len(self.failures)
         head = f"check_graph: {len(self.checks)} operators checked, {wrong} wrong"
+        if self.kinks:
+            head += f", {len(self.kinks)} at a kink"
         first = self.first_failure
         return head + (f" (first: #{first.index} '{first.name}')" if first else "")
 
-    def __str__(self):
+    def _table(self) -> list:
         rows = [("#", "operator", "input shapes", "max |analytic − numeric|", "result")]
         for check in self.checks:
             shapes = ", ".join(str(s) for s in check.input_shapes)
             error = "—" if check.problem else f"{check.error:.2g}"
-            rows.append((str(check.index), check.name, shapes, error,
-                         "ok" if check.ok else "WRONG"))
+            rows.append((str(check.index), check.name, shapes, error, check.result))
         widths = [max(len(row[k]) for row in rows) for k in range(4)]
-        lines = [self.summary(), ""]
+        lines = []
         for row in rows:
             cells = [row[k].ljust(widths[k]) for k in range(4)] + [row[4]]
             lines.append("  ".join(cells).rstrip())
-        lines += [""] + [check.describe() for check in self.failures]
-        return "\n".join(lines).rstrip()
+        return lines
+
+    def __str__(self):
+        notes = [check.describe() for check in self.failures + self.kinks]
+        return "\n".join([self.summary(), ""] + self._table() + [""] + notes).rstrip()
+
+    def _error_message(self) -> str:
+        """The first failure's line, then the table and any other notes (each line once)."""
+        first = self.first_failure
+        notes = [check.describe() for check in self.failures + self.kinks if check is not first]
+        return "\n".join([first.describe(), "", self.summary(), ""] + self._table()
+                         + [""] + notes).rstrip()
 
     def __repr__(self):
         return f"<GraphCheckReport: {len(self.checks)} operators, {len(self.failures)} wrong>"
@@ -146,8 +186,9 @@ def check_graph(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     GraphCheckError naming the first wrong operator, its worst element, both values and
     the tolerance, with the report attached. Inputs that require grad are used as given
     (parameters used inside fn are checked too); if none does, floating ones are copied
-    and made to. Each node costs two evaluations of its operator per input element; near
-    a kink (relu at 0, ties in max) finite differences can disagree with a right backward.
+    and made to. Each node costs two evaluations of its operator per input element. A
+    disagreement where the one-sided differences disagree with each other (a kink: relu
+    at 0, a tie in max) is reported as "kink", not as wrong (report.kinks lists them).
     """
     outputs = _record(fn, inputs)
     roots = [o.grad_fn for o in outputs if getattr(o, "grad_fn", None) is not None]
@@ -158,7 +199,7 @@ def check_graph(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     checks = [_check_node(i, node, eps, atol, rtol) for i, node in enumerate(order)]
     report = GraphCheckReport(checks, atol, rtol, outputs)
     if raise_exception and not report.ok:
-        raise GraphCheckError(f"{report.first_failure.describe()}\n\n{report}", report)
+        raise GraphCheckError(report._error_message(), report)
     return report
 
 
@@ -197,23 +238,45 @@ def _check_node(index, node, eps, atol, rtol):
         cotangents = [rng.standard_normal(np.shape(o.data)) for o in outputs]
         analytic = _analytic_gradients(outputs, cotangents, xs, checked)
         numeric = [_numeric_gradient(apply, xs, i, cotangents, eps) for i in checked]
+        slopes = lambda i, element: _one_sided(apply, xs, i, element, cotangents, eps)  # noqa: E731
+        return _compare(index, node, shapes, checked, analytic, numeric, atol, rtol, slopes)
     except (ArithmeticError, LookupError, RuntimeError, TypeError, ValueError) as error:
         return NodeCheck(index, node, shapes, ok=False, problem=f"{type(error).__name__}: "
                                                                  f"{error}")
-    return _compare(index, node, shapes, checked, analytic, numeric, atol, rtol)
 
 
-def _compare(index, node, shapes, checked, analytic, numeric, atol, rtol):
+def _one_sided(fn, xs, i, element, cotangents, eps):
+    """(left, right) slopes of ⟨v, fn⟩ in input i's `element`: backward and forward
+    differences, which disagree at a kink."""
+    position = int(np.ravel_multi_index(element, np.shape(xs[i].data))) if element else 0
+    left, middle, right = (_shifted_value(fn, xs, i, position, step, cotangents)
+                           for step in (-eps, 0.0, eps))
+    return (middle - left) / eps, (right - middle) / eps
+
+
+def _compare(index, node, shapes, checked, analytic, numeric, atol, rtol, slopes):
     check = NodeCheck(index, node, shapes, ok=True)
     worst_excess = -np.inf
     for i, a, n in zip(checked, analytic, numeric, strict=True):
-        if a.size == 0:
+        if n.size == 0:
+            continue
+        if a is None:  # no gradient reached this input: right only if it has no effect
+            if np.all(np.abs(n) <= atol):
+                continue
+            flat = int(np.argmax(np.abs(n)))
+            element = tuple(int(k) for k in np.unravel_index(flat, n.shape))
+            check.ok = False
+            check.error = max(check.error, float(np.nanmax(np.abs(n))))
+            check.mismatches += int((np.abs(n) > atol).sum())
+            check.worst = (i, element, None, float(n.flat[flat]), atol)
+            worst_excess = np.inf
             continue
         diff = np.abs(a - n)
         tolerance = atol + rtol * np.abs(n)
         both_nan = np.isnan(a) & np.isnan(n)
         check.error = max(check.error, float(np.nanmax(np.where(both_nan, 0.0, diff))))
         mismatch = ~(diff <= tolerance) & ~both_nan
+        mismatch &= ~_at_kinks(i, a, mismatch, atol, rtol, slopes, check)
         if not mismatch.any():
             continue
         excess = np.where(mismatch, np.nan_to_num(diff - tolerance, nan=np.inf), -np.inf)
@@ -226,6 +289,24 @@ def _compare(index, node, shapes, checked, analytic, numeric, atol, rtol):
         check.ok = False
         check.mismatches += int(mismatch.sum())
     return check
+
+
+def _at_kinks(i, analytic, mismatch, atol, rtol, slopes, check):
+    """The mismatched elements that sit on a kink: their left and right slopes disagree,
+    and backward's value lies between them (a one-sided derivative or in between, as
+    relu'(0) = 0 does). The first one is noted on `check`."""
+    kinks = np.zeros(mismatch.shape, dtype=bool)
+    for flat in np.flatnonzero(mismatch):
+        element = tuple(int(k) for k in np.unravel_index(flat, mismatch.shape))
+        left, right = slopes(i, element)
+        a = float(analytic.flat[flat])
+        gap = abs(left - right)
+        if gap > atol + rtol * max(abs(left), abs(right)) and \
+                min(left, right) - atol <= a <= max(left, right) + atol:
+            kinks.flat[flat] = True
+            if check.kink is None:
+                check.kink = (i, element, left, right, a)
+    return kinks
 
 
 def _site(node) -> str:

@@ -33,10 +33,15 @@ def _wrap(array, requires_grad, name=None):
     return tensor
 
 
-def _shape(shape):
+def _shape(shape, where="zeros"):
+    """The shape given as sizes or as one tuple; ValueError naming `where` for a negative
+    size (numpy's message names no function)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = shape[0]
+    shape = tuple(shape)
+    if any(isinstance(n, (int, np.integer)) and n < 0 for n in shape):
+        raise ValueError(f"{where}: sizes must be >= 0, got shape {shape}")
+    return shape
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:
@@ -45,38 +50,51 @@ def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:
 
 
 def from_numpy(array: np.ndarray, requires_grad=False) -> Tensor:
-    """A tensor that shares memory with `array` (no copy): changes show through."""
+    """A tensor that shares memory with `array` (no copy): changes show through, and are
+    not checked by backward (see Tensor.data); copy with tensor() to be safe."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected an ndarray, got {type(array).__name__}")
     return _wrap(array, requires_grad)
 
 
 def zeros(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
-    return _wrap(np.zeros(_shape(shape), dtype=dtype), requires_grad)
+    return _wrap(np.zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad)
 
 
 def ones(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
-    return _wrap(np.ones(_shape(shape), dtype=dtype), requires_grad)
+    return _wrap(np.ones(_shape(shape, "ones"), dtype=dtype), requires_grad)
 
 
 def full(shape, fill_value, dtype=np.float64, requires_grad=False) -> Tensor:
+    shape = _shape((shape,), "full")
     return _wrap(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
 
-def arange(*args, dtype=np.float64, requires_grad=False) -> Tensor:
-    return _wrap(np.arange(*args, dtype=dtype), requires_grad)
+def arange(start, stop=None, step=1, dtype=np.float64, requires_grad=False) -> Tensor:
+    """Values from start (default 0) up to but excluding stop, `step` apart (numpy's
+    arange); arange(n) is 0, 1, ..., n − 1."""
+    if stop is None:
+        start, stop = 0, start
+    for label, value in (("start", start), ("stop", stop), ("step", step)):
+        if not np.isfinite(value):
+            raise ValueError(f"arange: {label} must be a finite number, got {value}")
+    if step == 0:
+        raise ValueError("arange: step must be nonzero, got 0 (the values would never "
+                         "reach stop)")
+    return _wrap(np.arange(start, stop, step, dtype=dtype), requires_grad)
 
 
 def randn(*shape, dtype=np.float64, requires_grad=False, generator=None) -> Tensor:
     """Standard normal samples."""
     rng = generator if generator is not None else _generator
-    return _wrap(rng.standard_normal(_shape(shape)).astype(dtype, copy=False), requires_grad)
+    samples = rng.standard_normal(_shape(shape, "randn"))
+    return _wrap(samples.astype(dtype, copy=False), requires_grad)
 
 
 def rand(*shape, dtype=np.float64, requires_grad=False, generator=None) -> Tensor:
     """Uniform samples in [0, 1)."""
     rng = generator if generator is not None else _generator
-    return _wrap(rng.random(_shape(shape)).astype(dtype, copy=False), requires_grad)
+    return _wrap(rng.random(_shape(shape, "rand")).astype(dtype, copy=False), requires_grad)
 
 
 def zeros_like(x, dtype=None, requires_grad=False) -> Tensor:

@@ -62,43 +62,64 @@ def _weighted_sum(outputs, cotangents) -> float:
 
 
 def _numeric_gradient(fn, xs, i, cotangents, eps):
+    """Central differences of ⟨cotangents, fn(xs)⟩ in every element of input i."""
+    size = xs[i].data.size if isinstance(xs[i], Tensor) else 1
+    numeric = np.zeros(size)
+    for j in range(size):
+        numeric[j] = (_shifted_value(fn, xs, i, j, eps, cotangents)
+                      - _shifted_value(fn, xs, i, j, -eps, cotangents)) / (2 * eps)
+    return numeric.reshape(np.shape(xs[i].data))
+
+
+def _shifted_value(fn, xs, i, position, step, cotangents) -> float:
+    """⟨cotangents, fn(xs)⟩ with element `position` (flat, C order) of input i moved by
+    `step`, under no_grad; the element is restored afterwards."""
     x = xs[i]
     flat = x.data.reshape(-1) if isinstance(x, Tensor) else None
-    numeric = np.zeros(x.data.size if flat is not None else 1)
-    for j in range(numeric.size):
-        original = flat[j] if flat is not None else x.data
-        results = []
-        for step in (eps, -eps):
-            if flat is not None:
-                flat[j] = original + step
-            else:
-                x.data = original + step
-            with no_grad():
-                outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
-                results.append(_weighted_sum(outputs, cotangents))
+    original = flat[position] if flat is not None else x.data
+    if flat is not None:
+        flat[position] = original + step
+    else:
+        x.data = original + step
+    try:
+        with no_grad():
+            outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
+            return _weighted_sum(outputs, cotangents)
+    finally:
         if flat is not None:
-            flat[j] = original
+            flat[position] = original
         else:
             x.data = original
-        numeric[j] = (results[0] - results[1]) / (2 * eps)
-    return numeric.reshape(np.shape(x.data))
 
 
 def _analytic_gradients(outputs, cotangents, xs, checked):
+    """One float64 array per checked input, or None where no gradient reached it."""
     pairs = [(o, v) for o, v in zip(outputs, cotangents) if o.requires_grad]
     if not pairs:
-        return [np.zeros(np.shape(xs[i].data)) for i in checked]
+        return [None for _ in checked]
     seeds = [v.item() if isinstance(o, Scalar) else v for o, v in pairs]
     grads = grad([o for o, _ in pairs], [xs[i] for i in checked], grad_outputs=seeds,
-                 materialize_grads=True)
-    return [np.asarray(g.data if isinstance(g, Tensor) else g, dtype=np.float64) for g in grads]
+                 allow_unused=True)
+    return [None if g is None else
+            np.asarray(g.data if isinstance(g, Tensor) else g, dtype=np.float64) for g in grads]
 
 
-def _label(fn, outputs):
-    for o in outputs:
-        if getattr(o, "grad_fn", None) is not None:
-            return o.grad_fn.op.name
-    return getattr(fn, "__name__", "function")
+def _label(fn):
+    """Who the verdict is about: the operator when fn is one (Op.apply), else the
+    function. Not its last operator: the error may lie in any operator before it, or in
+    a step that bypassed the graph (numpy on .data), which no operator would show."""
+    operator = getattr(fn, "__self__", None)
+    if isinstance(operator, type) and isinstance(getattr(operator, "name", None), str):
+        return operator.name
+    name = getattr(fn, "__name__", "")
+    return f"the function '{name}'" if name.isidentifier() else "the function"
+
+
+def _hint(label) -> str:
+    if not label.startswith("the function"):
+        return ""
+    return ("\n  gradcheck checks the function as a whole; check_graph(fn, *inputs) checks "
+            "each operator in it and names the one whose backward is wrong")
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
@@ -114,7 +135,7 @@ def _check(fn, xs, checked, label, eps, atol, rtol, seed) -> bool:
     rng = np.random.default_rng(seed)
     cotangents = [rng.standard_normal(np.shape(o.data)) for o in outputs]
     analytic = _analytic_gradients(outputs, cotangents, xs, checked)
-    label = label or _label(fn, outputs)
+    label = label or _label(fn)
     for i, a in zip(checked, analytic):
         n = _numeric_gradient(fn, xs, i, cotangents, eps)
         _compare(label, i, a, n, atol, rtol)
@@ -128,6 +149,18 @@ def _is_float_output(o):
 
 
 def _compare(label, i, analytic, numeric, atol, rtol):
+    if analytic is None:  # no gradient reached input i: right only if it has no effect
+        if np.all(np.abs(numeric) <= atol):
+            return
+        worst = np.unravel_index(int(np.argmax(np.abs(numeric))), np.shape(numeric))
+        where = f", worst element {[int(k) for k in worst]}" if np.ndim(numeric) else ""
+        raise GradcheckError(
+            f"{label}: input {i} (shape {np.shape(numeric)}){where}:\n"
+            f"  no gradient reached this input (backward gave None: the graph does not "
+            f"connect it to the outputs), but numeric {numeric[worst]:.6g} > atol = "
+            f"{atol:.3g}. Was it used through numpy, .data or under no_grad()?"
+            f"{_hint(label)}"
+        )
     diff = np.abs(analytic - numeric)
     tolerance = atol + rtol * np.abs(numeric)
     mismatch = ~(diff <= tolerance) & ~(np.isnan(analytic) & np.isnan(numeric))
@@ -140,7 +173,7 @@ def _compare(label, i, analytic, numeric, atol, rtol):
         f"{label}: input {i} (shape {np.shape(analytic)}){where}:\n"
         f"  analytic {analytic[worst]:.6g}, numeric {numeric[worst]:.6g}, "
         f"|diff| {diff[worst]:.3g} > atol + rtol·|numeric| = {tolerance[worst]:.3g} "
-        f"({int(mismatch.sum())} of {mismatch.size} elements differ)"
+        f"({int(mismatch.sum())} of {mismatch.size} elements differ){_hint(label)}"
     )
 
 
@@ -149,8 +182,8 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
     (create_graph=True) and that its derivative matches finite differences."""
     xs, checked = _prepare_inputs(inputs)
     outputs = [o for o in _as_tuple(fn(*xs)) if _is_float_output(o)]
-    # Errors name fn's operator, not the mul or add that happens to end its backward.
-    label = f"{_label(fn, outputs)} (second derivative)"
+    # Errors name fn (its operator for Op.apply), not the mul or add that ends its backward.
+    label = f"{_label(fn)} (second derivative)"
     rng = np.random.default_rng(seed + 1)
     cotangents = [rng.standard_normal(np.shape(o.data)) for o in outputs]
 

@@ -7,14 +7,24 @@ float and its math is Python's `math` module: no numpy on the hot path.
 
 from __future__ import annotations
 
-import math
-
-from . import engine
-from .engine import Node, _DiscardingContext, _next_sequence, new_node
+from .anomaly import check_forward
+from .backprop import backward_method
+from .engine import (
+    DiscardingContext,
+    Node,
+    ctx_attribute_error,
+    is_ctx_attribute_error,
+    new_node,
+    next_sequence,
+)
 from .grad_mode import _open_anywhere, _state
+from .hooks import register_hook, retain_grad
 from .ops import arithmetic as ar
 from .ops import elementwise as el
-from .xp import MathXP
+from .scopes import open_anywhere as _scopes
+from .scopes import this_thread as _scope_here
+from .variable import Variable
+from .xp import GraphXP, MathXP
 
 
 class ScalarNode(Node):
@@ -22,7 +32,7 @@ class ScalarNode(Node):
     xp = MathXP
 
 
-_NO_GRAD_CTX = _DiscardingContext(MathXP)
+_NO_GRAD_CTX = DiscardingContext(MathXP)
 _new = object.__new__
 
 
@@ -39,17 +49,10 @@ def _make(data, node):
 
 def _constant(value, op_name):
     if type(value) is float:  # the common case first: y * 1.0001
-        result = _new(Scalar)
-        result.data = value
-        result.grad = None
-        result.requires_grad = False
-        result.grad_fn = None
-        result.name = None
-        result._hooks = None
-        return result
+        return _make(value, None)
     if isinstance(value, (int, float)):
         return _make(float(value), None)
-    if getattr(value, "_apply", None) is not None:
+    if isinstance(value, Variable):
         raise TypeError(
             f"{op_name}: cannot combine {type(value).__name__} and Scalar in one operator; "
             "use Scalar(t.item()) or Tensor(s.data)"
@@ -66,46 +69,18 @@ def _note_output(node, out):
             return
 
 
-# _unary and _binary_operator are the hot path of every Scalar expression (micrograd's demo makes
-# 65,000 of these calls per step), so they build the node and the result inline, as
-# engine.new_node and _make do (tests/autograd/test_scalar_hot_path.py keeps them equal):
-# a helper call costs as much here as the arithmetic and the bookkeeping together.
-
-
 def _unary(op, x):
+    """Scalar's method for a one-input operator (exp, tanh, relu, ...)."""
     if x.requires_grad and (not _open_anywhere.grad_mode or _state.grad_enabled):
-        node = _new(ScalarNode)
-        node.op = op
-        node.inputs = (x,)
-        node.params = None
-        node.saved = ()
-        node.out_pos = -1
-        node.hooks = None
-        node.versions = None
-        node.consumers = 0
-        node.sequence = _next_sequence()
-        if engine._scopes_open:
-            node.scope = engine._scope_state.current
-        producer = x.grad_fn
-        if producer is not None:
-            producer.consumers += 1
+        node = new_node(ScalarNode, op, (x,), None)
         out = op.forward(node, x.data)
         saved = node.saved
         if saved and saved[0] is out:
             node.out_pos = 0
         if _open_anywhere.anomaly and _state.anomaly_enabled:
-            _anomaly_check(op, out, (x,), node)
-    else:
-        node = None
-        out = op.forward(_NO_GRAD_CTX, x.data)
-    result = _new(Scalar)
-    result.data = out
-    result.grad = None
-    result.requires_grad = node is not None
-    result.grad_fn = node
-    result.name = None
-    result._hooks = None
-    return result
+            check_forward(op, out, (x,), node)
+        return _make(out, node)
+    return _make(op.forward(_NO_GRAD_CTX, x.data), None)
 
 
 def _binary_operator(op, reflected=False):
@@ -120,43 +95,45 @@ def _binary_operator(op, reflected=False):
         if type(other) is not Scalar:
             other = _constant(other, name)
         x, y = (other, self) if reflected else (self, other)
-        if ((x.requires_grad or y.requires_grad)
-                and (not _open_anywhere.grad_mode or _state.grad_enabled)):
-            node = _new(ScalarNode)
-            node.op = op
-            node.inputs = (x, y)
-            node.params = None
-            node.saved = ()
-            node.out_pos = -1
-            node.hooks = None
-            node.versions = None
-            node.consumers = 0
-            node.sequence = _next_sequence()
-            if engine._scopes_open:
-                node.scope = engine._scope_state.current
+        record = ((x.requires_grad or y.requires_grad)
+                  and (not _open_anywhere.grad_mode or _state.grad_enabled))
+        # engine.new_node and _make written inline: this method is the hot path of every
+        # Scalar expression (65,000 calls per W1 step), where the two calls cost 13 % of
+        # W4's forward (benchmarks/README.md). test_backward_walk keeps the nodes equal.
+        if record:
+            ctx = _new(ScalarNode)
+            ctx.op = op
+            ctx.inputs = (x, y)
+            ctx.params = None
+            ctx.saved = ()
+            ctx.out_pos = -1
+            ctx.hooks = None
+            ctx.versions = None
+            ctx.consumers = 0
+            ctx.sequence = next_sequence()
+            if _scopes.count:
+                ctx.scope = _scope_here.current
             producer = x.grad_fn
             if producer is not None:
                 producer.consumers += 1
             producer = y.grad_fn
             if producer is not None:
                 producer.consumers += 1
-            try:
-                out = forward(node, x.data, y.data)
-            except ZeroDivisionError as error:
-                raise _division_error(op, error, y) from error
-            if _open_anywhere.anomaly and _state.anomaly_enabled:
-                _anomaly_check(op, out, (x, y), node)
         else:
-            node = None
-            try:
-                out = forward(_NO_GRAD_CTX, x.data, y.data)
-            except ZeroDivisionError as error:
-                raise _division_error(op, error, y) from error
+            ctx = _NO_GRAD_CTX
+        try:
+            out = forward(ctx, x.data, y.data)
+        except ZeroDivisionError as error:
+            raise _division_error(op, error, y) from error
+        if not record:
+            ctx = None
+        elif _open_anywhere.anomaly and _state.anomaly_enabled:
+            check_forward(op, out, (x, y), ctx)
         result = _new(Scalar)
         result.data = out
         result.grad = None
-        result.requires_grad = node is not None
-        result.grad_fn = node
+        result.requires_grad = record
+        result.grad_fn = ctx
         result.name = None
         result._hooks = None
         return result
@@ -173,23 +150,17 @@ def _division_error(op, error, divisor):
     )
 
 
-def _anomaly_check(op, out, inputs, node):
-    from .anomaly import check_forward
-
-    check_forward(op, out, inputs, node)
-
-
-class Scalar:
+class Scalar(Variable):
     """A differentiable Python float: Scalar(2.0, name="a").
 
     Leaves require grad by default (as micrograd's Values do); numbers mixed into an
     expression are constants. After backward, a leaf's .grad is a float.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad")
 
     def __init__(self, data, name=None, requires_grad=True):
-        if isinstance(data, Scalar):
+        if type(data) is Scalar:
             data = data.data
         try:
             data = float(data)
@@ -212,18 +183,23 @@ class Scalar:
         variables = tuple(v if type(v) is Scalar else _constant(v, op.name) for v in inputs)
         record = _state.grad_enabled and any(v.requires_grad for v in variables)
         ctx = new_node(ScalarNode, op, variables, params) if record else _NO_GRAD_CTX
-        out = op.forward(ctx, *[v.data for v in variables], **params)
+        try:
+            out = op.forward(ctx, *[v.data for v in variables], **params)
+        except AttributeError as error:
+            if not is_ctx_attribute_error(error, ctx):
+                raise
+            raise ctx_attribute_error(op, error, "forward") from None
         if not record:
             return _make(out, None)
         if ctx.saved:
             _note_output(ctx, out)
         if _open_anywhere.anomaly and _state.anomaly_enabled:
-            _anomaly_check(op, out, variables, ctx)
+            check_forward(op, out, variables, ctx)
         return _make(out, ctx)
 
     _fit_grad = None  # no broadcasting: a Scalar's gradient is already the right shape
     _plain_accumulate = True  # a leaf's gradient is a float: grad = grad + g
-    _graph_xp = None  # ScalarXP below
+    _graph_xp = GraphXP(MathXP)
 
     @staticmethod
     def _from_node(value, node):
@@ -246,6 +222,10 @@ class Scalar:
         if create_graph:
             return grad if type(grad) is Scalar else Scalar(grad, requires_grad=False)
         return grad.data if type(grad) is Scalar else float(grad)
+
+    @staticmethod
+    def _as_hook_value(raw):
+        return raw  # a Scalar's hooks see floats
 
     def _accumulate(self, grad, create_graph, fresh=False):
         if not create_graph and type(grad) is Scalar:
@@ -314,29 +294,11 @@ class Scalar:
     def item(self) -> float:
         return self.data
 
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
-
     # -- backward -------------------------------------------------------------------
 
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) · grad (default 1) into every leaf's .grad."""
-        from .functional import backward
-
-        backward([self], None if grad is None else [grad], retain_graph, create_graph)
-
-    def retain_grad(self):
-        """Keep this intermediate Scalar's gradient in .grad after backward."""
-        from .functional import retain_grad
-
-        retain_grad(self)
-
-    def register_hook(self, hook):
-        """Call hook(grad) when this Scalar's gradient is computed (see Tensor.register_hook)."""
-        from .functional import register_hook
-
-        return register_hook(self, hook)
+    backward = backward_method
+    retain_grad = retain_grad
+    register_hook = register_hook
 
     def detach(self) -> Scalar:
         return Scalar(self.data, requires_grad=False)
@@ -354,38 +316,3 @@ class Scalar:
 
 def _value(other):
     return other.data if type(other) is Scalar else other
-
-
-class ScalarXP:
-    """The math namespace for Scalar backward formulas under create_graph=True."""
-
-    @staticmethod
-    def exp(x):
-        return x.exp() if type(x) is Scalar else MathXP.exp(x)
-
-    @staticmethod
-    def log(x):
-        return x.log() if type(x) is Scalar else MathXP.log(x)
-
-    @staticmethod
-    def tanh(x):
-        return x.tanh() if type(x) is Scalar else math.tanh(x)
-
-    @staticmethod
-    def sigmoid(x):
-        return x.sigmoid() if type(x) is Scalar else MathXP.sigmoid(x)
-
-    @staticmethod
-    def power(x, exponent):
-        return x**exponent if type(x) is Scalar else MathXP.power(x, exponent)
-
-    @staticmethod
-    def sqrt(x):
-        return x**0.5 if type(x) is Scalar else MathXP.sqrt(x)
-
-    @staticmethod
-    def sign(x):
-        return MathXP.sign(_value(x))
-
-
-Scalar._graph_xp = ScalarXP

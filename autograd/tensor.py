@@ -6,19 +6,31 @@ gradient summed back to its input's shape by the engine (`unbroadcast`).
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
 
-from . import engine
-from .engine import Node, _accumulate_lock, new_node
+from . import versions
+from .anomaly import check_forward
+from .backprop import backward_method, unbroadcast
+from .engine import (
+    DiscardingContext,
+    Node,
+    ctx_attribute_error,
+    is_ctx_attribute_error,
+    new_node,
+    register_default_kind,
+)
 from .grad_mode import _open_anywhere, _state
+from .hooks import register_hook, retain_grad, retains_grad
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .ops import linalg as la
 from .ops import reductions as rd
 from .ops import shape as sh
-from .xp import NumpyXP
+from .variable import Variable
+from .xp import GraphXP, NumpyXP
 
 _FLOAT_KINDS = "f"
 _DATA_KINDS = "fiub"  # float, signed and unsigned int, bool
@@ -29,11 +41,8 @@ class TensorNode(Node):
     xp = NumpyXP
 
 
-class _NoGradContext(engine._DiscardingContext):
-    __slots__ = ()
-
-
-_NO_GRAD_CTX = _NoGradContext(NumpyXP)
+_NO_GRAD_CTX = DiscardingContext(NumpyXP)
+_accumulate_lock = threading.Lock()  # leaf .grad updates (numpy's += drops updates)
 _new = object.__new__
 
 
@@ -53,6 +62,12 @@ def _as_array(data, dtype, op_name="Tensor"):
             f"{op_name}: unsupported dtype {array.dtype} (tracegrad supports float, int and "
             "bool arrays; complex and object arrays are not supported)"
         )
+    if from_python and type(data) in (list, tuple) and _holds_tensors(data, needing_grad=True):
+        raise TypeError(
+            f"{op_name}: the list holds tensors that require grad, and a new tensor made "
+            "from their values would lose their gradients; use autograd.stack(...) (or "
+            "concatenate) to keep them in the graph, or .detach() them for a constant"
+        )
     if from_python and dtype is None and array.dtype.kind in "iu":
         array = array.astype(np.float64)
     return array
@@ -64,33 +79,6 @@ def _check_can_require_grad(array, op_name="Tensor"):
             f"{op_name}: requires_grad=True needs a floating dtype, got {array.dtype}; "
             "pass dtype=np.float64 or call .astype(float)"
         )
-
-
-def unbroadcast(grad, shape, op_name="backward"):
-    """Sum `grad` over the axes that broadcasting added or stretched, back to `shape`."""
-    grad_shape = grad.shape
-    if grad_shape == shape:
-        return grad
-    lead = len(grad_shape) - len(shape)
-    if lead < 0 or any(g != s and s != 1 for g, s in zip(grad_shape[lead:], shape)):
-        if _broadcastable(grad_shape, shape):  # a gradient smaller than its input
-            return grad.broadcast_to(shape) if isinstance(grad, Tensor) else np.broadcast_to(
-                grad, shape)
-        raise ValueError(
-            f"{op_name}: backward produced a gradient of shape {grad_shape} for an input of "
-            f"shape {shape}"
-        )
-    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad_shape[i + lead] != 1)
-    axes = tuple(range(lead)) + stretched
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape) if lead else grad
-
-
-def _broadcastable(small, big) -> bool:
-    if len(small) > len(big):
-        return False
-    return all(s == 1 or s == b for s, b in zip(small[::-1], big[::-1]))
 
 
 def _with_op_name(error, op, variables):
@@ -108,7 +96,7 @@ def _with_op_name(error, op, variables):
         return error
 
 
-class Tensor:
+class Tensor(Variable):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Tensor(data, requires_grad=False, dtype=None, name=None) copies `data`. Python numbers
@@ -116,8 +104,7 @@ class Tensor:
     arrays stay integer. Only floating tensors can require grad.
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "name", "_version_counter",
-                 "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "_version_counter")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected methods
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -132,7 +119,7 @@ class Tensor:
         self._version_counter = [0]
         self._hooks = None
 
-    # -- construction used by the engine ------------------------------------------------
+    # -- construction -----------------------------------------------------------------
 
     @classmethod
     def _make(cls, array, grad_fn=None, requires_grad=False):
@@ -157,133 +144,6 @@ class Tensor:
     def _version(self, value):
         self._version_counter[0] = value
 
-    @classmethod
-    def _from_node(cls, array, node):
-        return cls._make(np.asarray(array), node, True)
-
-    _graph_xp = None  # autograd.functional; set by the package (it imports this module)
-
-    @staticmethod
-    def _seed(output, grad, create_graph, caller):
-        """The gradient backward starts from: ones for a one-element output, else `grad`."""
-        if grad is None:
-            if output._data.size != 1:
-                raise RuntimeError(
-                    f"{caller}: output of '{_op_name(output)}' has shape {output.shape}; grad "
-                    "can be implicitly created only for outputs with one element. Call "
-                    ".sum().backward(), or pass grad= (e.g. ones_like(output))"
-                )
-            seed = np.ones_like(output._data)
-            return Tensor._make(seed) if create_graph else seed
-        if not isinstance(grad, Tensor):
-            _check_real_grad(grad, caller)
-            grad = Tensor._make(np.asarray(grad, dtype=output._data.dtype))
-        if grad.shape != output.shape:
-            raise ValueError(
-                f"{caller}: grad has shape {grad.shape} but the output of "
-                f"'{_op_name(output)}' has shape {output.shape}; they must match"
-            )
-        return grad if create_graph else grad._data
-
-    @staticmethod
-    def _zeros_like(x):
-        return Tensor._make(np.zeros_like(x._data))
-
-    @staticmethod
-    def _wrap_grad(grad, x, create_graph):
-        if isinstance(grad, Tensor):
-            return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
-        return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
-
-    @staticmethod
-    def _apply(op, inputs, params):
-        """Run `op` on tensors and record a node if any input requires grad.
-
-        The hot path of every Tensor expression: loops are spelled out, and numbers and
-        arrays are turned into constant tensors only when they occur.
-        """
-        variables = inputs
-        for value in inputs:
-            if not isinstance(value, Tensor):
-                variables = _as_variables(inputs, op.name)
-                break
-        record = False
-        # The thread-local flag is read only while some grad-mode block is open somewhere.
-        if not _open_anywhere.grad_mode or _state.grad_enabled:
-            for variable in variables:
-                if variable.requires_grad:
-                    record = True
-                    break
-        ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
-        try:
-            if len(variables) == 2:  # the common arities, without building an argument list
-                out = op.forward(ctx, variables[0]._data, variables[1]._data, **params)
-            elif len(variables) == 1:
-                out = op.forward(ctx, variables[0]._data, **params)
-            else:
-                out = op.forward(ctx, *[v._data for v in variables], **params)
-        except (ValueError, TypeError, IndexError) as error:
-            raise _with_op_name(error, op, variables) from error
-        raw_out = out
-        if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
-            out = np.asarray(out)
-        if _open_anywhere.anomaly and _state.anomaly_enabled:
-            _anomaly_check_forward(op, out, variables, ctx if record else None)
-        result = _new(Tensor)  # Tensor._make, inline
-        result._data = out
-        result._grad = None
-        result.requires_grad = record
-        result.grad_fn = ctx if record else None
-        result.name = None
-        result._hooks = None
-        base = out.base
-        if base is None:  # a fresh array: its own counter, unless it is an input itself
-            result._version_counter = [0]
-            for variable in variables:
-                if variable._data is out:
-                    result._version_counter = variable._version_counter
-                    break
-        else:
-            result._version_counter = [0]
-            _share_counter_with_viewed_input(result, out, variables)
-        if record and ctx.saved:
-            _note_saved(ctx, ctx.saved, raw_out, variables, result)
-        return result
-
-    _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
-
-    @staticmethod
-    def _fit_grad(grad, variable, node):
-        shape = variable._data.shape
-        if type(grad) is not np.ndarray and not isinstance(grad, (Tensor, np.generic)):
-            grad = np.asarray(grad, dtype=variable._data.dtype)
-        if grad.shape != shape:
-            grad = unbroadcast(grad, shape, node.op.name)
-        return grad
-
-    def _accumulate(self, grad, create_graph, fresh=False):
-        dtype = self._data.dtype
-        if create_graph:
-            if not isinstance(grad, Tensor):
-                grad = Tensor._make(np.asarray(grad))
-            if grad.dtype != dtype:
-                grad = grad.astype(dtype)
-            self._grad = _fresh_grad(grad) if self._grad is None else self._grad + grad
-            return
-        if isinstance(grad, Tensor):
-            grad = grad._data
-        with _accumulate_lock:
-            if self._grad is None and fresh and _may_keep(grad, self, dtype):
-                self._grad = Tensor._make(grad)
-            elif self._grad is None:
-                # A copy: the gradient never shares memory with another tensor's.
-                # A C-ordered copy: never shares memory with another gradient, and an
-                # update like w -= lr * w.grad runs at full speed (x @ W.T hands W a
-                # transposed, Fortran-ordered gradient).
-                self._grad = Tensor._make(np.array(grad, dtype=dtype, copy=True, order="C"))
-            else:
-                self._grad._data += grad
-
     # -- data and metadata -----------------------------------------------------------
 
     @property
@@ -292,7 +152,7 @@ class Tensor:
         Only leaves (and intermediates after retain_grad()) keep one; reading it on
         another intermediate warns, as in PyTorch, since it is always None there."""
         grad = self._grad
-        if grad is None and self.grad_fn is not None and not self._retains_grad():
+        if grad is None and self.grad_fn is not None and not retains_grad(self):
             warnings.warn(
                 "The .grad of a tensor that is not a leaf (made by "
                 f"'{self.grad_fn.op.name}') is not kept by backward() and stays None. Call "
@@ -307,15 +167,22 @@ class Tensor:
     def grad(self, value):
         self._grad = value
 
-    def _retains_grad(self) -> bool:
-        from .functional import _RetainGrad
-
-        hooks = self.grad_fn.hooks or ()
-        return any(isinstance(hook, _RetainGrad) and hook.target() is self for hook in hooks)
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose .grad backward keeps (after retain_grad()), as
+        in PyTorch; tools that read gradients ask this instead of triggering .grad's warning."""
+        return self.grad_fn is not None and retains_grad(self)
 
     @property
     def data(self) -> np.ndarray:
-        """The underlying ndarray (shared, not copied)."""
+        """The underlying ndarray (shared, not copied).
+
+        Writes into it (`t.data[...] = v`, `np.copyto(t.data, v)`) are NOT checked: the
+        ndarray has no version counter, so after a forward pass that saved `t` they make
+        backward silently wrong. To change values, write through the tensor, which is
+        checked (backward then raises naming `t`): `with no_grad(): t[...] = v`, or assign
+        a new array, `t.data = new_array`.
+        """
         return self._data
 
     @data.setter
@@ -323,8 +190,15 @@ class Tensor:
         array = np.asarray(array)
         if array.dtype.kind not in _DATA_KINDS:
             raise TypeError(f"Tensor.data: unsupported dtype {array.dtype}")
+        if self.requires_grad and array.dtype.kind not in _FLOAT_KINDS:
+            # an integer gradient would be truncated (2 instead of 2.5): PyTorch refuses too
+            label = f" '{self.name}'" if self.name else ""
+            raise TypeError(
+                f"Tensor.data: tensor{label} requires grad, so its data must stay floating; "
+                f"got an array of dtype {array.dtype}. Pass .astype({self.dtype}) of it"
+            )
         self._data = array
-        self._version += 1
+        versions.bump(self)
 
     @property
     def shape(self) -> tuple:
@@ -342,10 +216,6 @@ class Tensor:
     def size(self) -> int:
         return self._data.size
 
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
-
     def __len__(self):
         if not self._data.ndim:
             raise TypeError("len() of a 0-d tensor")
@@ -361,7 +231,8 @@ class Tensor:
         return self._data.copy() if copy else self._data
 
     def numpy(self) -> np.ndarray:
-        """The data as an ndarray (shared with the tensor, like torch's .numpy())."""
+        """The data as an ndarray (shared with the tensor, like torch's .numpy()); writes
+        into it are unchecked, as through `.data` (see there for the checked ways)."""
         return self._data
 
     def item(self) -> float | int | bool:
@@ -434,55 +305,40 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    # -- in place (the rules and version counters: autograd.versions) ------------
+
     def zero_(self) -> Tensor:
         """Set every element to 0 in place (a parameter update: use it under no_grad)."""
-        self._check_inplace("zero_")
+        versions.check_inplace(self, "zero_")
         self._data[...] = 0
-        self._version += 1
+        versions.bump(self)
         return self
 
-    def _check_inplace(self, op_name):
-        """In-place writes are not recorded in the graph, so they are refused on tensors
-        that require grad while grad mode is on: on a leaf the change would be invisible
-        to backward (RELIABILITY D7), on an intermediate it would give wrong gradients."""
-        if not (self.requires_grad and _state.grad_enabled):
-            return
-        label = f" '{self.name}'" if self.name else ""
-        if self.is_leaf:
-            raise RuntimeError(
-                f"{op_name}: in-place operation on leaf tensor{label} that requires grad; "
-                "wrap the update in no_grad()"
-            )
-        raise RuntimeError(
-            f"{op_name}: in-place operation on tensor{label} made by "
-            f"'{self.grad_fn.op.name}', which is part of a graph; no gradient flows through "
-            "an in-place write, so gradients would be wrong. Compute the new value out of "
-            "place (e.g. with where()), or modify it under no_grad()"
-        )
-
     def _inplace(self, other, ufunc, op_name, out_of_place):
-        """self op= other. Done in place (the version counter goes up) when no graph is
-        recorded through it. While grad mode is on and self or other requires grad, a
-        leaf that requires grad refuses (D7), and anything else is computed out of place:
-        Python rebinds the name to the new tensor and every saved value stays intact."""
-        other_requires_grad = isinstance(other, Tensor) and other.requires_grad
-        if _state.grad_enabled and (self.requires_grad or other_requires_grad):
-            if self.is_leaf and self.requires_grad:
-                self._check_inplace(op_name)
+        """self op= other: in place (versions.update_inplace) unless a graph is recorded
+        through it (versions.records_through), then out of place. A list holding tensors
+        is stacked into the graph first."""
+        if type(other) in (list, tuple) and _holds_tensors(other):
+            other = _stacked(other, op_name)
+        if versions.records_through(self, other, op_name):
             return out_of_place(other)
         operand = other._data if isinstance(other, Tensor) else _constant(
             other, self, op_name)._data
-        try:
-            ufunc(self._data, operand, out=self._data)
-        except (TypeError, ValueError) as error:  # numpy's subclasses take other arguments
-            kind = TypeError if isinstance(error, TypeError) else ValueError
-            raise kind(
-                f"{op_name}: cannot update a tensor of shape {self.shape} and dtype "
-                f"{self.dtype} in place with an operand of shape {operand.shape} and dtype "
-                f"{operand.dtype} ({error}); use the out-of-place form x = x {op_name[:-1]} y"
-            ) from error
-        self._version += 1
+        versions.update_inplace(self, operand, ufunc, op_name)
         return self
+
+    def __setitem__(self, index, value):
+        """In-place assignment: no gradient flows through it, so it is refused on tensors
+        that require grad, and for values that require grad, while grad mode is on."""
+        versions.check_inplace(self, "__setitem__")
+        if isinstance(value, Tensor) and value.requires_grad and _state.grad_enabled:
+            raise RuntimeError(
+                "__setitem__: the assigned value requires grad, but no gradient flows through "
+                "an in-place write, so it would be lost; build the tensor with concatenate(), "
+                "stack() or where() instead, or assign under no_grad()"
+            )
+        self._data[sh.raw_index(index)] = value._data if isinstance(value, Tensor) else value
+        versions.bump(self)
 
     def __iadd__(self, other):
         return self._inplace(other, np.add, "+=", self.__add__)
@@ -501,28 +357,9 @@ class Tensor:
 
     # -- backward -------------------------------------------------------------------
 
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) · grad into every leaf's .grad (PyTorch's semantics).
-
-        `grad` defaults to 1 for a one-element output. The graph's saved values are
-        freed afterwards unless retain_graph=True (which defaults to create_graph).
-        """
-        from .functional import backward
-
-        backward([self], None if grad is None else [grad], retain_graph, create_graph)
-
-    def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in .grad after backward."""
-        from .functional import retain_grad
-
-        retain_grad(self)
-
-    def register_hook(self, hook):
-        """Call hook(grad) when this tensor's gradient is computed; a non-None return
-        replaces the gradient. Returns a handle with .remove()."""
-        from .functional import register_hook
-
-        return register_hook(self, hook)
+    backward = backward_method
+    retain_grad = retain_grad
+    register_hook = register_hook
 
     # -- display --------------------------------------------------------------------
 
@@ -595,14 +432,7 @@ class Tensor:
         return _run(la.Matmul, (self, other))
 
     def dot(self, other):
-        """Inner product of two 1-d tensors (matmul for 2-d ones)."""
-        other_ndim = np.ndim(other.data if isinstance(other, Tensor) else other)
-        if self.ndim > 2 or other_ndim > 2:
-            raise ValueError(
-                f"dot: expects 1-d or 2-d tensors, got {self.ndim}-d and {other_ndim}-d; "
-                "use matmul (@) for batches"
-            )
-        return _run(la.Matmul, (self, other))
+        return la.Matmul.dot(self, other)
 
     # -- comparisons and logic (no gradient) ----------------------------------------
 
@@ -628,18 +458,45 @@ class Tensor:
     def __ge__(self, other):
         return self._compare(other, np.greater_equal)
 
-    def __and__(self, other):
-        return self._compare(other, np.logical_and)
+    # & | ^ ~ are numpy's bitwise operators: logical on bool tensors (masks), bitwise on
+    # integers (~[1, -8, 6] is [-2, 7, -7]); float tensors refuse, as in numpy.
 
-    __rand__ = __and__
+    def _bitwise(self, other, ufunc, symbol, reflected=False):
+        other = other._data if isinstance(other, Tensor) else other
+        operands = (other, self._data) if reflected else (self._data, other)
+        try:
+            return Tensor._make(np.asarray(ufunc(*operands)))
+        except TypeError as error:
+            dtypes = " and ".join(str(np.asarray(o).dtype) for o in operands)
+            raise TypeError(
+                f"{symbol}: bitwise operators need integer or bool tensors, got {dtypes}; "
+                "for a mask, compare first, e.g. (x > 0) & (y < 1)"
+            ) from error
+
+    def __and__(self, other):
+        return self._bitwise(other, np.bitwise_and, "&")
+
+    def __rand__(self, other):
+        return self._bitwise(other, np.bitwise_and, "&", reflected=True)
 
     def __or__(self, other):
-        return self._compare(other, np.logical_or)
+        return self._bitwise(other, np.bitwise_or, "|")
 
-    __ror__ = __or__
+    def __ror__(self, other):
+        return self._bitwise(other, np.bitwise_or, "|", reflected=True)
+
+    def __xor__(self, other):
+        return self._bitwise(other, np.bitwise_xor, "^")
+
+    def __rxor__(self, other):
+        return self._bitwise(other, np.bitwise_xor, "^", reflected=True)
 
     def __invert__(self):
-        return Tensor._make(np.logical_not(self._data))
+        try:
+            return Tensor._make(np.asarray(np.invert(self._data)))
+        except TypeError as error:
+            raise TypeError(f"~: bitwise not needs an integer or bool tensor, got "
+                            f"{self.dtype}; for a mask, compare first, e.g. ~(x > 0)") from error
 
     # -- elementwise ----------------------------------------------------------------
 
@@ -668,18 +525,15 @@ class Tensor:
         return _run(el.Softplus, (self,))
 
     def log_sigmoid(self):
-        """ln σ(x) = −softplus(−x), finite for any x (autograd.functional.log_sigmoid)."""
-        from .functional import log_sigmoid
-
-        return log_sigmoid(self)
+        """out = ln σ(x) = −softplus(−x);  ∂out/∂x = σ(−x). Finite at x = ±1000, where
+        log(sigmoid(x)) gives ln 0 = −inf."""
+        return -(-self).softplus()
 
     def sign(self):
         return _run(el.Sign, (self,))
 
     def clip(self, min=None, max=None):  # noqa: A002 - numpy's names
-        if min is None and max is None:
-            raise ValueError("clip: give at least one of min and max")
-        return el.Clip.apply(self, low=min, high=max)
+        return el.Clip.of(self, min, max)
 
     def maximum(self, other):
         return _run(el.Maximum, (self, other))
@@ -695,177 +549,245 @@ class Tensor:
 
     # -- reductions -----------------------------------------------------------------
 
-    def _reduce(self, op, axis, keepdims, **params):
-        axes = rd.normalize_axes(axis, self.ndim, op.name, self.shape)
-        return op.apply(self, axes=axes, keepdims=bool(keepdims), **params)
-
     def sum(self, axis=None, keepdims=False):
-        return self._reduce(rd.Sum, axis, keepdims)
+        return rd.Sum.of(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return self._reduce(rd.Mean, axis, keepdims)
+        return rd.Mean.of(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
-        self._check_nonempty_reduction(axis, "max")
-        return self._reduce(rd.Max, axis, keepdims)
+        return rd.Max.of(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
-        self._check_nonempty_reduction(axis, "min")
-        return self._reduce(rd.Min, axis, keepdims)
+        return rd.Min.of(self, axis, keepdims)
 
     def norm(self, axis=None, keepdims=False):
-        """‖x‖ = √(Σ x²) over the axes; its gradient x/‖x‖ is taken as 0 at x = 0
-        (autograd.functional.norm)."""
-        from .functional import norm
+        """out = ‖x‖ = √(Σ x²) over the axes (all by default);  ∂out/∂x = x/‖x‖, taken as 0
+        where ‖x‖ = 0 (PyTorch's subgradient; the plain formula gives 0·(1/0) = nan).
 
-        return norm(self, axis, keepdims)
+        Built with the "double where": sqrt only ever sees positive values, and the outer
+        where sends no gradient into the zero branch, so first and second derivatives at 0
+        are 0, not nan.
+        """
+        squares = (self**2).sum(axis, keepdims)
+        positive = squares._data > 0
+        inner = el.Where.apply(squares, 1.0, condition=positive)
+        return el.Where.apply(inner.sqrt(), 0.0, condition=positive)
 
     def var(self, axis=None, keepdims=False, ddof=0):
-        return self._reduce(rd.Var, axis, keepdims, ddof=ddof)
+        return rd.Var.of(self, axis, keepdims, ddof=ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
-        """out = √var (numpy's ddof=0 by default)."""
-        return self.var(axis, keepdims, ddof).sqrt()
+        return rd.Std.of(self, axis, keepdims, ddof=ddof)
 
     def logsumexp(self, axis=None, keepdims=False):
-        return self._reduce(rd.LogSumExp, axis, keepdims)
+        return rd.LogSumExp.of(self, axis, keepdims)
 
     def softmax(self, axis=-1):
-        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "softmax", self.shape)
-        return rd.Softmax.apply(self, axis=axis)
+        return rd.Softmax.of(self, axis)
 
     def log_softmax(self, axis=-1):
-        (axis,) = rd.normalize_axes(axis, max(self.ndim, 1), "log_softmax",
-                                   self.shape)
-        return rd.LogSoftmax.apply(self, axis=axis)
+        return rd.LogSoftmax.of(self, axis)
 
     for _method, _op in [(sum, rd.Sum), (mean, rd.Mean), (max, rd.Max), (min, rd.Min),
-                         (var, rd.Var), (logsumexp, rd.LogSumExp), (softmax, rd.Softmax),
+                         (var, rd.Var), (std, rd.Std), (logsumexp, rd.LogSumExp),
+                         (softmax, rd.Softmax),
                          (log_softmax, rd.LogSoftmax)]:
         _method.__doc__ = _op.__doc__
     del _method, _op
 
-    def _check_nonempty_reduction(self, axis, op_name):
-        if self._data.size:
-            return
-        axes = rd.normalize_axes(axis, self.ndim, op_name, self.shape)
-        if any(self.shape[a] == 0 for a in axes) or axis is None:
-            where = "without an axis" if axis is None else f"over axis {axis}"
-            raise ValueError(
-                f"{op_name}: cannot reduce an empty tensor of shape {self.shape} {where} "
-                f"(the {op_name} of nothing is undefined); check that the batch is not empty"
-            )
-
     # -- shape ----------------------------------------------------------------------
 
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
-        try:
-            new_shape = _resolve_reshape(self.shape, shape)
-        except ValueError as error:
-            raise ValueError(f"reshape: {error}") from None
-        if new_shape == self.shape:
-            return self
-        return sh.Reshape.apply(self, shape=new_shape)
+        return sh.Reshape.of(self, shape)
 
     def transpose(self, *axes):
-        if not axes or axes == (None,):
-            axes = tuple(range(self.ndim))[::-1]
-        else:
-            axes = _shape_arg(axes)
-            if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-                raise ValueError(
-                    f"transpose: axes {axes} are not a permutation of the {self.ndim} axes "
-                    f"of a tensor of shape {self.shape}"
-                )
-            axes = tuple(a % self.ndim for a in axes)
-        return sh.Transpose.apply(self, axes=axes)
+        return sh.Transpose.of(self, axes)
 
     @property
     def T(self):
         """All axes reversed (numpy's .T)."""
-        return self.transpose()
+        return sh.Transpose.of(self)
 
     @property
     def mT(self):
         """The last two axes swapped (a batch of matrices transposed)."""
-        return self.swapaxes(-1, -2)
+        return sh.Transpose.swapaxes(self, -1, -2)
 
     def swapaxes(self, axis1, axis2):
-        axes = list(range(self.ndim))
-        a1, a2 = (rd.normalize_axes(a, self.ndim, "swapaxes", self.shape)[0]
-                  for a in (axis1, axis2))
-        axes[a1], axes[a2] = axes[a2], axes[a1]
-        return sh.Transpose.apply(self, axes=tuple(axes))
+        return sh.Transpose.swapaxes(self, axis1, axis2)
 
     def squeeze(self, axis=None):
-        if axis is None:
-            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
-        else:
-            axes = rd.normalize_axes(axis, self.ndim, "squeeze", self.shape)
-            for a in axes:
-                if self.shape[a] != 1:
-                    raise ValueError(
-                        f"squeeze: cannot squeeze axis {a} of size {self.shape[a]} "
-                        f"(shape {self.shape}); only size-1 axes can be removed"
-                    )
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+        return sh.Reshape.squeeze(self, axis)
 
     def unsqueeze(self, axis):
-        ndim = self.ndim + 1
-        (axis,) = rd.normalize_axes(axis, ndim, "unsqueeze", self.shape)
-        shape = list(self.shape)
-        shape.insert(axis, 1)
-        return sh.Reshape.apply(self, shape=tuple(shape))
+        return sh.Reshape.unsqueeze(self, axis)
 
     expand_dims = unsqueeze
 
     def flatten(self):
-        return self.reshape(-1)
+        return sh.Reshape.of(self, (-1,))
 
     def broadcast_to(self, *shape):
-        shape = _shape_arg(shape)
-        if shape == self.shape:
-            return self
-        try:
-            np.broadcast_shapes(self.shape, shape)
-            if len(shape) < self.ndim or np.broadcast_shapes(self.shape, shape) != shape:
-                raise ValueError
-        except ValueError:
-            raise ValueError(
-                f"broadcast_to: cannot broadcast a tensor of shape {self.shape} to {shape}"
-            ) from None
-        return sh.BroadcastTo.apply(self, shape=shape)
+        return sh.BroadcastTo.of(self, shape)
 
     expand = broadcast_to
 
     def __getitem__(self, index):
-        index = _raw_index(index)
-        return sh.GetItem.apply(self, index=index)
-
-    def __setitem__(self, index, value):
-        """In-place assignment: no gradient flows through it, so it is refused on tensors
-        that require grad, and for values that require grad, while grad mode is on."""
-        self._check_inplace("__setitem__")
-        if isinstance(value, Tensor) and value.requires_grad and _state.grad_enabled:
-            raise RuntimeError(
-                "__setitem__: the assigned value requires grad, but no gradient flows through "
-                "an in-place write, so it would be lost; build the tensor with concatenate(), "
-                "stack() or where() instead, or assign under no_grad()"
-            )
-        self._data[_raw_index(index)] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
+        return sh.GetItem.of(self, index)
 
     # -- numpy interoperability -----------------------------------------------------
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """np.exp(t), np.add(a, t) and friends run tracegrad's operator (differentiable)."""
-        from .functional import UFUNCS
+        """np.exp(t), np.add(a, t) and friends run tracegrad's operator (differentiable);
+        other ufuncs run on the data unless that would drop a gradient."""
+        return _numpy.array_ufunc(ufunc, method, inputs, kwargs)
 
-        function = UFUNCS.get(ufunc)
-        if method != "__call__" or function is None or kwargs:
-            return NotImplemented
-        return function(*inputs)
+    def __array_function__(self, func, types, args, kwargs):
+        """np.concatenate([t, u]), np.sum(t), ... run tracegrad's function (differentiable);
+        other numpy functions run on the data unless that would drop a gradient."""
+        return _numpy.array_function(func, args, kwargs)
+
+    # -- the engine's contract (autograd.variable.Variable) --------------------------
+
+    @staticmethod
+    def _as_hook_value(raw):
+        return Tensor._make(np.asarray(raw))
+
+    @classmethod
+    def _from_node(cls, array, node):
+        return cls._make(np.asarray(array), node, True)
+
+    _graph_xp = GraphXP(NumpyXP)
+
+    @staticmethod
+    def _seed(output, grad, create_graph, caller):
+        """The gradient backward starts from: ones for a one-element output, else `grad`."""
+        if grad is None:
+            if output._data.size != 1:
+                raise RuntimeError(
+                    f"{caller}: output of '{_op_name(output)}' has shape {output.shape}; grad "
+                    "can be implicitly created only for outputs with one element. Call "
+                    ".sum().backward(), or pass grad= (e.g. ones_like(output))"
+                )
+            seed = np.ones_like(output._data)
+            return Tensor._make(seed) if create_graph else seed
+        if not isinstance(grad, Tensor):
+            _check_real_grad(grad, caller)
+            grad = Tensor._make(np.asarray(grad, dtype=output._data.dtype))
+        if grad.shape != output.shape:
+            raise ValueError(
+                f"{caller}: grad has shape {grad.shape} but the output of "
+                f"'{_op_name(output)}' has shape {output.shape}; they must match"
+            )
+        return grad if create_graph else grad._data
+
+    @staticmethod
+    def _zeros_like(x):
+        return Tensor._make(np.zeros_like(x._data))
+
+    @staticmethod
+    def _wrap_grad(grad, x, create_graph):
+        if x._data.dtype.kind != "f":  # as in _accumulate: never a truncated gradient
+            _check_can_require_grad(x._data, f"grad: input {_label(x)}")
+        if isinstance(grad, Tensor):
+            return _fresh_grad(grad) if create_graph else Tensor._make(grad._data.copy())
+        return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
+
+    @staticmethod
+    def _apply(op, inputs, params):
+        """Run `op` on tensors and record a node if any input requires grad.
+
+        The hot path of every Tensor expression: loops are spelled out, and numbers and
+        arrays are turned into constant tensors only when they occur.
+        """
+        variables = inputs
+        for value in inputs:
+            if not isinstance(value, Tensor):
+                variables = _as_variables(inputs, op.name)
+                break
+        record = False
+        # The thread-local flag is read only while some grad-mode block is open somewhere.
+        if not _open_anywhere.grad_mode or _state.grad_enabled:
+            for variable in variables:
+                if variable.requires_grad:
+                    record = True
+                    break
+        ctx = new_node(TensorNode, op, variables, params) if record else _NO_GRAD_CTX
+        try:
+            if len(variables) == 2:  # the common arities, without building an argument list
+                out = op.forward(ctx, variables[0]._data, variables[1]._data, **params)
+            elif len(variables) == 1:
+                out = op.forward(ctx, variables[0]._data, **params)
+            else:
+                out = op.forward(ctx, *[v._data for v in variables], **params)
+        except (ValueError, TypeError, IndexError) as error:
+            raise _with_op_name(error, op, variables) from error
+        except AttributeError as error:
+            if not is_ctx_attribute_error(error, ctx):
+                raise
+            raise ctx_attribute_error(op, error, "forward") from None
+        raw_out = out
+        if type(out) is not np.ndarray:  # numpy returns scalars from 0-d arithmetic
+            out = np.asarray(out)
+        if _open_anywhere.anomaly and _state.anomaly_enabled:
+            check_forward(op, out, variables, ctx if record else None)
+        result = _new(Tensor)  # Tensor._make, inline
+        result._data = out
+        result._grad = None
+        result.requires_grad = record
+        result.grad_fn = ctx if record else None
+        result.name = None
+        result._hooks = None
+        base = out.base
+        if base is None:  # a fresh array: its own counter, unless it is an input itself
+            result._version_counter = [0]
+            for variable in variables:
+                if variable._data is out:
+                    result._version_counter = variable._version_counter
+                    break
+        else:
+            result._version_counter = [0]
+            versions.share_counter_with_viewed_input(result, out, variables)
+        if record and ctx.saved:
+            versions.note_saved(ctx, ctx.saved, raw_out, variables, result)
+        return result
+
+    _plain_accumulate = False  # leaf gradients go through _accumulate (lock, copy, dtype)
+
+    @staticmethod
+    def _fit_grad(grad, variable, node):
+        shape = variable._data.shape
+        if type(grad) is not np.ndarray and not isinstance(grad, (Tensor, np.generic)):
+            grad = np.asarray(grad, dtype=variable._data.dtype)
+        if grad.shape != shape:
+            grad = unbroadcast(grad, shape, node.op.name)
+        return grad
+
+    def _accumulate(self, grad, create_graph, fresh=False):
+        dtype = self._data.dtype
+        if dtype.kind != "f":  # requires_grad set by assignment, past the constructor's check
+            _check_can_require_grad(self._data, f"backward: leaf {_label(self)}")
+        if create_graph:
+            if not isinstance(grad, Tensor):
+                grad = Tensor._make(np.asarray(grad))
+            if grad.dtype != dtype:
+                grad = grad.astype(dtype)
+            self._grad = _fresh_grad(grad) if self._grad is None else self._grad + grad
+            return
+        if isinstance(grad, Tensor):
+            grad = grad._data
+        with _accumulate_lock:
+            if self._grad is None and fresh and _may_keep(grad, self, dtype):
+                self._grad = Tensor._make(grad)
+            elif self._grad is None:
+                # A copy: the gradient never shares memory with another tensor's.
+                # A C-ordered copy: never shares memory with another gradient, and an
+                # update like w -= lr * w.grad runs at full speed (x @ W.T hands W a
+                # transposed, Fortran-ordered gradient).
+                self._grad = Tensor._make(np.array(grad, dtype=dtype, copy=True, order="C"))
+            else:
+                self._grad._data += grad
 
 
 def _may_keep(grad, leaf, dtype) -> bool:
@@ -915,6 +837,10 @@ def _run(op, inputs):
     return Tensor._apply(op, inputs, _NO_PARAMS)
 
 
+def _label(variable) -> str:
+    return f"'{variable.name}'" if variable.name else f"of shape {variable.shape}"
+
+
 def _op_name(variable):
     return variable.grad_fn.op.name if variable.grad_fn is not None else "leaf"
 
@@ -931,9 +857,38 @@ def _as_variables(inputs, op_name):
     )
 
 
+def _holds_tensors(values, needing_grad=False) -> bool:
+    """Whether a (nested) list or tuple holds a Tensor or Scalar (one that requires grad)."""
+    for value in values:
+        if isinstance(value, Variable) and (value.requires_grad
+                                                           or not needing_grad):
+            return True
+        if type(value) in (list, tuple) and _holds_tensors(value, needing_grad):
+            return True
+    return False
+
+
+def _stacked(values, op_name):
+    """A (nested) list holding Tensors, stacked into the graph as np.asarray would stack
+    arrays, so no input loses its gradient."""
+    parts = []
+    for value in values:
+        if type(value) in (list, tuple):
+            value = _stacked(value, op_name)
+        elif isinstance(value, Variable) and not isinstance(value, Tensor):
+            raise TypeError(f"{op_name}: cannot stack a {type(value).__name__} into a Tensor; "
+                            "use Tensor(scalar.data) for its value")
+        parts.append(value)
+    if not parts:
+        return Tensor._make(np.asarray(values, dtype=np.float64))
+    return sh.Stack.apply(*parts, axis=0)
+
+
 def _constant(value, like, op_name):
     """A non-variable operand as a constant tensor. A Python number takes the dtype numpy
-    would give it next to `like` (so float32 * 2.5 stays float32)."""
+    would give it next to `like` (so float32 * 2.5 stays float32). A list holding Tensors
+    is stacked into the graph instead (x + [y, z] differentiates y and z, as numpy's
+    asarray would stack them)."""
     if type(value) is float or type(value) is int or type(value) is bool:
         if like is None:
             return Tensor._make(np.asarray(value))
@@ -941,107 +896,40 @@ def _constant(value, like, op_name):
         if dtype.kind != "f":
             dtype = np.result_type(dtype, value)
         return Tensor._make(np.array(value, dtype=dtype))
-    if getattr(value, "_apply", None) is not None:
+    if isinstance(value, Variable):
         raise TypeError(
             f"{op_name}: cannot combine {type(value).__name__} and Tensor in one operator; "
             "use Tensor(scalar.data) to make a tensor from a Scalar's value"
         )
+    if type(value) in (list, tuple) and _holds_tensors(value):
+        return _stacked(value, op_name)
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype.kind not in _DATA_KINDS:
         raise TypeError(f"{op_name}: unsupported operand {value!r} of dtype {array.dtype}")
     return Tensor._make(array)
 
 
-def _share_counter_with_viewed_input(result, out, variables):
-    """Give `result` the version counter of the input whose memory it views (reshape,
-    transpose, basic indexing), so an in-place change through either is seen by both."""
-    base = out.base
-    for variable in variables:
-        data = variable._data
-        if data is out or (base is not None and (data is base or data.base is base)):
-            result._version_counter = variable._version_counter
-            return
+class _NumpyProtocol:
+    """How Tensor answers numpy's __array_ufunc__ and __array_function__. The functions
+    numpy's names map to are autograd.functional's, a layer above, which registers them
+    (register_numpy_protocol) when the package is imported."""
+
+    @staticmethod
+    def array_ufunc(ufunc, method, inputs, kwargs):
+        return NotImplemented
+
+    @staticmethod
+    def array_function(func, args, kwargs):
+        return NotImplemented
 
 
-def _note_saved(node, saved, out, variables, result):
-    """Remember which saved value is the output (for create_graph), and the version
-    counters of the saved inputs and output with their current values: backward refuses
-    to run if any of them was changed in place since (RELIABILITY D6)."""
-    # The common layouts first, without loops: the output alone (exp, tanh, sigmoid), or
-    # the first one or two inputs in their own positions (mul, div, matmul, linear, log).
-    count = len(saved)
-    if count == 1:
-        value = saved[0]
-        if value is out:
-            node.out_pos = 0
-            counter = result._version_counter  # shared with an input it may be (a view)
-            node.versions = ((None, counter, counter[0]),)
-            return
-        if value is variables[0]._data:
-            counter = variables[0]._version_counter
-            node.versions = ((0, counter, counter[0]),)
-            return
-    elif count == 2 and len(variables) >= 2:
-        first, second = saved
-        if first is variables[0]._data and second is variables[1]._data \
-                and first is not out and second is not out:
-            counter0, counter1 = variables[0]._version_counter, variables[1]._version_counter
-            node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
-            return
-    versions = []
-    found = 0  # bit i: input i recorded; one pass over `saved`, each variable once
-    for i, value in enumerate(saved):
-        if value is out:
-            if node.out_pos < 0:
-                node.out_pos = i
-            continue
-        for position, variable in enumerate(variables):
-            if value is variable._data:
-                if not found >> position & 1:
-                    found |= 1 << position
-                    counter = variable._version_counter
-                    versions.append((position, counter, counter[0]))
-                break
-    if node.out_pos >= 0:
-        counter = result._version_counter
-        versions.append((None, counter, counter[0]))
-    if versions:
-        node.versions = tuple(versions)
+_numpy = _NumpyProtocol()
 
 
-def _anomaly_check_forward(op, out, variables, node):
-    from .anomaly import check_forward
-
-    check_forward(op, out, variables, node)
-
-
-def _shape_arg(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+def register_numpy_protocol(array_ufunc, array_function) -> None:
+    """Answer numpy's protocols with these functions (autograd.functional's)."""
+    _numpy.array_ufunc = array_ufunc
+    _numpy.array_function = array_function
 
 
-def _resolve_reshape(old_shape, new_shape):
-    size = int(np.prod(old_shape))
-    unknown = [i for i, n in enumerate(new_shape) if n == -1]
-    if len(unknown) > 1 or any(n < -1 for n in new_shape):
-        raise ValueError(f"invalid shape {new_shape}")
-    known = int(np.prod([n for n in new_shape if n != -1]))
-    if unknown:
-        if known == 0 or size % known:
-            raise ValueError(f"cannot reshape a tensor of shape {old_shape} into {new_shape}")
-        new_shape = tuple(size // known if n == -1 else n for n in new_shape)
-    elif known != size:
-        raise ValueError(f"cannot reshape a tensor of shape {old_shape} ({size} elements) "
-                         f"into {new_shape} ({known} elements)")
-    return new_shape
-
-
-def _raw_index(index):
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, tuple):
-        return tuple(part._data if isinstance(part, Tensor) else part for part in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+register_default_kind(Tensor)

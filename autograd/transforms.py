@@ -32,6 +32,7 @@ from . import functional
 from .grad_mode import enable_grad
 from .scalar import Scalar
 from .tensor import Tensor
+from .variable import Variable
 
 
 class _Nesting(threading.local):
@@ -110,9 +111,9 @@ def hvp(fn, x, v):
     forming H: the gradient of ⟨∇fn(x), v⟩ (two backward passes). v has x's shape; the
     result has x's kind and shape."""
     _check_callable(fn, "hvp")
-    v_data = np.asarray(v.data if getattr(v, "_apply", None) is not None else v,
+    v_data = np.asarray(v.data if isinstance(v, Variable) else v,
                         dtype=np.float64)
-    x_shape = np.shape(x.data if getattr(x, "_apply", None) is not None else x)
+    x_shape = np.shape(x.data if isinstance(x, Variable) else x)
     if v_data.shape != x_shape:
         raise ValueError(f"hvp: v has shape {v_data.shape} but x has shape {x_shape}; "
                          "they must match")
@@ -167,7 +168,7 @@ class _Call:
     def detach(self, out):
         if self.nested:
             return out
-        return out.detach() if getattr(out, "_apply", None) is not None else out
+        return out.detach() if isinstance(out, Variable) else out
 
     def pack(self, results):
         """Results (one per leaf) in the caller's kinds; a bare result for an int argnums."""
@@ -177,8 +178,8 @@ class _Call:
 
 
 def _jacobian_of(call, out):
-    if getattr(out, "_apply", None) is None or not out.requires_grad:
-        out_shape = np.shape(out.data if getattr(out, "_apply", None) is not None else out)
+    if not isinstance(out, Variable) or not out.requires_grad:
+        out_shape = np.shape(out.data if isinstance(out, Variable) else out)
         return [_zeros(leaf, call.nested, out_shape) for leaf in call.leaves]
     if isinstance(out, Scalar):
         return call.grads(out, None)
@@ -218,7 +219,7 @@ def _as_leaf(value, nested, who, index):
         leaf = Tensor._make(value.data, requires_grad=True)
         leaf.name = value.name
         return leaf, "tensor"
-    if isinstance(value, (bool, np.bool_)) or getattr(value, "_apply", None) is not None:
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, Variable):
         raise TypeError(f"{who}: argument {index} is a {type(value).__name__}; "
                         "expected a Tensor, a Scalar, an array or a number")
     if isinstance(value, (int, float, np.integer, np.floating)):
@@ -245,7 +246,7 @@ def _check_float(dtype, who, index):
 def _to_kind(result, kind):
     if kind == "tensor":
         return result if isinstance(result, Tensor) else Tensor._make(np.asarray(result))
-    data = result.data if getattr(result, "_apply", None) is not None else result
+    data = result.data if isinstance(result, Variable) else result
     if kind == "float" or (kind == "number" and np.ndim(data) == 0):
         return float(data)
     return np.asarray(data)
@@ -278,7 +279,7 @@ def _check_callable(fn, who):
 
 
 def _check_one_number(out):
-    if getattr(out, "_apply", None) is None:
+    if not isinstance(out, Variable):
         raise TypeError(
             f"value_and_grad: the function returned a {type(out).__name__}; return the "
             "Tensor or Scalar itself (.item() and float() cut the graph)"

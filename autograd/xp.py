@@ -1,9 +1,20 @@
-"""Math namespaces for raw data: `ctx.xp` in forward and on the fast backward path.
+"""The math namespaces an operator gets as `ctx.xp`.
 
 One operator formula runs on three kinds of data, so each namespace offers the same
 names: `MathXP` on Python floats (Scalar; no numpy on its hot path), `NumpyXP` on
-ndarrays (Tensor). Under create_graph=True, backward gets `autograd.functional`
-(Tensor) or `ScalarXP` (Scalar) instead, whose functions record graph nodes.
+ndarrays (Tensor), and under create_graph=True a `GraphXP` whose functions record graph
+nodes when given variables, so the backward formula is itself differentiable.
+
+What ctx.xp offers (every name on Tensors; on Scalars those marked *):
+
+    exp* log* sqrt* sin* cos* tanh* sigmoid* relu* sign* power*(x, c)
+    softplus* (forward only: logaddexp(x, 0))  logaddexp (forward only)
+    where(condition, x, y)  maximum(x, y)  minimum(x, y)  clip(x, low, high)
+    broadcast_to(x, shape)  scatter_add(values, index, shape)
+
+Everything else in a backward is operators: + - * / ** and comparisons, .sum(axis,
+keepdims=True), .reshape(), .transpose(), indexing. Never call numpy on what ctx.saved
+holds: under create_graph those are variables.
 """
 
 from __future__ import annotations
@@ -11,6 +22,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from .ops import arithmetic as ar
+from .ops import elementwise as el
+from .ops import shape as sh
+from .variable import Variable
 
 
 class MathXP:
@@ -34,6 +50,14 @@ class MathXP:
         return math.sqrt(x) if x >= 0 else math.nan
 
     tanh = staticmethod(math.tanh)
+
+    @staticmethod
+    def sin(x: float) -> float:
+        return math.sin(x) if math.isfinite(x) else math.nan
+
+    @staticmethod
+    def cos(x: float) -> float:
+        return math.cos(x) if math.isfinite(x) else math.nan
 
     @staticmethod
     def sigmoid(x: float) -> float:
@@ -70,6 +94,8 @@ class NumpyXP:
     log = staticmethod(np.log)
     sqrt = staticmethod(np.sqrt)
     tanh = staticmethod(np.tanh)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
     sign = staticmethod(np.sign)
     where = staticmethod(np.where)
     power = staticmethod(np.power)
@@ -98,6 +124,85 @@ class NumpyXP:
         else:
             np.add.at(out, index, values)
         return out
+
+
+class GraphXP:
+    """ctx.xp under create_graph=True: the same names as `raw` (MathXP or NumpyXP), each
+    recording its operator when an argument is a variable, and plain math otherwise."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def exp(self, x):
+        return el.Exp.apply(x) if isinstance(x, Variable) else self.raw.exp(x)
+
+    def log(self, x):
+        return el.Log.apply(x) if isinstance(x, Variable) else self.raw.log(x)
+
+    def sqrt(self, x):
+        return el.Sqrt.apply(x) if isinstance(x, Variable) else self.raw.sqrt(x)
+
+    def sin(self, x):
+        return el.Sin.apply(x) if isinstance(x, Variable) else self.raw.sin(x)
+
+    def cos(self, x):
+        return el.Cos.apply(x) if isinstance(x, Variable) else self.raw.cos(x)
+
+    def tanh(self, x):
+        return el.Tanh.apply(x) if isinstance(x, Variable) else self.raw.tanh(x)
+
+    def sigmoid(self, x):
+        return el.Sigmoid.apply(x) if isinstance(x, Variable) else self.raw.sigmoid(x)
+
+    def relu(self, x):
+        return el.Relu.apply(x) if isinstance(x, Variable) else self.raw.relu(x)
+
+    def sign(self, x):
+        return el.Sign.apply(x) if isinstance(x, Variable) else self.raw.sign(x)
+
+    def power(self, x, exponent):
+        if isinstance(exponent, Variable):
+            return ar.PowTensor.apply(x, exponent)
+        if isinstance(x, Variable):
+            if isinstance(exponent, (int, float, np.integer, np.floating)):
+                return ar.Pow.apply(x, exponent=exponent)
+            return ar.PowTensor.apply(x, exponent)
+        return self.raw.power(x, exponent)
+
+    def where(self, condition, x, y):
+        if isinstance(condition, Variable):
+            condition = condition.data
+        if isinstance(x, Variable) or isinstance(y, Variable):
+            condition = np.asarray(condition).astype(bool, copy=False)
+            return el.Where.apply(x, y, condition=condition)
+        return self.raw.where(condition, x, y)
+
+    def maximum(self, x, y):
+        if isinstance(x, Variable) or isinstance(y, Variable):
+            return el.Maximum.apply(x, y)
+        return self.raw.maximum(x, y)
+
+    def minimum(self, x, y):
+        if isinstance(x, Variable) or isinstance(y, Variable):
+            return el.Minimum.apply(x, y)
+        return self.raw.minimum(x, y)
+
+    def clip(self, x, low, high):
+        if isinstance(x, Variable):
+            return el.Clip.apply(x, low=low, high=high)
+        return self.raw.clip(x, low, high)
+
+    def broadcast_to(self, x, shape):
+        return x.broadcast_to(shape) if isinstance(x, Variable) else self.raw.broadcast_to(
+            x, shape)
+
+    def scatter_add(self, values, index, shape):
+        if isinstance(values, Variable):
+            return sh.ScatterAdd.apply(values, index=index, shape=tuple(shape))
+        return self.raw.scatter_add(values, index, shape)
+
+    def logaddexp(self, x, y):
+        return self.raw.logaddexp(x, y)  # forward only (softplus): never given variables
 
 
 def is_basic_index(index) -> bool:

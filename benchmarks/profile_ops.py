@@ -224,7 +224,7 @@ def w1_collector_settings(repeat=5) -> dict:
 
 def _engine_collector_watch():
     """The gc callback with which the engine tunes the collector while a graph grows."""
-    from autograd.engine import _GraphGrowthWatch
+    from autograd.collector import _GraphGrowthWatch
 
     return next((c for c in gc.callbacks if isinstance(c, _GraphGrowthWatch)), None)
 

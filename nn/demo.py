@@ -234,11 +234,11 @@ class Writer:
         paths = []
         if self.missing_dot is None:
             try:
-                paths = [figure.save(self.out / f"{stem}.{fmt}") for fmt in self.formats]
+                paths = [viz.save(figure, self.out / f"{stem}.{fmt}") for fmt in self.formats]
             except viz.DotNotFoundError as error:
                 self.missing_dot = error
         if self.missing_dot is not None:
-            paths.append(figure.save(self.out / f"{stem}.dot"))
+            paths.append(viz.save(figure, self.out / f"{stem}.dot"))
         self.written.append((paths, what))
 
     def text(self, text: str, name: str, what: str):

@@ -2,8 +2,9 @@
 
 Every loss takes `reduction`: "mean" (the default: the average over all elements, or
 over samples for the classification losses), "sum", or "none" (one loss per element or
-per sample). Targets are constants: no gradient flows into them, except in mse_loss when
-the target is itself a Tensor that requires grad.
+per sample). A float target that is a Tensor requiring grad gets its gradient (mse_loss,
+binary_cross_entropy, binary_cross_entropy_with_logits, as in PyTorch); class labels are
+integers and have none.
 
 The study text's mean squared error is mse_loss: L = (1/N) Σ (ŷᵢ − yᵢ)², whose
 gradient (2/N) Σ (ŷᵢ − yᵢ)·xᵢ gives its worked example's ∇L(w) = −30, ∇L(b) = −10.
@@ -16,8 +17,10 @@ import numbers
 
 import numpy as np
 
-from autograd import Operator, Tensor
-from autograd.ops.reductions import Mean, Sum
+from autograd import Operator, Tensor, stack
+from autograd.engine import Step
+from autograd.ops import Abs, Add, Sub
+from autograd.ops.reductions import Mean, Sum, softmax_steps
 
 from .activations import as_tensor
 from .module import Module
@@ -79,38 +82,57 @@ class CrossEntropy(Operator):
             softmax = e / e.sum(axis=-1, keepdims=True)
         return grad_out.reshape(grad_out.shape + (1,)) * (softmax - ctx.params["target"])
 
+    @staticmethod
+    def expand(node):
+        """log_softmax's primitives, then −Σ_c q_c · log p_c."""
+        x, q = np.asarray(node.inputs[0].data), np.asarray(node.params["target"])
+        steps = softmax_steps(x, (x.ndim - 1,), "log_softmax")
+        with np.errstate(invalid="ignore"):
+            weighted = q * np.where(q != 0, steps[-1].value, 0)
+        steps[-1] = steps[-1]._replace(name="log p = (x − m) − log Σe")
+        return steps + [Step("× q", (5,), "q · log p", weighted),
+                        Step("−Σ", (6,), "loss", -weighted.sum(axis=-1))]
+
 
 class BinaryCrossEntropy(Operator):
     """Binary cross-entropy of probabilities p against targets y in [0, 1]:
 
         loss = −[y · log p + (1 − y) · log(1 − p)],  each log clamped at ≥ −100
         ∂loss/∂p = (p − y) / max(p(1 − p), 1e−12)
+        ∂loss/∂y = log(1 − p) − log p  (with the same clamps)
 
-    The clamps (PyTorch's) make p = 0 or 1 cost 100 instead of inf, with a finite gradient.
+    The clamps (PyTorch's) make p = 0 or 1 cost 100 instead of inf, with a finite gradient
+    for p; y's gradient is then ±100 (the slope of the clamped loss; PyTorch gives ±inf).
     """
 
     name = "binary_cross_entropy"
 
     @staticmethod
-    def forward(ctx, p, target):
+    def forward(ctx, p, y):
         with np.errstate(divide="ignore"):  # log(0) = −inf, clamped just below
             log_p = np.maximum(np.log(p), LOG_CLAMP)
             log_not_p = np.maximum(np.log1p(-p), LOG_CLAMP)
-        ctx.save(p)
-        return -(target * log_p + (1 - target) * log_not_p)
+        ctx.save(p, y)
+        return -(y * log_p + (1 - y) * log_not_p)
 
     @staticmethod
     def backward(ctx, grad_out):
-        (p,) = ctx.saved
-        y = ctx.params["target"]
-        return grad_out * (p - y) / ctx.xp.maximum(p * (1 - p), BCE_EPS)
+        p, y = ctx.saved
+        xp = ctx.xp
+        grad_p = grad_out * (p - y) / xp.maximum(p * (1 - p), BCE_EPS)
+        if not ctx.needs_input_grad[1]:
+            return grad_p, None
+        with np.errstate(divide="ignore"):  # log(0) = −inf, clamped as in forward
+            log_p = xp.maximum(xp.log(p), LOG_CLAMP)
+            log_not_p = xp.maximum(xp.log(1 - p), LOG_CLAMP)
+        return grad_p, grad_out * (log_not_p - log_p)
 
 
 class BinaryCrossEntropyWithLogits(Operator):
     """Binary cross-entropy of σ(x) against y, computed from the logit x without σ:
 
         loss = max(x, 0) − x·y + log(1 + e^(−|x|))    (= −[y log σ(x) + (1−y) log(1−σ(x))])
-        ∂loss/∂x = σ(x) − y
+        ∂loss/∂x = σ(x) − y,   ∂loss/∂y = −x
 
     Stable for any x: e^(−|x|) ≤ 1 never overflows, so x = ±100 gives exactly 100 where
     sigmoid-then-log would give log(0).
@@ -119,14 +141,28 @@ class BinaryCrossEntropyWithLogits(Operator):
     name = "binary_cross_entropy_with_logits"
 
     @staticmethod
-    def forward(ctx, x, target):
-        ctx.save(x)
-        return np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x)))
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
 
     @staticmethod
     def backward(ctx, grad_out):
-        (x,) = ctx.saved
-        return grad_out * (ctx.xp.sigmoid(x) - ctx.params["target"])
+        x, y = ctx.saved
+        grad_y = -grad_out * x if ctx.needs_input_grad[1] else None
+        return grad_out * (ctx.xp.sigmoid(x) - y), grad_y
+
+    @staticmethod
+    def expand(node):
+        """max(x, 0) − x·y + log(1 + e^(−|x|)), one primitive at a time."""
+        x, y = (np.asarray(variable.data) for variable in node.inputs)  # logits, target
+        e = np.exp(-np.abs(x))
+        relu, xy = np.maximum(x, 0), x * y
+        return [Step.of(Abs, ("x",), "|x|", np.abs(x)),
+                Step("exp(−·)", (0,), "e^(−|x|)", e),
+                Step("log1p", (1,), "log(1 + e^(−|x|))", np.log1p(e)),
+                Step("max(·, 0)", ("x",), "max(x, 0)", relu), Step("× y", ("x",), "x · y", xy),
+                Step.of(Sub, (3, 4), "max(x, 0) − x · y", relu - xy),
+                Step.of(Add, (5, 2), "loss", relu - xy + np.log1p(e))]
 
 
 # --------------------------------------------------------------------------------------
@@ -147,6 +183,19 @@ def _reduce(losses, reduction, where):
     # The reduction operator itself: Tensor.mean()'s axis handling is for user axes.
     op = Mean if reduction == "mean" else Sum
     return op.apply(losses, axes=tuple(range(losses.ndim)), keepdims=False)
+
+
+def _float_target(target, input, where):
+    """The target as an operator input: a Tensor that requires grad as it is (its
+    gradient is computed), anything else as a constant array in the input's dtype. A
+    list of Tensors is stacked into the graph first, so none loses its gradient."""
+    if type(target) in (list, tuple) and any(isinstance(t, Tensor) for t in target):
+        target = stack(target)
+    if isinstance(target, Tensor) and target.requires_grad:
+        if target.shape != input.shape:
+            _same_shape_target(target, input, where)  # raises with both shapes
+        return target
+    return _same_shape_target(target, input, where)
 
 
 def _same_shape_target(target, input, where):
@@ -222,24 +271,19 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     which would silently compare every prediction with every target)."""
     where = "mse_loss"
     input = _as_float_tensor(input, where)
-    if isinstance(target, Tensor) and target.requires_grad:
-        if target.shape != input.shape:
-            _same_shape_target(target, input, where)  # raises with both shapes
-    else:
-        target = _same_shape_target(target, input, where)
-    diff = input - target
+    diff = input - _float_target(target, input, where)
     return _reduce(diff * diff, reduction, where)
 
 
 def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     where = "binary_cross_entropy"
     p = _as_float_tensor(input, where)
-    target = _same_shape_target(target, p, where)
+    target = _float_target(target, p, where)
     if p.size and (p.data.min() < 0 or p.data.max() > 1 or np.isnan(p.data).any()):
         raise ValueError(f"{where}: input must hold probabilities in [0, 1], got values from "
                          f"{p.data.min()} to {p.data.max()}; for logits use "
                          "binary_cross_entropy_with_logits (BCEWithLogitsLoss)")
-    return _reduce(BinaryCrossEntropy.apply(p, target=target), reduction, where)
+    return _reduce(BinaryCrossEntropy.apply(p, target), reduction, where)
 
 
 binary_cross_entropy.__doc__ = BinaryCrossEntropy.__doc__
@@ -248,8 +292,8 @@ binary_cross_entropy.__doc__ = BinaryCrossEntropy.__doc__
 def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
     where = "binary_cross_entropy_with_logits"
     x = _as_float_tensor(input, where)
-    target = _same_shape_target(target, x, where)
-    return _reduce(BinaryCrossEntropyWithLogits.apply(x, target=target), reduction, where)
+    target = _float_target(target, x, where)
+    return _reduce(BinaryCrossEntropyWithLogits.apply(x, target), reduction, where)
 
 
 binary_cross_entropy_with_logits.__doc__ = BinaryCrossEntropyWithLogits.__doc__

@@ -102,7 +102,8 @@ class Module:
             raise TypeError(
                 f"{type(self).__name__}: cannot assign a plain Tensor to parameter "
                 f"'{name}'; wrap it in nn.Parameter(...), or update the values in place "
-                f"under no_grad() (self.{name}.data[...] = ...)"
+                f"under no_grad() (with no_grad(): self.{name}[...] = value), which "
+                "backward checks"
             )
         else:
             members.pop(name, None)

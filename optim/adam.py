@@ -97,116 +97,26 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(p.data)
         t = state["step"] = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        lr, eps = float(group["lr"]), float(group["eps"])
+        beta1, beta2 = group["betas"]
+        beta1, beta2 = float(beta1), float(beta2)
+        # In place through one scratch array: no temporaries.
         scratch = np.empty_like(m)
-        vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
-        _adam_arithmetic(grad, m, v, vmax, scratch, t, group)
-        subtract_(p, scratch)
-
-    # -- the whole group at once ----------------------------------------------------------
-
-    def _update_group(self, group, items):
-        """Steps 3–7 for every parameter of the group in one set of array operations,
-        when they share a dtype and a step count and all have gradients (the usual
-        training loop): m and v then live in one flat array per group, each parameter's
-        state["exp_avg"] and state["exp_avg_sq"] being a view into it. The same
-        operations in the same order as one parameter at a time, so the same values;
-        numpy's per-call cost is paid once per group instead of once per parameter."""
-        flat = None
-        if len(items) > 1 and not group["amsgrad"] and not group["weight_decay"]:
-            flat = self._flat_state(group, items)
-        if flat is None:
-            return super()._update_group(group, items)
-        state = self.state
-        t = state[items[0][0]]["step"] + 1
-        grads = flat["grad"]
-        np.concatenate([grad.reshape(-1) for _, grad in items], out=grads)
-        if group["maximize"]:
-            np.negative(grads, out=grads)
-        _adam_arithmetic(grads, flat["exp_avg"], flat["exp_avg_sq"], None, flat["scratch"], t,
-                         group)
-        for (p, _), delta in zip(items, flat["steps"]):
-            subtract_(p, delta)
-            state[p]["step"] = t
-
-    def _flat_state(self, group, items):
-        """The group's flat buffers, (re)built around the current state when they are
-        missing or stale (e.g. after load_state_dict); None if the parameters differ in
-        dtype or step count, or some have no gradient this step."""
-        params = group["params"]
-        if len(items) != len(params):
-            return None
-        flats = self.__dict__.setdefault("_flat_buffers", {})
-        flat = flats.get(id(group))
-        state = self.state
-        if flat is None or flat["group"] is not group or not _views_intact(flat, items, state):
-            flat = _build_flat(group, items, state)
-            if flat is None:
-                return None
-            flats[id(group)] = flat
-        t = state[items[0][0]]["step"]
-        for p, _ in items:
-            if state[p]["step"] != t:
-                return None
-        return flat
-
-
-def _adam_arithmetic(grad, m, v, vmax, scratch, t, group):
-    """Steps 4–7 in place, leaving the update η/(1 − β₁ᵗ)·m/(√v̂/√(1 − β₂ᵗ) + ε) in
-    `scratch`. In place through one scratch array: no temporaries, which on small layers
-    cost more than the arithmetic."""
-    lr, eps = float(group["lr"]), float(group["eps"])
-    beta1, beta2 = group["betas"]
-    beta1, beta2 = float(beta1), float(beta2)
-    np.subtract(grad, m, out=scratch)
-    scratch *= 1 - beta1
-    m += scratch  # m + (1 − β₁)(g − m)
-    np.multiply(grad, 1 - beta2, out=scratch)
-    scratch *= grad
-    v *= beta2
-    v += scratch  # β₂v + (1 − β₂)g²
-    if vmax is not None:
-        np.maximum(vmax, v, out=vmax)
-        v = vmax
-    np.sqrt(v, out=scratch)
-    scratch /= math.sqrt(1 - beta2**t)
-    scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
-    np.divide(m, scratch, out=scratch)
-    scratch *= lr / (1 - beta1**t)
-
-
-def _views_intact(flat, items, state) -> bool:
-    for (p, _), owner, m, v in zip(items, flat["params"], flat["m_views"], flat["v_views"]):
-        entry = state[p]
-        if p is not owner or entry.get("exp_avg") is not m or entry.get("exp_avg_sq") is not v:
-            return False
-    return True
-
-
-def _build_flat(group, items, state):
-    dtype = items[0][0].data.dtype
-    if any(p.data.dtype != dtype for p, _ in items):
-        return None
-    total = sum(p.data.size for p, _ in items)
-    flat = {"group": group, "params": [p for p, _ in items], "m_views": [], "v_views": [],
-            "steps": [], "grad": np.empty(total, dtype), "scratch": np.empty(total, dtype),
-            "exp_avg": np.zeros(total, dtype), "exp_avg_sq": np.zeros(total, dtype)}
-    start = 0
-    for p, _ in items:
-        shape, stop = p.data.shape, start + p.data.size
-        m, v = flat["exp_avg"][start:stop].reshape(shape), flat["exp_avg_sq"][start:stop].reshape(
-            shape)
-        entry = state[p]
-        if entry:  # carry the parameter's moments over into the flat arrays
-            m[...] = entry["exp_avg"]
-            v[...] = entry["exp_avg_sq"]
-        else:
-            entry["step"] = 0
-        entry["exp_avg"], entry["exp_avg_sq"] = m, v
-        flat["m_views"].append(m)
-        flat["v_views"].append(v)
-        flat["steps"].append(flat["scratch"][start:stop].reshape(shape))
-        start = stop
-    return flat
+        np.subtract(grad, m, out=scratch)
+        scratch *= 1 - beta1
+        m += scratch  # 4. m + (1 − β₁)(g − m)
+        np.multiply(grad, 1 - beta2, out=scratch)
+        scratch *= grad
+        v *= beta2
+        v += scratch  # 5. β₂v + (1 − β₂)g²
+        if group["amsgrad"]:
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # 6.
+        np.sqrt(v, out=scratch)
+        scratch /= math.sqrt(1 - beta2**t)
+        scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr / (1 - beta1**t)
+        subtract_(p, scratch)  # 7.
 
 
 class AdamW(Adam):

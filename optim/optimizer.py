@@ -2,9 +2,7 @@
 
 Every optimiser in this package is a subclass that writes two things: `_validate(group)`,
 which checks one group's hyperparameters, and `_update(p, grad, state, group)`, which
-updates one parameter in place following the rule in the subclass's docstring. It may
-also override `_update_group(group, items)` to update a whole group at once (Adam does,
-in a few array operations over flat buffers: numpy's per-call cost dominates small layers).
+updates one parameter in place following the rule in the subclass's docstring.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd import Tensor, enable_grad, no_grad
+from autograd import Tensor, enable_grad, no_grad, versions
 
 
 class Optimizer:
@@ -116,36 +114,25 @@ class Optimizer:
         updates = []
         for gi, group in enumerate(self.param_groups):
             for pi, p in enumerate(group["params"]):
-                if p._grad is not None:
+                if p.grad is not None:
                     updates.append((p, self._gradient_of(p, gi, pi), group))
+        state = self.state
         with no_grad():
-            start = 0
-            for end in range(1, len(updates) + 1):  # each group's parameters together
-                if end == len(updates) or updates[end][2] is not updates[start][2]:
-                    group = updates[start][2]
-                    self._update_group(group, [(p, g) for p, g, _ in updates[start:end]])
-                    start = end
+            for p, grad, group in updates:
+                self._update(p, grad, state[p], group)
         self._step_count += 1
         return loss
 
-    def _update_group(self, group: dict, items: list) -> None:
-        """Update the (parameter, gradient) pairs of one group that have a gradient. By
-        default one `_update` each; an optimiser may override it to update a whole group
-        in a few array operations (Adam does)."""
-        state = self.state
-        for p, grad in items:
-            self._update(p, grad, state[p], group)
-
     def _gradient_of(self, p: Tensor, group_index: int, index: int) -> np.ndarray:
         """p.grad as an ndarray of p's shape and dtype, or a clear error."""
-        grad, data = p._grad, p._data
+        grad, data = p.grad, p.data
         if not isinstance(grad, Tensor):
             raise TypeError(
                 f"{type(self).__name__}.step: the gradient of "
                 f"{_describe(p, group_index, index)} is a {type(grad).__name__}; "
                 "expected a Tensor (assign p.grad = Tensor(array))"
             )
-        grad = grad._data
+        grad = grad.data
         if grad.shape != data.shape:
             raise RuntimeError(
                 f"{type(self).__name__}.step: the gradient of "
@@ -292,10 +279,11 @@ class Optimizer:
 
 
 def subtract_(p: Tensor, delta: np.ndarray) -> None:
-    """p.data −= delta in place, and p's version goes up (as `p.data -= delta` does through
-    the Tensor.data setter), so a graph that saved p refuses to backward through it."""
-    np.subtract(p._data, delta, out=p._data)
-    p._version_counter[0] += 1
+    """p.data −= delta in place, counted as an in-place change of p (its version goes up,
+    autograd.versions), so a graph that saved p refuses to backward through it."""
+    data = p.data
+    np.subtract(data, delta, out=data)
+    versions.bump(p)
 
 
 def check_real(group: dict, *keys: str) -> None:

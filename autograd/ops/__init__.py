@@ -4,6 +4,7 @@ from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .elementwise import (
                           Abs,
                           Clip,
+                          Cos,
                           Exp,
                           Log,
                           Maximum,
@@ -11,19 +12,21 @@ from .elementwise import (
                           Relu,
                           Sigmoid,
                           Sign,
+                          Sin,
                           Softplus,
                           Sqrt,
                           Tanh,
                           Where,
 )
 from .linalg import Linear, Matmul
-from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
+from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Std, Sum, Var
 from .shape import AsType, BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
 
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
-    Exp, Log, Sqrt, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip, Maximum, Minimum, Where,
-    Sum, Mean, Max, Min, Var, LogSumExp, Softmax, LogSoftmax,
+    Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
+    Maximum, Minimum, Where,
+    Sum, Mean, Max, Min, Var, Std, LogSumExp, Softmax, LogSoftmax,
     Reshape, Transpose, BroadcastTo, GetItem, ScatterAdd, Concatenate, Stack, AsType,
     Matmul, Linear,
 )

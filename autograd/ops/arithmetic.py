@@ -6,13 +6,18 @@ engine sums each back to its input's shape (`unbroadcast`), once, for all of the
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..engine import Operator
+
+_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 
 
 class Add(Operator):
     """out = x + y;  ∂out/∂x = 1, ∂out/∂y = 1."""
 
     name = "add"
+    symbol = "+"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -27,6 +32,7 @@ class Sub(Operator):
     """out = x − y;  ∂out/∂x = 1, ∂out/∂y = −1."""
 
     name = "sub"
+    symbol = "−"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -45,6 +51,7 @@ class Mul(Operator):
     """
 
     name = "mul"
+    symbol = "×"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -54,16 +61,20 @@ class Mul(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y = ctx.saved
-        if type(grad_out) is float:  # Scalar: two float products cost less than asking
-            return grad_out * y, grad_out * x
-        need_x, need_y = ctx.needs_input_grad  # skip the product for a constant factor
-        return (grad_out * y if need_x else None), (grad_out * x if need_y else None)
+        x_in, y_in = ctx.inputs  # a constant factor (requires_grad False) gets no product
+        return ((grad_out * y if x_in.requires_grad else None),
+                (grad_out * x if y_in.requires_grad else None))
 
 
 class Div(Operator):
-    """out = x / y;  grad_x = grad_out / y,  grad_y = −grad_out · x / y²."""
+    """out = x / y;  grad_x = grad_out / y,  grad_y = −grad_out · x / y².
+
+    At y = 0 the gradients are ±inf or nan, as the forward's value is; numpy warned there
+    already in the forward, so backward does not warn again.
+    """
 
     name = "div"
+    symbol = "÷"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -73,14 +84,19 @@ class Div(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y = ctx.saved
-        grad_x = grad_out / y
-        return grad_x, (-grad_x * x / y if ctx.needs_input_grad[1] else None)
+        if type(y) is float:  # Scalar: float division raises, it does not warn
+            grad_x = grad_out / y
+            return grad_x, (-grad_x * x / y if ctx.needs_input_grad[1] else None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_x = grad_out / y
+            return grad_x, (-grad_x * x / y if ctx.needs_input_grad[1] else None)
 
 
 class Neg(Operator):
     """out = −x;  ∂out/∂x = −1."""
 
     name = "neg"
+    symbol = "−(·)"
 
     @staticmethod
     def forward(ctx, x):
@@ -95,10 +111,19 @@ class Pow(Operator):
     """out = xᶜ for a constant number c;  ∂out/∂x = c·xᶜ⁻¹.
 
     The gradient is exactly 0 where c = 0 (PyTorch's choice; the naive formula gives
-    0·0⁻¹ = nan at x = 0). A negative base with a fractional c gives nan, as in numpy.
+    0·0⁻¹ = nan at x = 0). For c < 1 it is inf at x = 0 (the true slope), without a numpy
+    warning. A negative base with a fractional c gives nan, as in numpy.
     """
 
     name = "pow"
+
+    @classmethod
+    def display(cls, node) -> str:
+        """(·)², (·)⁻¹·⁵: the exponent as a superscript, and no letter, which a reader
+        would take for a variable."""
+        exponent = node.params["exponent"]
+        text = f"{exponent:g}" if isinstance(exponent, float) else str(exponent)
+        return "(·)" + text.translate(_SUPERSCRIPT)
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -113,13 +138,20 @@ class Pow(Operator):
             return grad_out * 0
         if c == 1:
             return grad_out
+        if c < 1 and type(x) is not float:  # xᶜ⁻¹ = inf at x = 0: the true slope
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return grad_out * c * ctx.xp.power(x, c - 1)
         return grad_out * c * ctx.xp.power(x, c - 1)
 
 
 class PowTensor(Operator):
     """out = xʸ with both differentiable;  grad_x = grad_out·y·xʸ⁻¹,  grad_y = grad_out·xʸ·ln x.
 
+    At x = y = 0, grad_x is 0 (x⁰ = 1 is flat; y·xʸ⁻¹ would be 0·0⁻¹ = nan), and
     grad_y is taken as 0 where x = 0 and y ≥ 0 (the limit of xʸ·ln x), as PyTorch does.
+    Both use the double where, so their own derivatives are finite too. Where the slope
+    is truly infinite (x = 0, 0 < y < 1) or undefined (x < 0) the gradient is inf or nan
+    without numpy warnings.
     """
 
     name = "pow"
@@ -134,8 +166,11 @@ class PowTensor(Operator):
     def backward(ctx, grad_out):
         x, y, out = ctx.saved
         xp = ctx.xp
-        grad_x = grad_out * y * xp.power(x, y - 1)
-        at_zero = (x == 0) & (y >= 0)
-        safe_x = xp.where(at_zero, 1, x)  # keeps log(0) = -inf out of the product
-        grad_y = xp.where(at_zero, 0, grad_out * out * xp.log(safe_x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # y·x^(y−1) with the exponent 1 at x = y = 0: the product is then exactly 0
+            corner = (x == 0) & (y == 0)
+            grad_x = grad_out * y * xp.power(x, xp.where(corner, 1, y - 1))
+            at_zero = (x == 0) & (y >= 0)
+            safe_x = xp.where(at_zero, 1, x)  # keeps log(0) = -inf out of the product
+            grad_y = xp.where(at_zero, 0, grad_out * out * xp.log(safe_x))
         return grad_x, grad_y

@@ -1,5 +1,5 @@
-"""Elementwise functions: exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, sign, clip,
-maximum, minimum, where.
+"""Elementwise functions: exp, log, sqrt, sin, cos, abs, tanh, sigmoid, relu, softplus,
+sign, clip, maximum, minimum, where.
 
 Conventions at kinks (PyTorch's): relu'(0) = 0, abs'(0) = sign(0) = 0, clip passes the
 gradient through at its bounds, and maximum/minimum split it evenly between ties.
@@ -37,7 +37,10 @@ class Exp(Operator):
 
 
 class Log(Operator):
-    """out = ln x (x > 0);  ∂out/∂x = 1/x.  ln 0 = −inf, ln of a negative number = nan."""
+    """out = ln x (x > 0);  ∂out/∂x = 1/x.  ln 0 = −inf, ln of a negative number = nan.
+
+    The gradient at 0 is inf (numpy warned in the forward; backward does not warn again).
+    """
 
     name = "log"
 
@@ -49,7 +52,10 @@ class Log(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        return grad_out / x
+        if type(x) is float:  # Scalar: float division raises, it does not warn
+            return grad_out / x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / x
 
 
 class Sqrt(Operator):
@@ -66,7 +72,40 @@ class Sqrt(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        return grad_out / (2 * out)
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0 is the answer
+            return grad_out / (2 * out)
+
+
+class Sin(Operator):
+    """out = sin x;  ∂out/∂x = cos x."""
+
+    name = "sin"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * ctx.xp.cos(x)
+
+
+class Cos(Operator):
+    """out = cos x;  ∂out/∂x = −sin x."""
+
+    name = "cos"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return -(grad_out * ctx.xp.sin(x))
 
 
 class Abs(Operator):
@@ -180,6 +219,13 @@ class Clip(Operator):
     """
 
     name = "clip"
+
+    @classmethod
+    def of(cls, x, min=None, max=None):  # noqa: A002 - numpy's names
+        """x clipped to [min, max]; one bound may be None."""
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return cls.apply(x, low=min, high=max)
 
     @staticmethod
     def forward(ctx, x, low, high):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import Operator
+from ..variable import Variable
 
 
 class Matmul(Operator):
@@ -17,7 +18,19 @@ class Matmul(Operator):
     """
 
     name = "matmul"
+    symbol = "@"
     fresh_grads = True  # backward returns new arrays, each once: a leaf may keep them
+
+    @classmethod
+    def dot(cls, x, y):
+        """Inner product of two 1-d tensors (matmul for 2-d ones; numpy's dot)."""
+        x_ndim, y_ndim = np.ndim(x.data), np.ndim(y.data if isinstance(y, Variable) else y)
+        if x_ndim > 2 or y_ndim > 2:
+            raise ValueError(
+                f"dot: expects 1-d or 2-d tensors, got {x_ndim}-d and {y_ndim}-d; "
+                "use matmul (@) for batches"
+            )
+        return cls.apply(x, y)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -40,7 +53,7 @@ class Matmul(Operator):
         grad_x = grad_out @ y.swapaxes(-1, -2) if need_x else None
         if need_y and _is_transposed_matrix(y):
             # x @ W.T: W.T's gradient in W.T's own layout, so that W's (its transpose) is
-            # C-ordered and lands in W.grad by a plain copy, not a 5× slower transposing one.
+            # C-ordered and W -= lr * W.grad runs at full speed (benchmarks/README.md, W3).
             rows = grad_out.reshape((-1, grad_out.shape[-1]))
             grad_y = (rows.T @ x.reshape((-1, x.shape[-1]))).T
         else:
@@ -99,10 +112,7 @@ class Linear(Operator):
         out = np.matmul(x, weight.T)
         if bias:
             (b,) = bias
-            if b.dtype == out.dtype and type(out) is np.ndarray:
-                np.add(out, b, out=out)  # out is fresh: add in place, no temporary
-            else:
-                out = out + b
+            out = out + b
         return out
 
     @staticmethod

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import Operator
+from ..engine import Operator, Step
+from .arithmetic import Add, Div, Sub
+from .elementwise import Exp, Log
 
 
 def normalize_axes(axis, ndim: int, op_name: str, shape=None) -> tuple:
@@ -23,7 +25,8 @@ def normalize_axes(axis, ndim: int, op_name: str, shape=None) -> tuple:
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{op_name}: axis must be an int or a tuple of ints, got {a!r}")
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        # A 0-d tensor accepts axis 0 and -1, as PyTorch (and numpy's sum and max) do.
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             what = f"a tensor of shape {shape}" if shape is not None else f"a {ndim}-d tensor"
             raise ValueError(
                 f"{op_name}: axis {a} is out of range for {what}; "
@@ -46,8 +49,9 @@ def expand_reduced(grad_out, ctx):
     return grad_out.reshape(tuple(shape))
 
 
-# Below this many elements a gradient is broadcast back into a fresh array (np.full,
-# 0.7 µs), above it as a read-only view (np.broadcast_to, 2.7 µs, but no memory written).
+# Small gradients are broadcast back into a fresh array (np.full), large ones as a
+# read-only view that writes no memory; np.broadcast_to's own overhead was a sixth of a
+# W6 step's backward (benchmarks/README.md, W6).
 _MATERIALISE_BELOW = 1 << 16
 
 
@@ -62,6 +66,43 @@ def broadcast_back(xp, grad, shape):
     return xp.broadcast_to(grad, shape)
 
 
+class Reduction(Operator):
+    """An operator over `axes` with `keepdims` (its params); `of` takes numpy's arguments."""
+
+    @classmethod
+    def of(cls, x, axis=None, keepdims=False, **params):
+        """The operator over `axis` (None, an int or a tuple; negative from the end)."""
+        axes = normalize_axes(axis, x.ndim, cls.name, x.shape)
+        return cls.apply(x, axes=axes, keepdims=bool(keepdims), **params)
+
+
+class Extremum(Reduction):
+    """max and min: undefined over an empty axis, so `of` refuses one by name."""
+
+    @classmethod
+    def of(cls, x, axis=None, keepdims=False, **params):
+        if x.size == 0:
+            axes = normalize_axes(axis, x.ndim, cls.name, x.shape)
+            if any(x.shape[a] == 0 for a in axes) or axis is None:
+                where = "without an axis" if axis is None else f"over axis {axis}"
+                raise ValueError(
+                    f"{cls.name}: cannot reduce an empty tensor of shape {x.shape} {where} "
+                    f"(the {cls.name} of nothing is undefined); check that the batch is not "
+                    "empty"
+                )
+        return super().of(x, axis, keepdims, **params)
+
+
+class AlongAxis(Operator):
+    """An operator along one `axis` (softmax, log_softmax); `of` checks it."""
+
+    @classmethod
+    def of(cls, x, axis=-1):
+        """Along `axis`; a 0-d tensor's axis 0 or −1 is all of it (axis None)."""
+        axes = normalize_axes(axis, x.ndim, cls.name, x.shape)
+        return cls.apply(x, axis=axes[0] if axes else None)
+
+
 def _reduced_count(x, axes) -> int:
     count = 1
     for a in axes:
@@ -69,7 +110,7 @@ def _reduced_count(x, axes) -> int:
     return count
 
 
-class Sum(Operator):
+class Sum(Reduction):
     """out = Σ x over the axes;  ∂out/∂xᵢ = 1, so grad_x is grad_out broadcast back."""
 
     name = "sum"
@@ -83,7 +124,7 @@ class Sum(Operator):
         return broadcast_back(ctx.xp, expand_reduced(grad_out, ctx), ctx.inputs[0].shape)
 
 
-class Mean(Operator):
+class Mean(Reduction):
     """out = (1/N) Σ x over the axes (N elements reduced);  ∂out/∂xᵢ = 1/N.
 
     The mean of an empty tensor is nan (numpy's and PyTorch's answer).
@@ -93,21 +134,21 @@ class Mean(Operator):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        if x.dtype.char in "fd" and x.size:
-            # What ndarray.mean computes for these dtypes, without its Python wrapper.
-            return np.add.reduce(x, axis=axes, keepdims=keepdims) / _reduced_count(x, axes)
         return x.mean(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad_out):
         x = ctx.inputs[0]
         count = _reduced_count(x, ctx.params["axes"])
+        if not count:  # an empty axis: the input has no element to take a gradient
+            return ctx.xp.broadcast_to(expand_reduced(grad_out, ctx) * 0, x.shape)
         return broadcast_back(ctx.xp, expand_reduced(grad_out, ctx) / count, x.shape)
 
 
-class Max(Operator):
+class Max(Extremum):
     """out = max x over the axes;  the gradient is split evenly between tied maxima
-    (as torch.amax): ∂out/∂xᵢ = [xᵢ = out] / #ties."""
+    (as torch.amax): ∂out/∂xᵢ = [xᵢ = out] / #ties. Where the maximum is nan no element
+    equals it, and the gradient is nan (PyTorch's answer), without a numpy warning."""
 
     name = "max"
 
@@ -121,7 +162,7 @@ class Max(Operator):
         return expand_reduced(grad_out, ctx) * share
 
 
-class Min(Operator):
+class Min(Extremum):
     """out = min x over the axes;  the gradient is split evenly between tied minima."""
 
     name = "min"
@@ -140,18 +181,24 @@ def _extremum(ctx, x, out, axes, keepdims):
 
 
 def _tie_shares(ties, axes, dtype):
-    return (ties / ties.sum(axis=axes, keepdims=True)).astype(dtype, copy=False)
+    counts = ties.sum(axis=axes, keepdims=True)
+    if not counts.all():  # a nan maximum equals no element: 0/0 = nan shares, as in PyTorch
+        with np.errstate(invalid="ignore"):
+            return (ties / counts).astype(dtype, copy=False)
+    return (ties / counts).astype(dtype, copy=False)
 
 
 def _drop_axes(shape, axes):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
-class Var(Operator):
+class Var(Reduction):
     """out = Σ (x − x̄)² / (N − ddof), numpy's convention (ddof=0 by default; PyTorch's
     default is ddof=1);  ∂out/∂xᵢ = 2(xᵢ − x̄)/(N − ddof).
 
     Two passes (mean first), so there is no catastrophic cancellation of E[x²] − E[x]².
+    Where N − ddof ≤ 0 numpy's value is inf or nan and the gradient is nan (PyTorch's
+    answer for N = ddof), never a ZeroDivisionError.
     """
 
     name = "var"
@@ -165,23 +212,89 @@ class Var(Operator):
     def backward(ctx, grad_out):
         (x,) = ctx.saved
         axes, ddof = ctx.params["axes"], ctx.params["ddof"]
-        centered = x - x.mean(axis=axes, keepdims=True)
-        scale = 2 / (_reduced_count(x, axes) - ddof)
+        centered = _centered(x, axes)
+        scale = 2 / _degrees_of_freedom(x, axes, ddof)
         return expand_reduced(grad_out, ctx) * centered * scale
 
 
+class Std(Reduction):
+    """out = √(Σ (x − x̄)² / (N − ddof)) (numpy's ddof=0 by default);
+    ∂out/∂xᵢ = (xᵢ − x̄) / ((N − ddof)·out), taken as 0 where out = 0 (one element, a
+    size-1 axis, a constant row: every xᵢ − x̄ is 0 there; PyTorch and HIPS give 0 too).
+
+    Its own operator, not √var: the chain rule through √ would give 0·∞ = nan at out = 0.
+    The double where keeps the second derivative finite there as well.
+    """
+
+    name = "std"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims, ddof):
+        out = x.std(axis=axes, keepdims=keepdims, ddof=ddof)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        ctx.save(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, out = ctx.saved
+        axes, ddof = ctx.params["axes"], ctx.params["ddof"]
+        out = expand_reduced(out, ctx)
+        flat = out == 0
+        safe_out = ctx.xp.where(flat, 1, out)
+        slope = _centered(x, axes) / (safe_out * _degrees_of_freedom(x, axes, ddof))
+        return ctx.xp.where(flat, 0, expand_reduced(grad_out, ctx) * slope)
+
+
+def _centered(x, axes):
+    return x - x.mean(axis=axes, keepdims=True)
+
+
+def _degrees_of_freedom(x, axes, ddof) -> float:
+    """N − ddof, or nan when it is not positive (the gradient is then nan, as the value)."""
+    dof = _reduced_count(x, axes) - ddof
+    return dof if dof > 0 else np.nan
+
+
 def _stable_max(x, axes):
-    """max over axes (keepdims), with non-finite maxima replaced by 0 so that x − m stays
-    finite for rows of −inf (JAX's guard); `initial` makes empty reductions legal."""
+    """max over axes (an int, a tuple or None; keepdims), with non-finite maxima replaced
+    by 0 so that x − m stays finite for rows of −inf (JAX's guard); `initial` makes empty
+    reductions legal."""
     m = x.max(axis=axes, keepdims=True, initial=-np.inf)
     return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
 
 
-class LogSumExp(Operator):
+def _axes(axis):
+    return None if axis is None else (axis,)
+
+
+def softmax_steps(x, axes, final) -> list:
+    """The primitives of softmax, log_softmax or logsumexp (`final`) over `axes` of the
+    array x, with their values: the max-shift that keeps exp from overflowing made
+    visible (Operator.expand)."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        m = _stable_max(x, axes)
+        d = x - m
+        e = np.exp(d)
+        s = e.sum(axis=axes, keepdims=True)
+        steps = [Step(Max.name, ("x",), "m = max x", m), Step.of(Sub, ("x", 0), "x − m", d),
+                 Step.of(Exp, (1,), "e = exp(x − m)", e), Step(Sum.name, (2,), "Σe", s)]
+        if final == "softmax":
+            return steps + [Step.of(Div, (2, 3), "e / Σe", e / s)]
+        log_s = np.log(s)
+        steps.append(Step.of(Log, (3,), "log Σe", log_s))
+        if final == "log_softmax":
+            return steps + [Step.of(Sub, (1, 4), "(x − m) − log Σe", d - log_s)]
+        return steps + [Step.of(Add, (4, 0), "log Σe + m", log_s + m)]
+
+
+class LogSumExp(Reduction):
     """out = ln Σ eˣ over the axes, computed as m + ln Σ e^(x − m) with m = max x;
     ∂out/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ.
 
-    Finite for x = ±1000; a row of all −inf gives −inf (not nan), a +inf gives +inf.
+    Finite for x = ±1000; a row of all −inf gives −inf (not nan), a +inf gives +inf; the
+    gradient of a row of all −inf is nan (as in PyTorch), without a numpy warning.
     """
 
     name = "logsumexp"
@@ -199,18 +312,30 @@ class LogSumExp(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, out = ctx.saved
-        return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
+        with np.errstate(invalid="ignore"):  # a row of −inf: −inf − (−inf) = nan, as PyTorch
+            return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
+
+    @staticmethod
+    def expand(node):
+        axes = node.params["axes"]
+        steps = softmax_steps(np.asarray(node.inputs[0].data), axes, "logsumexp")
+        if not node.params["keepdims"]:
+            value = steps[-1].value
+            steps.append(Step("squeeze", (len(steps) - 1,), "logsumexp",
+                              value.reshape(_drop_axes(value.shape, axes))))
+        return steps
 
 
-class Softmax(Operator):
+class Softmax(AlongAxis):
     """out = e^(x − m) / Σ e^(x − m) along one axis (m = max, so nothing overflows);
-    grad_x = out · (grad_out − Σ grad_out·out)."""
+    grad_x = out · (grad_out − Σ grad_out·out). axis=None (a 0-d input) takes the whole
+    tensor: the softmax of one number is 1."""
 
     name = "softmax"
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = np.exp(x - _stable_max(x, (axis,)))
+        e = np.exp(x - _stable_max(x, axis))
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save(out)
         return out
@@ -221,9 +346,14 @@ class Softmax(Operator):
         axis = ctx.params["axis"]
         return out * (grad_out - (grad_out * out).sum(axis=axis, keepdims=True))
 
+    @staticmethod
+    def expand(node):
+        return softmax_steps(np.asarray(node.inputs[0].data), _axes(node.params["axis"]),
+                             "softmax")
 
-class LogSoftmax(Operator):
-    """out = x − logsumexp(x) along one axis;  grad_x = grad_out − softmax(x)·Σ grad_out.
+class LogSoftmax(AlongAxis):
+    """out = x − logsumexp(x) along one axis (None: the whole tensor, for a 0-d input);
+    grad_x = grad_out − softmax(x)·Σ grad_out.
 
     Exact where log(softmax(x)) underflows: log_softmax([1000, 0, −1000]) = [0, −1000, −2000].
     """
@@ -232,8 +362,9 @@ class LogSoftmax(Operator):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - _stable_max(x, (axis,))
-        with np.errstate(divide="ignore"):
+        shifted = x - _stable_max(x, axis)
+        # a row of −inf: log 0 = −inf, and −inf − (−inf) = nan (PyTorch's value too)
+        with np.errstate(divide="ignore", invalid="ignore"):
             out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save(out)
         return out
@@ -243,3 +374,8 @@ class LogSoftmax(Operator):
         (out,) = ctx.saved
         axis = ctx.params["axis"]
         return grad_out - ctx.xp.exp(out) * grad_out.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def expand(node):
+        return softmax_steps(np.asarray(node.inputs[0].data), _axes(node.params["axis"]),
+                             "log_softmax")

@@ -7,14 +7,43 @@ each item looks; the gradient-flow and backward-step painters only override a fe
 
 from __future__ import annotations
 
-from ..graph import Graph, dtype_of, shape_of
+import html
+import re
+
+import numpy as np
+
+from ..graph import Graph, dtype_of, format_value, operator_params, shape_of
 from . import style
 from .expand import expansion
 from .figure import Figure
 from .scene import DEFAULT_MAX_NODES, build_scene
 
-RANKDIRS = ("LR", "TB", "BT", "RL")  # data flows left to right by default
+RANKDIRS = ("LR", "TB", "BT", "RL")  # rankdir=None chooses LR or TB, whichever fits better
+PROJECTOR = (1000, 1400)  # px, width × height a projected notebook shows without scrolling
+PX_PER_POINT = 4 / 3  # browsers draw Graphviz's points (1/72 in) at 96 px per inch
 MEDIUM, LARGE = 300, 1000  # node counts from which layout trades polish for speed (_layout)
+TITLE_LIMIT = 160  # characters of a title shown above a picture
+
+
+def check_rankdir(rankdir):
+    if rankdir is not None and rankdir not in RANKDIRS:
+        raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)} or None "
+                         f"(choose), got {rankdir!r}")
+
+
+def check_max_size(max_size):
+    """max_size as a (width, height) tuple of positive pixels, or None."""
+    if max_size is None:
+        return None
+    try:
+        width, height = max_size
+        good = width > 0 and height > 0
+    except (TypeError, ValueError):
+        good = False
+    if not good:
+        raise ValueError(f"viz: max_size must be (width, height) in pixels, both > 0, or "
+                         f"None (no limit), got {max_size!r}")
+    return (width, height)
 
 
 class Painter:
@@ -22,10 +51,10 @@ class Painter:
 
     legend_kinds = ("input", "parameter", "constant", "output")
 
-    def __init__(self, graph, title=None, legend=True, rankdir="LR", highlight=None):
-        if rankdir not in RANKDIRS:
-            raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got "
-                             f"{rankdir!r}")
+    def __init__(self, graph, title=None, legend=True, rankdir=None, highlight=None,
+                 max_size=PROJECTOR):
+        check_rankdir(rankdir)
+        self.max_size = check_max_size(max_size)
         self.graph = graph
         self.title = title
         self.legend = legend
@@ -33,6 +62,12 @@ class Painter:
         if highlight is not None and not isinstance(highlight, (list, tuple, set)):
             highlight = [highlight]
         self.highlight = {id(thing) for thing in highlight or ()}
+        drawn = {id(thing) for thing in (*graph.operators, *graph.variables)}
+        for thing in highlight or ():
+            if id(thing) not in drawn:  # e.g. a node of an earlier run's graph
+                raise ValueError(f"viz: highlight={thing!r} is not a node or variable of this "
+                                 "graph; pass one from the graph being drawn (e.g. "
+                                 "report.failed_node with report.outputs)")
 
     def lit(self, attrs, things) -> dict:
         """attrs, in the highlight colours if any of `things` is to be highlighted."""
@@ -47,7 +82,7 @@ class Painter:
     def variable_lines(self, variable) -> list:
         graph = self.graph
         kind = graph.kind_of(variable)
-        name = style.escape(graph.name_of(variable))
+        name = style.name(graph.name_of(variable))
         data = getattr(variable, "data", None)
         values = [style.escape(line) for line in style.value_lines(_as_value(data))]
         if kind == "constant" and shape_of(variable) == () and not variable.name:
@@ -75,14 +110,14 @@ class Painter:
         name = node.op.name
         attrs = {"shape": "circle", "style": "filled", "fillcolor": style.OPERATOR_FILL,
                  "color": style.OPERATOR_BORDER, "label": f"<{operator_label(node)}>",
-                 "margin": "0.02" if name in style.SYMBOLS else "0.03", "width": "0.35",
+                 "margin": "0.02" if node.op.display(node) else "0.03", "width": "0.35",
                  "class": f"operator op-{_css(name)}",
                  "tooltip": style.plain(_formula(node) + _param_tip(node))}
         return self.lit(attrs, [node])
 
     def fold_attrs(self, item) -> dict:
         scope_ = item.obj
-        label = style.escape(self.graph.scope_label(scope_))
+        label = style.name(self.graph.scope_label(scope_))
         ops = len(item.members)
         params = [v for v in item.hidden if self.graph.kind_of(v) == "parameter"]
         detail = f"{ops} operator{'s' if ops != 1 else ''}"
@@ -106,8 +141,8 @@ class Painter:
     def fold_lines(self, item, params) -> list:
         """A line per parameter of a folded module, with its shape (the gradient painter
         shows its gradient instead)."""
-        return [style.small(style.escape(self.local_name(item, p) + (
-            "  " + style.shape_text(shape_of(p), dtype_of(p)) if hasattr(p, "shape") else "")))
+        return [style.small(style.name(self.local_name(item, p)) + style.escape(
+            "  " + style.shape_text(shape_of(p), dtype_of(p)) if hasattr(p, "shape") else ""))
             for p in params]
 
     def local_name(self, item, param) -> str:
@@ -132,52 +167,89 @@ class Painter:
     def title_rows(self) -> list:
         rows = []
         if self.title:
-            rows.append(_row(f'<FONT POINT-SIZE="13"><B>{style.escape(self.title)}</B></FONT>'))
-        if self.legend:
-            present = {self.graph.kind_of(v) for v in self.graph.variables}
-            cells = [_legend_entry(k) for k in self.legend_kinds if k in present]
-            rows.append(_row("   ".join(cells)))
-        return rows
+            title = style.escape(self.title, TITLE_LIMIT)
+            rows.append(_row(f'<FONT POINT-SIZE="13"><B>{title}</B></FONT>'))
+        return rows + (self.legend_rows() if self.legend else [])
+
+    def legend_rows(self) -> list:
+        present = {self.graph.kind_of(v) for v in self.graph.variables}
+        return [legend_row([(_kind_swatch(k), style.KIND_LEGEND[k])
+                            for k in self.legend_kinds if k in present])]
 
 
 def _row(content: str) -> str:
     return f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{content}</TD></TR>'
 
 
-def _legend_entry(kind: str) -> str:
+SWATCH, GAP, SPACING = 11, 14, 2  # legend geometry in points
+EM = 0.62  # a label cell's width per character, in font sizes: wider than Helvetica's
+# average (about 0.5), so a viewer drawing the SVG with a wider font still fits each label
+
+
+def swatch_cell(fill: str, border: str | None = None) -> str:
+    """A legend swatch: a table cell filled with the colour. A drawn box, not a ■ glyph,
+    so its place does not depend on the viewer's fonts."""
+    edge = f' BORDER="1" COLOR="{border}"' if border else ""
+    return (f'<TD FIXEDSIZE="TRUE" WIDTH="{SWATCH}" HEIGHT="{SWATCH}" BGCOLOR="{fill}"'
+            f"{edge}></TD>")
+
+
+def _kind_swatch(kind: str) -> str:
     look = style.KIND_STYLE[kind]
-    return (f'<FONT COLOR="{look["color"]}" POINT-SIZE="12">■</FONT>'
-            + style.small(" " + style.KIND_LEGEND[kind], "#222222", 10))
+    return swatch_cell(look["fillcolor"], look["color"])
 
 
-_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+def legend_row(entries, lead: str = "", tail: str = "") -> str:
+    """One legend line, a title row: every swatch and every label in a fixed-size cell of
+    its own, each label's cell wider than the text needs, so a viewer whose font is wider
+    than the one dot measured cannot run a label into the next swatch. (Fixed sizes also
+    stop dot stretching the line to the picture's width.)"""
+    cells, width = [], 0
+
+    def text(words, size):
+        nonlocal width
+        cell = int(EM * size * len(words)) + 4
+        width += cell + SPACING
+        return (f'<TD FIXEDSIZE="TRUE" WIDTH="{cell}" HEIGHT="{SWATCH + 3}" ALIGN="LEFT">'
+                f'{style.small(style.escape(words), "#222222", size)}</TD>')
+
+    if lead:
+        cells.append(text(lead, 10))
+    for swatch, label in entries:
+        cells += [swatch, text(label, 9), f'<TD FIXEDSIZE="TRUE" WIDTH="{GAP}" HEIGHT="1"></TD>']
+        width += SWATCH + GAP + 2 * SPACING
+    if tail:
+        cells.append(text(tail, 10))
+    table = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="{SPACING}" CELLPADDING="0">'
+             f'<TR>{"".join(cells)}</TR></TABLE>')
+    # The title table pads each cell by 1 point on every side.
+    return (f'<TR><TD ALIGN="LEFT" FIXEDSIZE="TRUE" WIDTH="{width + SPACING + 2}" '
+            f'HEIGHT="{SWATCH + 3 + 2 * SPACING + 2}">{table}</TD></TR>')
 
 
 def operator_label(node) -> str:
-    """The text inside an operator's circle: a symbol (×, @, x², .T) or the name (long
-    names broken at an underscore), with short parameters such as axis=1 below."""
+    """The text inside an operator's circle: the operator's symbol for this node (×, @,
+    (·)², (·)ᵀ; Operator.display), which stands for its parameters too, or the name (long
+    names broken at an underscore) with short parameters such as axis=1 below. A glyph
+    never uses a letter, which a reader would take for a variable."""
+    symbol = node.op.display(node)
+    if symbol:
+        return f'<FONT POINT-SIZE="{_SYMBOL_SIZES.get(len(symbol), 13)}">' \
+               f'{style.escape(symbol)}</FONT>'
     name, params = node.op.name, dict(_params(node))
-    if name == "pow" and "exponent" in params:
-        power = _param(params.pop("exponent"))
-        return f'<FONT POINT-SIZE="13">x{style.escape(power.translate(_SUPERSCRIPT))}</FONT>'
-    if name == "transpose" and tuple(params.get("axes", ())) == tuple(
-            reversed(range(len(getattr(node.inputs[0], "shape", ()))))):
-        return '<FONT POINT-SIZE="12">.T</FONT>'
-    if name == "getitem":
-        return '<FONT POINT-SIZE="12">[ ]</FONT>'
-    if name in style.SYMBOLS:
-        main = f'<FONT POINT-SIZE="14">{style.escape(style.SYMBOLS[name])}</FONT>'
-    else:
-        main = f'<FONT POINT-SIZE="{9 if len(name) > 6 else 10}">{_break_name(name)}</FONT>'
+    main = f'<FONT POINT-SIZE="{9 if len(name) > 6 else 10}">{_break_name(name)}</FONT>'
     extras = [key if value is True else f"{key}={_param(value)}"
               for key, value in params.items()]
     extras = [style.escape(e) for e in extras if len(e) <= 14]
     return main + ("<BR/>" + style.small("<BR/>".join(extras), size=8) if extras else "")
 
 
+_SYMBOL_SIZES = {1: 14}  # points by length: "+" and "@" large, "(·)²" and "[ ]" less
+
+
 def _break_name(name: str) -> str:
     """A long snake_case name on two lines (log_<BR/>softmax), escaped."""
-    text = style.escape(name)
+    text = style.name(name)
     return text.replace("_", "_<BR/>", 1) if len(name) > 7 and "_" in name else text
 
 
@@ -188,28 +260,22 @@ def _param_tip(node) -> str:
 
 def _as_value(data):
     """A variable's data as a float or ndarray."""
-    import numpy as np
-
     if isinstance(data, np.ndarray) or data is None:
         return data
     return float(data)
 
 
 def _params(node):
-    from ..graph import operator_params
-
     return operator_params(node)
 
 
 def _param(value) -> str:
-    from ..graph import format_value
-
     text = format_value(value)
     return text if len(text) <= 24 else text[:21] + "..."
 
 
 def _css(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name)
+    return "".join(c if c.isalnum() else "-" for c in name[:style.NAME_LIMIT])
 
 
 def _formula(node) -> str:
@@ -245,7 +311,7 @@ def _layout(size: int) -> dict:
 def paint(scene, painter: Painter, notes=()) -> Figure:
     """The Figure for a scene, styled by `painter`."""
     figure = Figure(name="tracegrad")  # never user text: a name like <lambda> reads as HTML
-    figure.graph_attr.update(_layout(len(scene)), rankdir=painter.rankdir)
+    figure.graph_attr.update(_layout(len(scene)))
     figure.attr("node", fontname=style.FONT, fontsize="11", height="0.3")
     figure.attr("edge", arrowsize="0.6", color="#666666")
     rows = painter.title_rows() + [
@@ -256,7 +322,17 @@ def paint(scene, painter: Painter, notes=()) -> Figure:
                     + "".join(rows) + "</TABLE>>")
     figure.drawn_nodes = len(scene)
     figure.notes = list(scene.notes) + list(notes)
-    ports = _emit_items(figure, scene, painter)
+    sizes = {}
+    ports = _emit_items(figure, scene, painter, sizes)
+    extents = _extents(scene, sizes)
+    rankdir = painter.rankdir or choose_rankdir(extents, len(rows), painter.max_size)
+    figure.graph_attr["rankdir"] = rankdir
+    if painter.legend and rankdir in ("TB", "BT") and extents["TB"][1] > TALL:
+        _legend_at_the_bottom(figure, painter, scene, rankdir)
+    if painter.max_size is not None:
+        # dot shrinks a drawing larger than `size` (inches) to fit and leaves others be.
+        inches = [f"{px / PX_PER_POINT / 72:.2f}" for px in painter.max_size]
+        figure.graph_attr["size"] = ",".join(inches)
     for edge in scene.edges:
         sources = [ports.get(edge.source, {}).get("out", edge.source)]
         targets = ports.get(edge.target, {}).get("in", [edge.target])
@@ -266,7 +342,84 @@ def paint(scene, painter: Painter, notes=()) -> Figure:
     return figure
 
 
-def _emit_items(figure, scene, painter) -> dict:
+def _estimate(attrs) -> tuple:
+    """A node's (width, height) in points, guessed from its label: about 6 points per
+    character of its longest line and 13 per line, plus margins."""
+    label = attrs.get("label", "")
+    lines = [re.sub(r"<[^>]*>", "", line) for line in re.split(r"<BR/>|</TR>", label)]
+    lines = [html.unescape(line) for line in lines if line.strip()] or [""]
+    if attrs.get("shape") in ("circle", "doublecircle"):
+        side = max(25, 6 * max(len(line) for line in lines) + 8)
+        return side, side
+    return 6 * max(len(line) for line in lines) + 18, 13 * len(lines) + 10
+
+
+def _extents(scene, sizes) -> dict:
+    """{"LR": (width, height), "TB": (width, height)}: the drawing's size in points in
+    either direction, estimated before dot runs: along the flow, the widest (or tallest)
+    node of each rank plus ranksep; across it, the widest rank's nodes side by side."""
+    along = {"LR": 0, "TB": 0}
+    across = {"LR": 0, "TB": 0}
+    by_rank = {}
+    for item_id, rank in _ranks(scene).items():
+        by_rank.setdefault(rank, []).append(sizes.get(item_id, (60, 40)))
+    for members in by_rank.values():
+        along["LR"] += max(w for w, _ in members) + 22  # ranksep 0.3 in
+        along["TB"] += max(h for _, h in members) + 22
+        across["LR"] = max(across["LR"], sum(h for _, h in members) + 13 * len(members))
+        across["TB"] = max(across["TB"], sum(w for w, _ in members) + 13 * len(members))
+    return {"LR": (along["LR"], across["LR"]), "TB": (across["TB"], along["TB"])}
+
+
+def choose_rankdir(extents, title_rows, max_size) -> str:
+    """"LR" or "TB", whichever draws at the larger scale within max_size (LR on a tie):
+    a long chain goes top to bottom, where a notebook has more room."""
+    width, height = max_size or PROJECTOR
+    room = (width / PX_PER_POINT, height / PX_PER_POINT - 16 * title_rows)
+
+    def scale(rankdir):
+        w, h = extents[rankdir]
+        return min(1.0, room[0] / max(w, 1), room[1] / max(h, 1))
+
+    return "LR" if scale("LR") >= scale("TB") else "TB"
+
+
+TALL = 650  # points: a drawing taller than a screen repeats its legend at the far end
+
+
+def _legend_at_the_bottom(figure, painter, scene, rankdir):
+    """The legend again, as a node on a rank of its own below the drawing, so a reader
+    at the bottom of a tall picture need not scroll back to the top. An invisible edge
+    from the last rank (TB) or to the first (BT, drawn upwards) puts it there."""
+    label = ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
+             + "".join(painter.legend_rows()) + "</TABLE>>")
+    figure.node("legend", label=label, shape="plaintext", margin="0", **{"class": "legend"})
+    ranks = _ranks(scene)
+    if rankdir == "TB":
+        figure.edge(max(ranks, key=ranks.get), "legend", style="invis")
+    else:
+        figure.edge("legend", min(ranks, key=ranks.get), style="invis")
+
+
+def _ranks(scene) -> dict:
+    """Each item's rank: the longest path to it from a source along the scene's edges."""
+    successors, waiting = {}, {item_id: 0 for item_id in scene.items}
+    for edge in scene.edges:
+        successors.setdefault(edge.source, []).append(edge.target)
+        waiting[edge.target] += 1
+    rank = {item_id: 0 for item_id in scene.items}
+    ready = [item_id for item_id, count in waiting.items() if count == 0]
+    while ready:
+        item_id = ready.pop()
+        for target in successors.get(item_id, ()):
+            rank[target] = max(rank[target], rank[item_id] + 1)
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                ready.append(target)
+    return rank
+
+
+def _emit_items(figure, scene, painter, sizes) -> dict:
     """Declares every item inside its (nested) cluster; returns the entry and exit node
     ids of expanded composite operators."""
     by_home, children = {}, {}
@@ -281,7 +434,7 @@ def _emit_items(figure, scene, painter) -> dict:
 
     def emit(target, key, depth):
         for item in by_home.get(key, []):
-            _emit_item(target, item, scene, painter, ports)
+            sizes[item.id] = _emit_item(target, item, scene, painter, ports)
         for child in children.get(key, []):
             with target.subgraph(name=f"cluster_s{index[id(child)]}") as sub:
                 _cluster_style(sub, child, scene.graph, depth)
@@ -292,7 +445,7 @@ def _emit_items(figure, scene, painter) -> dict:
 
 
 def _cluster_style(sub, scope_, graph, depth):
-    label = style.escape(graph.scope_label(scope_))
+    label = style.name(graph.scope_label(scope_))
     if scope_.composite:
         sub.attr(label=f"<<I>{label}</I>>", style="dashed,rounded,filled",
                  fillcolor=style.COMPOSITE_CLUSTER_FILL, color="#b59a5a")
@@ -303,19 +456,22 @@ def _cluster_style(sub, scope_, graph, depth):
     sub.attr(fontsize="10", fontname=style.FONT, labeljust="l", margin="6")
 
 
-def _emit_item(target, item, scene, painter, ports):
-    if item.kind == "variable":
-        target.node(item.id, **painter.variable_attrs(item.obj))
-    elif item.kind == "operator":
+def _emit_item(target, item, scene, painter, ports) -> tuple:
+    """Declares one item; returns its estimated size (see _estimate)."""
+    if item.kind == "operator":
         steps = expansion(item.obj) if scene.expand else None
         if steps:
             ports[item.id] = _emit_expansion(target, item, steps, painter)
-        else:
-            target.node(item.id, **painter.operator_attrs(item.obj))
+            return 70 * len(steps), 60
+        attrs = painter.operator_attrs(item.obj)
+    elif item.kind == "variable":
+        attrs = painter.variable_attrs(item.obj)
     elif item.kind == "summary":
-        target.node(item.id, **painter.summary_attrs(item))
+        attrs = painter.summary_attrs(item)
     else:
-        target.node(item.id, **painter.fold_attrs(item))
+        attrs = painter.fold_attrs(item)
+    target.node(item.id, **attrs)
+    return _estimate(attrs)
 
 
 def _emit_expansion(target, item, steps, painter) -> dict:
@@ -330,7 +486,7 @@ def _emit_expansion(target, item, steps, painter) -> dict:
         for i, step in enumerate(steps):
             op_id = f"{base}_{i}"
             attrs = painter.operator_attrs(node)
-            text = style.escape(style.SYMBOLS.get(step.op, step.op))
+            text = style.escape(step.symbol or step.op)
             attrs.update(label=f"<{text}>", tooltip=style.plain(step.name))
             attrs["class"] = "operator expanded"
             sub.node(op_id, **attrs)
@@ -359,7 +515,8 @@ def as_graph(thing) -> Graph:
 
 
 def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES,
-                  title=None, legend=True, rankdir="LR", highlight=None) -> Figure:
+                  title=None, legend=True, rankdir=None, highlight=None,
+                  max_size=PROJECTOR) -> Figure:
     """The computation graph behind `output` (a Scalar or Tensor, a list of them, or a
     Graph): variables as boxes with name, shape, dtype and value (a summary when large),
     operators as circles, parameters (leaves that require grad) in orange.
@@ -371,14 +528,19 @@ def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_
         cross-entropy losses, and scopes opened with composite=True) as their primitives.
     max_nodes: above this many nodes, modules fold (deepest first) and then the nodes
         farthest from the outputs are summarised in one node; None draws everything.
-    title: a line above the picture; legend: the colour key; rankdir: "LR" (data flows
+    title: a line above the picture; legend: the colour key; rankdir: None chooses
+        "LR" or "TB", whichever fits max_size at the larger scale, or "LR" (data flows
         left to right), "TB", "BT" (the study text's bottom-to-top) or "RL".
     highlight: operator nodes or variables (one, or a list) drawn in orange, e.g.
         check_graph's report.failed_node.
+    max_size: (width, height) in pixels a picture may take; dot shrinks a larger drawing
+        to fit. The default fits a projected notebook (1000 × 1400); None: no limit.
+        fig.svg_size() measures the result.
     """
     graph = as_graph(output)
     scene = build_scene(graph, modules, expand, max_nodes)
-    painter = Painter(graph, title=title, legend=legend, rankdir=rankdir, highlight=highlight)
+    painter = Painter(graph, title=title, legend=legend, rankdir=rankdir, highlight=highlight,
+                      max_size=max_size)
     return paint(scene, painter)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import functional
 from . import style
-from .draw import Painter, _row, as_graph, paint
+from .draw import PROJECTOR, Painter, _row, as_graph, legend_row, paint, swatch_cell
 from .figure import Figure
 from .scene import DEFAULT_MAX_NODES, build_scene
 
@@ -37,11 +37,13 @@ def run_backward_retaining(graph, grad=None, retain_graph=False) -> None:
 
 class GradientPainter(Painter):
     """Each variable shows its gradient; edges are coloured and widened by the gradient
-    magnitude (RMS) of the variable they connect to, on a log scale with a legend."""
+    magnitude of the variable they connect to (|grad| for one number, else the RMS, as
+    the box prints it), on a log scale with a legend."""
 
-    def __init__(self, graph, grads, title=None, legend=True, rankdir="LR", highlight=None):
+    def __init__(self, graph, grads, title=None, legend=True, rankdir=None, highlight=None,
+                 max_size=PROJECTOR):
         super().__init__(graph, title=title, legend=legend, rankdir=rankdir,
-                         highlight=highlight)
+                         highlight=highlight, max_size=max_size)
         self.grads = grads
 
     def variable_lines(self, variable) -> list:
@@ -64,10 +66,10 @@ class GradientPainter(Painter):
             name = self.local_name(item, param)
             grad = self.grads.get(id(param))
             if grad is None:
-                lines.append(style.small(f"{style.escape(name)}: no grad", "#999999"))
+                lines.append(style.small(f"{style.name(name)}: no grad", "#999999"))
                 continue
             color = style.magnitude_color(style.magnitude(grad))
-            text = style.escape(f"{name} " + style.grad_lines(grad, one_line=True)[0])
+            text = style.name(name) + " " + style.escape(style.grad_lines(grad, one_line=True)[0])
             lines.append(style.swatch(color) + " " + style.small(text, "#000000"))
         return lines
 
@@ -80,31 +82,27 @@ class GradientPainter(Painter):
 
     def edge_attrs(self, edge, scene) -> dict:
         size = self.edge_magnitude(edge)
-        tip = "no gradient" if size is None else f"gradient RMS {style.number(size)}"
+        tip = "no gradient" if size is None else f"gradient rms {style.number(size)}"
         return {"color": style.magnitude_color(size), "penwidth": str(style.magnitude_width(size)),
                 "style": style.magnitude_style(size), "tooltip": tip}
 
-    def title_rows(self) -> list:
-        rows = super().title_rows()
-        if self.legend:
-            rows.append(_row(scale_legend()))
-        return rows
+    def legend_rows(self) -> list:
+        return super().legend_rows() + scale_legend()
 
 
-def scale_legend() -> str:
-    """The colour scale as one line of swatches, vanishing to exploding."""
+def scale_legend() -> list:
+    """The colour scale as two legend lines: what the colour measures, then swatches
+    from vanishing to exploding and the three special styles."""
     low, high = int(math.log10(style.SCALE_LOW)), int(math.log10(style.SCALE_HIGH))
-    marks = []
-    for exponent in range(low, high + 1, 2):
-        magnitude = 10.0 ** exponent
-        marks.append(style.swatch(style.magnitude_color(magnitude))
-                     + style.small(f"1e{exponent}", "#222222", 9))
-    special = [style.swatch(style.ZERO_COLOR) + style.small("0 (dotted)", "#222222", 9),
-               style.swatch(style.NONE_COLOR) + style.small("none (dashed)", "#222222", 9),
-               style.swatch(style.NAN_COLOR) + style.small("nan/inf", "#222222", 9)]
-    return (style.small("gradient RMS, log scale (thicker = larger):  vanishing ", "#222222", 10)
-            + " ".join(marks) + style.small(" exploding     ", "#222222", 10)
-            + "  ".join(special))
+    marks = [(swatch_cell(style.magnitude_color(10.0 ** e)), f"1e{e}")
+             for e in range(low, high + 1, 2)]
+    special = [(swatch_cell(style.ZERO_COLOR), "0 (dotted)"),
+               (swatch_cell(style.NONE_COLOR), "none (dashed)"),
+               (swatch_cell(style.NAN_COLOR), "nan/inf")]
+    what = ("colour and width = the gradient number printed beside ■ (rms for an array), "
+            "log scale")
+    return [_row(style.small(style.escape(what), "#222222", 10)),
+            legend_row(marks, lead="vanishing", tail="exploding"), legend_row(special)]
 
 
 def _notes(graph, grads) -> list:
@@ -120,7 +118,7 @@ def _notes(graph, grads) -> list:
 
 def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
                   modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES, title=None,
-                  legend=True, rankdir="LR", highlight=None) -> Figure:
+                  legend=True, rankdir=None, highlight=None, max_size=PROJECTOR) -> Figure:
     """The graph behind `output` with every variable's gradient, edges coloured and
     thickened by gradient magnitude (the RMS of the gradient's elements, log scale from
     1e-7 to 1e3) so vanishing and exploding gradients stand out; dotted edges carry an
@@ -133,6 +131,7 @@ def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
     graph = as_graph(output)
     scene = build_scene(graph, modules, expand, max_nodes)  # bad options fail before backward
     painter = GradientPainter(graph, {}, title=title, legend=legend, rankdir=rankdir,
+                              max_size=max_size,
                               highlight=highlight)
     if run_backward:
         run_backward_retaining(graph, grad, retain_graph)

@@ -12,16 +12,29 @@ has the same layout: gradient text sits in fixed-size cells, so nodes never move
 
 from __future__ import annotations
 
+import bisect
 import html
-import itertools
+import math
+import secrets
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from .. import functional
 from . import style
-from .draw import RANKDIRS, Painter, _formula, _row, as_graph, paint
-from .figure import DotNotFoundError, Figure, _write_atomically
+from .draw import (
+    PROJECTOR,
+    Painter,
+    _formula,
+    _row,
+    as_graph,
+    check_max_size,
+    check_rankdir,
+    paint,
+)
+from .figure import DotNotFoundError, Figure, _write_atomically, save
 from .gradients import GradientPainter
 from .scene import DEFAULT_MAX_NODES, build_scene
 
@@ -35,12 +48,14 @@ class _Recorder:
         self.graph = graph
         self.order: list = []
         self.incoming: dict = {}  # node -> gradient of its output
+        self.local: dict = {}  # node -> {input index: ∂output/∂input}, for single numbers
         self.leaf_totals: dict = {}  # id(leaf) -> its gradient from this backward
 
     def node_hook(self, node):
         def hook(grad):
             self.order.append(node)
             self.incoming[node] = _copy(grad)
+            self.local[node] = _local_derivatives(node, self.incoming[node])
 
         return hook
 
@@ -71,6 +86,40 @@ def _copy(grad):
     return np.array(data, copy=True) if isinstance(data, np.ndarray) else float(data)
 
 
+def _raw(value):
+    """A float or ndarray from a float, an ndarray, a Scalar or a Tensor."""
+    if isinstance(value, (np.ndarray, float, int, np.number)):
+        return value
+    return getattr(value, "data", value)
+
+
+def _number(value):
+    """The value as a float if it is a single number (a float or a size-1 array)."""
+    value = _raw(value)
+    if isinstance(value, np.ndarray):
+        return float(value.reshape(())) if value.size == 1 else None
+    return None if value is None else float(value)
+
+
+def _local_derivatives(node, grad_out) -> dict:
+    """∂output/∂input for each single-number input of a single-number operator node, for
+    the captions' arithmetic. The hook runs just before the engine runs this node's
+    backward, so its saved values are still there: running that backward with a seed
+    of 1 gives the local derivatives (a backward is linear in its seed)."""
+    if _number(grad_out) is None or not any(v.requires_grad for v in node.inputs):
+        return {}
+    seed = np.ones_like(grad_out) if isinstance(grad_out, np.ndarray) else 1.0
+    with np.errstate(all="ignore"):  # the engine's own call warns, if anything does
+        grads = node.op.backward(node, seed)  # on the raw saved values: builds no graph
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    local = {}
+    for i, (variable, grad) in enumerate(zip(node.inputs, grads, strict=False)):
+        value = _number(grad) if grad is not None and variable.requires_grad else None
+        if value is not None and _number(variable.data) is not None:
+            local[i] = value
+    return local
+
+
 class _Timeline:
     """What is known about each variable's gradient after each step: a gradient is
     complete once every operator that uses the variable has run its backward."""
@@ -79,8 +128,9 @@ class _Timeline:
         self.graph = graph
         self.order = recorder.order
         self.step_of = {node: i + 1 for i, node in enumerate(recorder.order)}
+        self.incoming, self.local = recorder.incoming, recorder.local
         self.final = dict(recorder.leaf_totals)
-        self.uses: dict = {}  # id(variable) -> the step of each use whose backward ran
+        self.uses: dict = {}  # id(variable) -> the steps of its uses whose backward ran
         for node in graph.operators:
             step = self.step_of.get(node)
             for variable in node.inputs:
@@ -89,6 +139,8 @@ class _Timeline:
                     uses.append(step)
             if step is not None:
                 self.final[id(graph.output_of(node))] = recorder.incoming[node]
+        for uses in self.uses.values():
+            uses.sort()
 
     def known_at(self, variable, k):
         """(state, value, uses done, uses) after step k; state is "known", "partial"
@@ -97,7 +149,7 @@ class _Timeline:
         if key not in self.final:
             return "none", None, 0, 0
         uses = self.uses.get(key, [])
-        done = sum(1 for step in uses if step <= k)
+        done = bisect.bisect_right(uses, k)
         if done == len(uses):
             return "known", self.final[key], done, len(uses)
         return ("partial" if done else "pending"), None, done, len(uses)
@@ -106,8 +158,9 @@ class _Timeline:
 class StepPainter(GradientPainter):
     """One frame: known gradients filled in, the current operator highlighted."""
 
-    def __init__(self, graph, timeline, k, widths, title_width, legend, rankdir):
-        super().__init__(graph, {}, title=None, legend=legend, rankdir=rankdir)
+    def __init__(self, graph, timeline, k, widths, title_width, legend, rankdir, max_size):
+        super().__init__(graph, {}, title=None, legend=legend, rankdir=rankdir,
+                         max_size=max_size)
         self.timeline, self.k = timeline, k
         self.widths, self.title_width = widths, title_width
         self.node = timeline.order[k - 1] if k >= 1 else None
@@ -171,41 +224,54 @@ class StepPainter(GradientPainter):
         text = frame_title(self.graph, self.timeline, self.k)
         lines = "<BR/>".join(style.escape(t) for t in text)
         cell = (f'<TABLE BORDER="0" CELLPADDING="0"><TR><TD FIXEDSIZE="TRUE" ALIGN="LEFT" '
-                f'BALIGN="LEFT" WIDTH="{self.title_width}" HEIGHT="44">'
+                f'BALIGN="LEFT" WIDTH="{self.title_width}" HEIGHT="{15 * len(text)}">'
                 f'<FONT POINT-SIZE="12">{lines}</FONT></TD></TR></TABLE>')
         return [_row(cell)] + super().title_rows()
 
 
 def frame_title(graph, timeline, k) -> list:
-    """Three lines saying what frame k shows."""
+    """Four lines saying what frame k shows: the step, what it receives and where it
+    sends it, the step's own arithmetic (single numbers: grad_out × local derivative =
+    what each input gets), and the operator's formula."""
     total = len(timeline.order)
-    out = graph.name_of(graph.outputs[0])
+
+    def name(variable):
+        return style.printable(graph.name_of(variable), style.NAME_LIMIT)
+
+    out = name(graph.outputs[0])
     if k == 0:
-        return [f"backward step 0 of {total}: start", f"∂{out}/∂{out} = 1 (the seed)", ""]
+        return [f"backward step 0 of {total}: start", f"∂{out}/∂{out} = 1 (the seed)", "", ""]
     node = timeline.order[k - 1]
-    result = graph.name_of(graph.output_of(node))
-    targets = ", ".join(graph.name_of(v) for v in node.inputs if v.requires_grad)
+    result = name(graph.output_of(node))
+    targets = ", ".join(name(v) for v in node.inputs if v.requires_grad)
+    grad_out = _number(timeline.incoming[node])
+    received = f"∂{out}/∂{result}" + (f" = {style.number(grad_out)}" if grad_out is not None
+                                       else "")
+    local = timeline.local.get(node, {})
+    sums = [f"to {name(node.inputs[i])}: {style.number(grad_out)} × {style.number(d)} = "
+            f"{style.number(grad_out * d)}" for i, d in local.items()]
     return [f"backward step {k} of {total}: {node.op.name}",
-            f"receives ∂{out}/∂{result}, sends gradients to {targets or 'nothing'}",
-            _formula(node)]
+            f"receives {received}, sends gradients to {targets or 'nothing'}",
+            ";  ".join(sums), _formula(node)]
 
 
 def _waiting_text(state, done, uses) -> str:
     return f"grad: {done} of {uses} uses in" if state == "partial" else "grad ?"
 
 
-def _text_widths(graph, timeline, frames) -> dict:
-    """Per variable, a (width, height) in points that fits every gradient text it shows."""
+def _text_widths(graph, timeline) -> dict:
+    """Per variable, a (width, height) in points that fits every gradient text it shows
+    in any frame: "grad ?", each "grad: d of n uses in", and its final gradient. Written
+    from the uses directly, so the cost is linear in the graph, not variables × frames."""
     sizes = {}
     for variable in graph.variables:
-        longest, lines = 0, 1
-        for k in frames:
-            state, value, done, uses = timeline.known_at(variable, k)
-            text = style.grad_lines(value) if state == "known" else [
-                _waiting_text(state, done, uses)]
-            longest = max([longest] + [len(t) for t in text])
-            lines = max(lines, len(text))
-        sizes[id(variable)] = (int(5.8 * longest + 14), 13 * lines + 2)
+        state, value, _, uses = timeline.known_at(variable, len(timeline.order))
+        texts = [_waiting_text("pending", 0, uses)]
+        if uses > 1:
+            texts.append(_waiting_text("partial", uses - 1, uses))
+        lines = style.grad_lines(value) if state == "known" else []
+        longest = max(len(t) for t in texts + lines)
+        sizes[id(variable)] = (int(5.8 * longest + 14), 13 * max(1, len(lines)) + 2)
     return sizes
 
 
@@ -215,12 +281,13 @@ class BackwardSteps:
     writes numbered images, save_html() one paged HTML file. In Jupyter it displays as a
     player with previous/next/play controls."""
 
-    def __init__(self, graph, timeline, scene, legend=True, rankdir="LR"):
+    def __init__(self, graph, timeline, scene, legend=True, rankdir=None,
+                 max_size=PROJECTOR):
         self.graph, self.timeline, self.scene = graph, timeline, scene
-        self.legend, self.rankdir = legend, rankdir
-        frames = range(len(self))
-        self._widths = _text_widths(graph, timeline, frames)
-        longest = max(len(line) for k in frames for line in frame_title(graph, timeline, k))
+        self.legend, self.rankdir, self.max_size = legend, rankdir, max_size
+        self._widths = _text_widths(graph, timeline)
+        longest = max(len(line) for k in range(len(self))
+                      for line in frame_title(graph, timeline, k))
         self._title_width = int(6.6 * longest + 20)
 
     def __len__(self) -> int:
@@ -230,8 +297,13 @@ class BackwardSteps:
         if not -len(self) <= k < len(self):
             raise IndexError(f"backward_steps: frame {k} out of range for {len(self)} frames")
         k %= len(self)
+        if self.rankdir is None:  # chosen once, from the fullest frame: nodes never move
+            self.rankdir = self._frame(len(self) - 1, None).graph_attr["rankdir"]
+        return self._frame(k, self.rankdir)
+
+    def _frame(self, k, rankdir) -> Figure:
         painter = StepPainter(self.graph, self.timeline, k, self._widths, self._title_width,
-                              self.legend, self.rankdir)
+                              self.legend, rankdir, self.max_size)
         return paint(self.scene, painter)
 
     def __iter__(self):
@@ -248,24 +320,34 @@ class BackwardSteps:
                              "an operator that backward runs have a frame")
         return self.timeline.step_of[producer]
 
-    def save(self, directory, format: str = "svg", prefix: str = "step") -> list:  # noqa: A002
-        """Write frame k to directory/{prefix}_{k:03d}.{format}; returns the paths."""
+    def save(self, directory, format: str = "svg", prefix: str = "step",  # noqa: A002
+             progress=None) -> list:
+        """Write frame k to directory/{prefix}_{k:03d}.{format}; returns the paths.
+        progress: None reports on stderr once rendering has taken 2 s; True from the
+        start; False never."""
         directory = Path(directory)
         paths = []
+        report = _Progress("backward_steps: saving frame", len(self), progress)
         for k, figure in enumerate(self):
-            paths.append(figure.save(directory / f"{prefix}_{k:03d}.{format}"))
+            paths.append(save(figure, directory / f"{prefix}_{k:03d}.{format}"))
+            report(k + 1)
         return paths
 
-    def to_html(self, title: str = "backward, step by step", standalone: bool = True) -> str:
-        """All frames as inline SVG with previous/next/play controls (one HTML file)."""
-        frames = [_strip_xml_header(figure.pipe(format="svg", encoding="utf-8"))
-                  for figure in self]
+    def to_html(self, title: str = "backward, step by step", standalone: bool = True,
+                progress=None) -> str:
+        """All frames as inline SVG with previous/next/play controls (one HTML file);
+        `progress` as for save()."""
+        report = _Progress("backward_steps: rendering frame", len(self), progress)
+        frames = []
+        for k, figure in enumerate(self):
+            frames.append(_strip_xml_header(figure.pipe(format="svg", encoding="utf-8")))
+            report(k + 1)
         return _player_html(frames, title, standalone)
 
-    def save_html(self, path, title: str = "backward, step by step") -> Path:
+    def save_html(self, path, title: str = "backward, step by step", progress=None) -> Path:
         """Write the paged player to `path` (a self-contained .html file)."""
         path = Path(path)
-        _write_atomically(path, self.to_html(title).encode("utf-8"))
+        _write_atomically(path, self.to_html(title, progress=progress).encode("utf-8"))
         return path
 
     def _repr_html_(self):
@@ -275,30 +357,69 @@ class BackwardSteps:
             return f"<pre>{html.escape(str(error))}</pre>"
 
 
+class _Progress:
+    """`report(done)` writes "what done of total" on one stderr line, at most once a
+    second, once `after` seconds have passed (None: 2 s; True: at once; False: never),
+    and a final line when done reaches total."""
+
+    def __init__(self, what, total, enabled):
+        self.what, self.total = what, total
+        self.start = time.perf_counter()
+        self.after = {None: 2.0, True: 0.0, False: math.inf}[enabled]
+        self.last = -math.inf
+
+    def __call__(self, done):
+        now = time.perf_counter()
+        if now - self.start < self.after or (now - self.last < 1.0 and done < self.total):
+            return
+        if self.last == -math.inf and done == self.total and self.after > 0:
+            return  # finished before the first report was due: nothing to say
+        self.last = now
+        end = "\n" if done == self.total else ""
+        sys.stderr.write(f"\r{self.what} {done:,} of {self.total:,} "
+                         f"({now - self.start:.0f} s){end}")
+        sys.stderr.flush()
+
+
+DEFAULT_MAX_FRAMES = 1000  # a player of more frames is slow to render and to click through
+
+
 def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
                    expand=False, max_nodes=DEFAULT_MAX_NODES, legend=True,
-                   rankdir="LR") -> BackwardSteps:
+                   rankdir=None, max_frames=DEFAULT_MAX_FRAMES,
+                   max_size=PROJECTOR) -> BackwardSteps:
     """Run backward from `output` and return its frames, one per backward step.
 
     This is `output.backward(grad, retain_graph=...)`: leaf gradients accumulate into
-    `.grad` as usual; the frames show this pass's gradients only. The drawing options
-    are forward_graph's.
+    `.grad` as usual; the frames show this pass's gradients only. For the captions'
+    arithmetic, each operator whose output is a single number runs its backward once
+    more, on a seed of 1 (an operator with side effects in backward sees two calls).
+    A graph with more than `max_frames` - 1 operators is refused before backward runs
+    (None: no limit). The drawing options are forward_graph's.
     """
-    if rankdir not in RANKDIRS:  # bad options fail before backward runs, not at frame 0
-        raise ValueError(f"viz: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    check_rankdir(rankdir)  # bad options fail before backward runs, not at frame 0
+    check_max_size(max_size)
+    if max_frames is not None and (not isinstance(max_frames, int) or max_frames < 1):
+        raise ValueError(f"backward_steps: max_frames must be an int >= 1 or None, got "
+                         f"{max_frames!r}")
     graph = as_graph(output)
+    if max_frames is not None and len(graph.operators) + 1 > max_frames:
+        raise ValueError(
+            f"backward_steps: the graph has {len(graph.operators):,} operators, so "
+            f"{len(graph.operators) + 1:,} frames (one per backward step and the seed), "
+            f"more than max_frames={max_frames:,}. Step through a smaller graph (a "
+            "single neuron or layer shows every rule), or pass max_frames=None (or a "
+            "larger number) to make them all; backward has not run.")
     scene = build_scene(graph, modules, expand, max_nodes)
     recorder = _Recorder(graph)
     recorder.run(grad, retain_graph)
-    return BackwardSteps(graph, _Timeline(graph, recorder), scene, legend, rankdir)
+    return BackwardSteps(graph, _Timeline(graph, recorder), scene, legend, rankdir, max_size)
 
 
 def _strip_xml_header(svg: str) -> str:
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
 
-
-_ids = itertools.count()
 
 _PLAYER_CSS = """
 .tg-steps { font-family: Helvetica, Arial, sans-serif; }
@@ -344,7 +465,9 @@ _PLAYER_JS = """
 
 
 def _player_html(frames, title, standalone) -> str:
-    element = f"tg-steps-{next(_ids)}"
+    # Random, not a counter: a notebook re-run after a kernel restart keeps the old
+    # player's HTML on the page, and a counter would restart at the same id.
+    element = f"tg-steps-{secrets.token_hex(8)}"
     bar = ('<div class="tg-bar"><button data-act="first">|&lt;</button>'
            '<button data-act="prev">&lt; prev</button><button data-act="play">play</button>'
            '<button data-act="next">next &gt;</button><button data-act="last">&gt;|</button>'

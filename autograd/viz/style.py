@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 
 import numpy as np
 
@@ -39,8 +40,6 @@ SUMMARY_FILL = "#fff5cc"
 HIGHLIGHT = "#e6550d"  # the operator a backward step is processing
 HIGHLIGHT_FILL = "#fdd0a2"
 
-# Operators drawn as a symbol inside their circle; the rest show their name.
-SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "matmul": "@"}
 
 # --------------------------------------------------------------------------------------
 # gradient magnitude → colour and width, on a log scale
@@ -129,7 +128,11 @@ def relative_luminance(color: str) -> float:
 
 
 def grad_array(variable):
-    """The variable's .grad as a float or ndarray, or None."""
+    """The variable's .grad as a float or ndarray, or None. An intermediate Tensor that
+    does not retain its gradient has none, and reading it would warn the user."""
+    if getattr(variable, "grad_fn", None) is not None and not getattr(
+            variable, "retains_grad", True):
+        return None
     grad = variable.grad
     if grad is None:
         return None
@@ -157,16 +160,46 @@ def magnitude(grad) -> float | None:
 # text
 
 
-def escape(text) -> str:
-    """User text made safe for an HTML-like label (<, >, &, quotes; backslashes are
-    literal in HTML-like labels)."""
-    return html.escape(str(text), quote=True)
+NAME_LIMIT = 40  # characters of a name a picture shows; the variable keeps its full name
+TEXT_LIMIT = 1000  # any other piece of text, so no label can grow without bound
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_HIDDEN = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, lone surrogates, unassigned
 
 
-def plain(text) -> str:
-    """User text made safe for a plain DOT string such as a tooltip: entities for markup
-    characters, doubled backslashes (DOT reads `\\N` and friends as escapes, H4)."""
-    return html.escape(str(text), quote=False).replace("\\", "\\\\")
+def printable(text, limit: int = TEXT_LIMIT) -> str:
+    """`text` as a picture can show it: every control character (ANSI escapes, NUL,
+    vertical tab), lone surrogate, unassigned code point or bidi override written as its
+    Python escape (\\x1b, \\udcff), and cut to `limit` characters with a final "…"."""
+    text = str(text)[:limit + 1]
+    if not text.isprintable():
+        text = "".join(_visible(c) for c in text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _visible(char: str) -> str:
+    if char == " " or (char not in _BIDI and unicodedata.category(char) not in _HIDDEN):
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else (
+        f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+
+
+def escape(text, limit: int = TEXT_LIMIT) -> str:
+    """User text made safe for an HTML-like label: printable (see `printable`), at most
+    `limit` characters, and <, >, &, quotes escaped (backslashes are literal there)."""
+    return html.escape(printable(text, limit), quote=True)
+
+
+def name(text) -> str:
+    """A variable, module or operator name as a label shows it: escaped, at most
+    NAME_LIMIT characters."""
+    return escape(text, NAME_LIMIT)
+
+
+def plain(text, limit: int = TEXT_LIMIT) -> str:
+    """User text made safe for a plain DOT string such as a tooltip: printable, entities
+    for markup characters, doubled backslashes (DOT reads `\\N` and friends as escapes, H4)."""
+    return html.escape(printable(text, limit), quote=False).replace("\\", "\\\\")
 
 
 def number(x: float, digits: int = 4) -> str:
@@ -234,18 +267,21 @@ def _summary_lines(array) -> list:
 
 
 def grad_lines(grad, one_line: bool = False) -> list:
-    """How a gradient is written on a variable: in full when it is as small as a value
-    shown in full (so a 3×1 weight's gradient can be read off the picture), else its
-    norm. one_line=True gives the norm for anything that would take several lines."""
+    """How a gradient is written on a variable. The first line is the number the colour
+    encodes (`magnitude`): the gradient itself for one number, else "rms ..." — so two
+    boxes that read the same have the same colour. A small array (as small as a value
+    shown in full) follows in full, so a 3×1 weight's gradient can be read off the
+    picture; a larger one (or any, with one_line=True) gets its norm beside the RMS."""
     if grad is None:
         return []
-    if isinstance(grad, np.ndarray) and grad.size > 1:
-        lines = value_lines(grad) if grad.size <= SMALL and grad.ndim <= 2 else []
-        if not lines or (one_line and len(lines) > 1):
-            norm = float(np.linalg.norm(grad.astype(np.float64, copy=False).ravel()))
-            return [f"‖grad‖ {number(norm)}"]
-        return ["grad " + lines[0]] + ["     " + line for line in lines[1:]]
-    return value_lines(grad, "grad ")
+    if not isinstance(grad, np.ndarray) or grad.size <= 1:
+        return value_lines(grad, "grad ")
+    rms = f"rms {number(magnitude(grad))}"
+    if one_line or grad.size > SMALL or grad.ndim > 2:
+        norm = float(np.linalg.norm(grad.astype(np.float64, copy=False).ravel()))
+        return [f"{rms}  ‖grad‖ {number(norm)}"]
+    lines = value_lines(grad)
+    return [rms, "grad " + lines[0]] + ["     " + line for line in lines[1:]]
 
 
 def shape_text(shape: tuple, dtype: str) -> str:
@@ -262,4 +298,5 @@ def small(text: str, color: str = "#555555", size: int = 9) -> str:
 
 
 def swatch(color: str) -> str:
+    """A colour mark inside a node's text, before the number it encodes."""
     return f'<FONT COLOR="{color}">■</FONT>'

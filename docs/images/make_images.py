@@ -1,11 +1,20 @@
-"""Regenerate the example pictures in docs/images (needs Graphviz's `dot`).
+"""Regenerate every picture in docs/images (needs Graphviz's `dot`).
 
     python docs/images/make_images.py
 
-The Tensor MLP groups its layers with autograd.graph.scope directly, so the pictures
-depend on autograd alone; an nn.MLP call opens the same scopes.
+docs/images/demo/ holds what `make demo` draws with its default settings (the README's
+pictures): its forward graph, gradient flow, whole model and listing, and one frame of
+its backward-steps player. The pictures beside this script are the study text's neuron
+and a small Tensor MLP, drawn with autograd alone (the MLP opens the scopes an nn.MLP
+call would). tests/autograd/test_viz_doc_images.py regenerates them all and fails when
+a committed picture differs from what the code draws today.
 """
 
+import contextlib
+import io
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +23,7 @@ from autograd import Scalar, Tensor, viz
 from autograd.graph import scope
 
 HERE = Path(__file__).parent
+DEMO_FILES = ("forward.svg", "gradient_flow.svg", "model.svg", "listing.txt")
 
 
 def neuron():
@@ -50,19 +60,37 @@ def tensor_mlp():
     return loss
 
 
-def main():
-    viz.forward_graph(neuron(), title="o = tanh(x1·w1 + x2·w2 + b)").save(
-        HERE / "neuron_forward.svg")
-    viz.gradient_flow(neuron(), run_backward=True, title="gradient flow of o").save(
-        HERE / "neuron_gradient_flow.svg")
-    viz.forward_graph(tensor_mlp(), title="a 3-4-2 MLP and its MSE loss").save(
-        HERE / "mlp_forward.svg")
-    steps = viz.backward_steps(neuron())
-    steps[3].save(HERE / "neuron_backward_step3.svg")
-    for name in ("neuron_forward", "neuron_gradient_flow", "mlp_forward",
-                 "neuron_backward_step3"):
-        print(HERE / f"{name}.svg")
+def demo_pictures(out: Path) -> list:
+    """Run `make demo`'s program with its defaults and keep the README's files, plus the
+    backward-steps player's last frame (the multiplication handing w1 its gradient)."""
+    from nn import demo
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
+        demo.main(["--no-progress", "--out", scratch])
+        for name in DEMO_FILES:
+            shutil.copyfile(Path(scratch) / name, out / name)
+    steps = demo.neuron_steps(0)
+    steps[len(steps) - 1].save(out / "backward_step.svg")
+    return [out / name for name in DEMO_FILES] + [out / "backward_step.svg"]
+
+
+def main(out: Path = HERE) -> list:
+    """Write every picture under `out` (docs/images by default); returns the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [
+        viz.forward_graph(neuron(), title="o = tanh(x1·w1 + x2·w2 + b)").save(
+            out / "neuron_forward.svg"),
+        viz.gradient_flow(neuron(), run_backward=True, title="gradient flow of o").save(
+            out / "neuron_gradient_flow.svg"),
+        viz.forward_graph(tensor_mlp(), title="a 3-4-2 MLP and its MSE loss").save(
+            out / "mlp_forward.svg"),
+        viz.backward_steps(neuron())[3].save(out / "neuron_backward_step3.svg"),
+    ]
+    return paths + demo_pictures(out / "demo")
 
 
 if __name__ == "__main__":
-    main()
+    for path in main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+        print(path)

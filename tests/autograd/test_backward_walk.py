@@ -4,13 +4,16 @@ Scalar hot path's inline nodes, and the collector tuning for big graphs."""
 from __future__ import annotations
 
 import gc
+import weakref
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd
 from autograd import Scalar, Tensor, engine, grad
+from autograd import collector as backward_module
 from autograd.engine import new_node
 from autograd.ops import arithmetic as ar
 from autograd.ops import elementwise as el
@@ -156,10 +159,10 @@ def test_small_graphs_leave_the_collector_alone(default_collector):
 
 
 def test_the_tuning_is_capped(default_collector):
-    engine._tune_collector(10**9)
-    assert gc.get_threshold()[0] == engine._COLLECTOR_TUNING_CEILING
-    engine._tune_collector(10**4)
-    assert gc.get_threshold()[0] == engine._COLLECTOR_TUNING_CEILING  # never lowered
+    backward_module.tune_collector(10**9)
+    assert gc.get_threshold()[0] == backward_module._COLLECTOR_TUNING_CEILING
+    backward_module.tune_collector(10**4)
+    assert gc.get_threshold()[0] == backward_module._COLLECTOR_TUNING_CEILING  # never lowered
 
 
 def test_grad_mode_blocks_are_counted_across_threads_and_released():
@@ -255,3 +258,41 @@ def test_backward_and_grad_walks_agree_with_each_other_and_with_differences(step
     numeric_b = (value(a0, b0 + h) - value(a0, b0 - h)) / (2 * h)
     assert da == pytest.approx(numeric_a, rel=1e-5, abs=1e-6)
     assert db == pytest.approx(numeric_b, rel=1e-5, abs=1e-6)
+
+
+def _chain(n):
+    y = x = Scalar(0.5)
+    for _ in range(n):
+        y = y * 1.0001 + 0.001
+    y.backward()
+    return x
+
+
+def test_set_collector_tuning_off_restores_thresholds_and_collects_cyclic_garbage(
+        default_collector):
+    # issue 12 item 23: the tuning is switchable, and off means other code's cycles are
+    # collected on the program's own schedule again.
+    assert gc.isenabled()
+    _chain(20_000)
+    assert gc.get_threshold()[0] > 700  # tuned for big graphs, by default
+    autograd.set_collector_tuning(False)
+    try:
+        assert gc.get_threshold() == (700, 10, 10)  # the program's thresholds, restored
+        _chain(20_000)
+        assert gc.get_threshold() == (700, 10, 10)  # and left alone from now on
+        collected = []
+
+        class Cycle:
+            pass
+
+        cycle = Cycle()
+        cycle.itself = cycle
+        weakref.finalize(cycle, collected.append, True)
+        del cycle
+        allocations = [[] for _ in range(5_000)]  # several young collections' worth
+        assert collected, "a reference cycle survived 5,000 allocations"
+        del allocations
+    finally:
+        autograd.set_collector_tuning(True)
+    _chain(20_000)
+    assert gc.get_threshold()[0] > 700  # back on

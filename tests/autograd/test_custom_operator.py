@@ -9,7 +9,17 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from autograd import GradcheckError, Operator, Scalar, Tensor, gradcheck, gradgradcheck, no_grad
+from autograd import (
+                      GradcheckError,
+                      Operator,
+                      Scalar,
+                      Tensor,
+                      grad,
+                      gradcheck,
+                      gradgradcheck,
+                      no_grad,
+)
+from autograd import xp as xp_module
 from autograd.ops import ALL_OPERATORS
 from autograd.testing import assert_gradients_close, broadcastable_tensors, tensors
 
@@ -244,3 +254,118 @@ def test_every_example_in_docs_api_extras_runs(capsys):
     assert "bad_tanh" in printed and "WRONG" in printed
     assert "backward of operator 'log'" in printed
     assert "Tensor([0. , 1. , 0.5])" in printed
+
+
+# --------------------------------------------------------------------------------------
+# issue 12 items 20 and 21: what an operator author is told
+
+
+class _NumpyCosine(Operator):
+    """out = sin x, with a backward that leaves the graph: np.cos on ctx.saved's data."""
+
+    name = "numpy_sine"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return np.asarray(grad_out) * np.cos(np.asarray(x))
+
+
+class _NumpyArctan(Operator):
+    """out = arctan x, with a backward that calls numpy on the variables themselves."""
+
+    name = "numpy_arctan"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out / (1 + np.square(x))
+
+
+class _XpCosine(Operator):
+    """out = sin x;  ∂out/∂x = cos x, written with ctx.xp."""
+
+    name = "xp_sine"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * ctx.xp.cos(x)
+
+
+@pytest.mark.parametrize("op", [_NumpyCosine, _NumpyArctan])
+def test_backward_leaving_the_graph_under_create_graph_names_the_operator_and_ctx_xp(op):
+    x = Tensor([0.3, -0.7], requires_grad=True)
+    assert gradcheck(op.apply, (x,))  # first order is right
+    with pytest.raises(TypeError) as caught:
+        gradgradcheck(op.apply, (x,))
+    message = str(caught.value)
+    assert op.name in message and "ctx.xp" in message and "create_graph" in message
+
+
+def test_ctx_xp_offers_sin_and_cos_and_lists_what_it_offers():
+    x = Tensor([0.3, -0.7, 2.0], requires_grad=True)
+    assert gradcheck(_XpCosine.apply, (x,)) and gradgradcheck(_XpCosine.apply, (x,))
+    s = Scalar(0.4)
+    (g,) = grad(_XpCosine.apply(s), [s], create_graph=True)
+    (gg,) = grad(g, [s])
+    assert g.data == pytest.approx(np.cos(0.4)) and gg == pytest.approx(-np.sin(0.4))
+    for name in ("sin", "cos", "exp", "log", "where", "power", "sigmoid", "scatter_add"):
+        assert name in xp_module.__doc__
+        assert callable(getattr(Tensor._graph_xp, name))
+
+
+class _KeepsShapeOnCtx(Operator):
+    name = "keeps_shape"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = getattr(x, "shape", ())  # a float has none
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * 2
+
+
+class _ReadsShapeFromCtx(Operator):
+    name = "reads_shape"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out.reshape(ctx.shape) * 2
+
+
+@pytest.mark.parametrize("make", [lambda: Tensor([1.0, 2.0], requires_grad=True),
+                                  lambda: Tensor([1.0, 2.0]), lambda: Scalar(1.5)],
+                         ids=["recorded", "constant", "scalar"])
+def test_ctx_attribute_error_names_what_ctx_holds(make):
+    with pytest.raises(AttributeError) as caught:
+        _KeepsShapeOnCtx.apply(make())
+    message = str(caught.value)
+    assert "keeps_shape" in message and "'shape'" in message
+    for held in ("ctx.save", "ctx.params", "ctx.inputs"):
+        assert held in message
+    y = _ReadsShapeFromCtx.apply(Tensor([1.0, 2.0], requires_grad=True)).sum()
+    with pytest.raises(AttributeError, match=r"reads_shape backward: ctx has no attribute "
+                                              r"'shape'; ctx holds ctx.save"):
+        y.backward()

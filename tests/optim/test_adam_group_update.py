@@ -1,5 +1,5 @@
-"""Adam updates a whole parameter group in one set of array operations (flat moment
-buffers); it must give exactly the values of updating one parameter at a time."""
+"""Adam over one parameter group gives exactly the values of one group per parameter
+(with gradients skipped, dtypes mixed and state reloaded mid-run)."""
 
 import numpy as np
 import pytest
@@ -22,8 +22,7 @@ def _set_grads(params, step, skip=None):
 
 
 def _grouped_and_one_by_one(**options):
-    """The same parameters twice: one group (the flat path) and one group per parameter
-    (one at a time)."""
+    """The same parameters twice: one group, and one group per parameter."""
     a, b = _params(), _params()
     flat = optim.Adam(a, lr=0.01, **options)
     single = optim.Adam([{"params": [p]} for p in b], lr=0.01, **options)

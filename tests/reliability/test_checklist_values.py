@@ -132,8 +132,11 @@ def test_A5_domain_edges_give_numpys_values_and_the_documented_gradients(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = fn(x)
+    # numpy warns where the forward leaves the domain; x**0.5 at 0 is a value in it
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught) == ("**" not in name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # backward meets these inf/nan on purpose (issue 12.1)
         out.sum().backward()
-    assert any(issubclass(w.category, RuntimeWarning) for w in caught), name
     np.testing.assert_array_equal(out.data, [expected_value])
     np.testing.assert_array_equal(x.grad.data, [expected_grad])
 

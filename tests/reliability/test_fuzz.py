@@ -228,6 +228,18 @@ def var_recipe(rng, pool):
     return Step(f"var[axis={axes}, ddof={ddof}]", lambda t: t.var(axes, keepdims, ddof), (i,))
 
 
+def std_recipe(rng, pool):
+    i = pick(rng, pool)
+    x = pool[i]
+    axes, keepdims = draw_axes(rng, x.ndim), rng.boolean()
+    count = int(np.prod([x.shape[a] for a in reduced(x.shape, axes)]))
+    ddof = rng.choice([0, 1]) if count > 1 else 0
+    spread = np.std(x.data, axis=reduced(x.shape, axes), ddof=ddof)
+    if count > 1 and spread.size and spread.min() < 0.1:  # √ has a kink at a spread of 0
+        return None
+    return Step(f"std[axis={axes}, ddof={ddof}]", lambda t: t.std(axes, keepdims, ddof), (i,))
+
+
 def softmax_recipe(method):
     def recipe(rng, pool):
         i = pick(rng, pool, lambda v: v.ndim >= 1)
@@ -380,6 +392,8 @@ RECIPES = {
     ops.Sqrt: unary("sqrt", Tensor.sqrt, lambda v: v.min() > 0.1),
     ops.Abs: unary("abs", Tensor.abs, lambda v: far_from(v, [0.0])),
     ops.Tanh: unary("tanh", Tensor.tanh),
+    ops.Sin: unary("sin", np.sin),
+    ops.Cos: unary("cos", np.cos),
     ops.Sigmoid: unary("sigmoid", Tensor.sigmoid),
     ops.Relu: unary("relu", Tensor.relu, lambda v: far_from(v, [0.0])),
     ops.Softplus: unary("softplus", Tensor.softplus),
@@ -395,6 +409,7 @@ RECIPES = {
     ops.Max: reduction("max", "max", needs_separation=True),
     ops.Min: reduction("min", "min", needs_separation=False),
     ops.Var: var_recipe,
+    ops.Std: std_recipe,
     ops.LogSumExp: reduction("logsumexp", "logsumexp"),
     ops.Softmax: softmax_recipe("softmax"),
     ops.LogSoftmax: softmax_recipe("log_softmax"),
