@@ -30,7 +30,6 @@ EVERY_NOTEBOOK = NOTEBOOKS + EXERCISES  # run, clean, kernel: the exercises as h
 TIME_BUDGET_SECONDS = 60.0
 # A picture must fit a projector at its default size (issue 18 item 4), in CSS pixels.
 MAX_PICTURE_WIDTH, MAX_PICTURE_HEIGHT = 1000, 1400
-SVG_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)(pt|px)?"[^>]*?height="([\d.]+)(pt|px)?"')
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # colours in IPython tracebacks
 
 
@@ -133,18 +132,12 @@ def test_notebook_shows_no_stderr_box(path, executed_notebook):
 
 
 def _svg_sizes(data: dict) -> list:
-    """(width, height) in CSS pixels of each SVG in one output (a picture, or the frames
-    of a backward-steps player); Graphviz writes points, 1 pt = 4/3 px."""
+    """(width, height) in browser pixels of each SVG in one output: a picture, or the
+    frames of a backward-steps player."""
     svgs = [data["image/svg+xml"]] if "image/svg+xml" in data else []
-    if "<svg" in data.get("text/html", ""):
-        svgs += re.findall(r"<svg.*?>", data["text/html"], re.S)
-    sizes = []
-    for svg in svgs:
-        match = SVG_SIZE.search(svg if isinstance(svg, str) else "".join(svg))
-        if match:
-            scale = 4 / 3 if match.group(2) in (None, "pt") else 1.0
-            sizes.append((float(match.group(1)) * scale, float(match.group(3)) * scale))
-    return sizes
+    svgs = ["".join(svg) if isinstance(svg, list) else svg for svg in svgs]
+    svgs += re.findall(r"<svg.*?>", data.get("text/html", ""), re.S)
+    return [viz.svg_size(svg) for svg in svgs]
 
 
 @pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=_ids(EVERY_NOTEBOOK))
@@ -155,14 +148,10 @@ def test_every_displayed_picture_fits_a_projector(path, executed_notebook):
     notebook, _, error = executed_notebook(path)
     if error is not None:
         pytest.skip("the notebook fails; test_notebook_runs_top_to_bottom says why")
-    fits_by_default = hasattr(viz, "svg_size")  # viz's max_size defaults come with it
     too_big = [(i, round(w), round(h)) for i, cell in enumerate(notebook.cells)
                for output in cell.get("outputs", [])
                for w, h in _svg_sizes(output.get("data", {}))
                if w > MAX_PICTURE_WIDTH or h > MAX_PICTURE_HEIGHT]
-    if too_big and not fits_by_default:
-        pytest.xfail(f"viz does not shrink pictures to a projector yet (issue 18 item 4, viz "
-                     f"side); too big (cell, width, height): {sorted(set(too_big))}")
     assert not too_big, (
         f"{path.name}: pictures larger than {MAX_PICTURE_WIDTH} x {MAX_PICTURE_HEIGHT} px "
         f"(cell, width, height): {sorted(set(too_big))}; fold them, lay them out left to "
