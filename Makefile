@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench fuzz notebooks lint loc dot clean
+.PHONY: test demo bench fuzz notebooks docs docs-serve lint loc dot chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,10 @@ $(STAMP): pyproject.toml
 dot:
 	@bash scripts/install-graphviz.sh
 
-test: $(STAMP) dot  ## the full suite, notebooks included (CI's command)
+chromium:  ## Debian's headless chromium and chromedriver, for the site's browser test
+	@bash scripts/install-chromium.sh
+
+test: $(STAMP) dot chromium  ## the full suite, notebooks and the docs site included (CI's command)
 	# One BLAS thread: the suite's matrices are small, and two threads on two busy cores only
 	# contend (the library itself leaves threading to numpy).
 	OPENBLAS_NUM_THREADS=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q
@@ -26,6 +29,13 @@ test: $(STAMP) dot  ## the full suite, notebooks included (CI's command)
 demo: $(STAMP)  ## train an MLP on digits and draw its graphs into demo-output/
 	@bash scripts/install-graphviz.sh || echo "make demo: going on without Graphviz" >&2
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m nn.demo --out demo-output
+
+# The site: README, docs, API reference and every notebook executed, built strict into site/.
+docs: $(STAMP) dot  ## build the documentation site offline into site/
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python scripts/build_site.py
+
+docs-serve: $(STAMP) dot  ## build the site and serve it on http://127.0.0.1:8000/
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python scripts/build_site.py --serve
 
 bench: $(STAMP) dot  ## speed and memory against the numpy floor
 	$(BIN)/python -m benchmarks
@@ -46,4 +56,4 @@ loc:  ## lines of code per module, docstrings excluded
 	$(PYTHON) .ci/loc.py autograd nn optim
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-output .pytest_cache .hypothesis build site

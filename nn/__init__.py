@@ -58,6 +58,7 @@ from .losses import (
     nll_loss,
 )
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
+from .restarts import Restarts, fit_restarts
 from .training import EarlyStopping, History, accuracy, evaluate, fit
 
 __all__ = [
@@ -75,7 +76,7 @@ __all__ = [
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "nll_loss", "l2_penalty",
     # training, checkpoints, randomness
-    "fit", "evaluate", "EarlyStopping", "History", "accuracy",
+    "fit", "evaluate", "EarlyStopping", "History", "accuracy", "fit_restarts", "Restarts",
     "save", "load", "CheckpointError", "manual_seed",
     # data
     "DataLoader", "StandardScaler", "standardize", "train_test_split",

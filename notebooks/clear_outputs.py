@@ -1,6 +1,6 @@
 """Strip outputs, execution counts and run timestamps from notebooks, in place.
 
-    python notebooks/clear_outputs.py              # every notebooks/*.ipynb
+    python notebooks/clear_outputs.py              # every notebook, exercises/ included
     python notebooks/clear_outputs.py a.ipynb ...  # just these
 
 The test suite fails on a committed notebook with outputs (tests/notebooks/), so that
@@ -34,6 +34,8 @@ def clear(path: Path) -> bool:
 
 
 if __name__ == "__main__":
-    paths = [Path(p) for p in sys.argv[1:]] or sorted(Path(__file__).parent.glob("*.ipynb"))
+    here = Path(__file__).parent
+    paths = [Path(p) for p in sys.argv[1:]] or sorted(
+        [*here.glob("*.ipynb"), *here.glob("exercises/*.ipynb")])
     for path in paths:
         print(f"{'cleared' if clear(path) else 'clean  '}  {path}")

@@ -34,7 +34,7 @@ class Optimizer:
             assigned there is checked at once (group["lr"] = nan raises ValueError), and
             every group is checked again at the start of each step().
         state: per-parameter dict keyed by the Tensor itself (Tensors hash by identity),
-            e.g. state[w]["momentum_buffer"]; empty until the parameter's first step.
+            e.g. `state[w]["momentum_buffer"]`; empty until the parameter's first step.
 
     One step updates p.data in place (so views of it and float32 stay what they are),
     under no_grad, without building graph nodes. A parameter whose .grad is None is
