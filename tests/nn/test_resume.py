@@ -51,9 +51,14 @@ def train(model, opt, sched, loader, batches):
     """Up to `batches` steps from where the loader is, stepping the scheduler at each
     epoch's end; the losses seen."""
     loss_fn, losses = nn.CrossEntropyLoss(), []
+    # Newton and NewtonCG differentiate the closure's graph themselves (twice), so their
+    # closure returns the loss without calling backward; every other optimiser's calls it.
+    differentiates_itself = isinstance(opt, optim.newton._SecondOrder)
     while len(losses) < batches:
         for X, y in loader:
             def closure(X=X, y=y):
+                if differentiates_itself:
+                    return loss_fn(model(X), y)
                 opt.zero_grad()
                 loss = loss_fn(model(X), y)
                 loss.backward()
