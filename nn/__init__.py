@@ -9,16 +9,29 @@ a training loop and checkpoints. PyTorch's names and conventions throughout.
 Neuron-level models on Scalars live in nn.scalar; weight initialisers in nn.init.
 """
 
-from . import data, datasets, init, scalar
+from . import data, datasets, functional, init, scalar
 from .activations import (
+    CELU,
+    ELU,
     GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     Identity,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
     ReLU,
+    ReLU6,
     Sigmoid,
     Sign,
+    SiLU,
     Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
     Tanh,
     erf,
     gelu,
@@ -48,14 +61,22 @@ from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
     l2_penalty,
     mse_loss,
     nll_loss,
+    smooth_l1_loss,
 )
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
 from .restarts import Restarts, fit_restarts
@@ -81,5 +102,10 @@ __all__ = [
     # data
     "DataLoader", "StandardScaler", "standardize", "train_test_split",
     # submodules
-    "data", "datasets", "init", "scalar",
+    "data", "datasets", "init", "scalar", "functional",
+    # surface-nn (issue 15 item 6): the rest of torch.nn's activation and loss modules
+    "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh", "ReLU6",
+    "Hardsigmoid", "Hardswish", "LogSigmoid", "Softmin",
+    "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
+    "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
 ]

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from autograd import Operator, Tensor
+from autograd import where as _where
 
 from .module import Module
 
@@ -28,6 +29,10 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "sign", "leaky_relu", "gelu", "erf",
     "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Sign", "LeakyReLU", "GELU",
     "Identity", "get_activation",
+    "elu", "selu", "celu", "silu", "mish", "softplus", "softsign", "hardtanh", "relu6",
+    "hardsigmoid", "hardswish", "logsigmoid", "softmin",
+    "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh", "ReLU6",
+    "Hardsigmoid", "Hardswish", "LogSigmoid", "Softmin",
 ]
 
 
@@ -219,10 +224,184 @@ class GELU(Module):
         return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
 
 
+# -- the rest of torch.nn.functional's activations, each composed from engine operators
+# (so second derivatives come for free); PyTorch's argument names and defaults.
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _clip_max(x, value):
+    """min(x, value) elementwise; the exponential below sees only x ≤ 0, so it never
+    overflows (e^1000 = inf would turn the unused branch's gradient into nan)."""
+    return x.minimum(value)
+
+
+def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha·(eˣ − 1) otherwise."""
+    x = _not_inplace(x, inplace, "elu")
+    return x.relu() + alpha * (_clip_max(x, 0.0).exp() - 1)
+
+
+def selu(x, inplace: bool = False) -> Tensor:
+    """scale·elu(x, alpha) with PyTorch's constants (scale ≈ 1.0507, alpha ≈ 1.6733), which
+    keep activations at mean 0 and variance 1 through deep networks."""
+    return SELU_SCALE * elu(_not_inplace(x, inplace, "selu"), SELU_ALPHA)
+
+
+def celu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha·(e^(x/alpha) − 1))."""
+    x = _not_inplace(x, inplace, "celu")
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return x.relu() + alpha * ((_clip_max(x, 0.0) * (1 / alpha)).exp() - 1)
+
+
+def silu(x, inplace: bool = False) -> Tensor:
+    """x·σ(x) (also called swish)."""
+    x = _not_inplace(x, inplace, "silu")
+    return x * x.sigmoid()
+
+
+def mish(x, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x))."""
+    x = _not_inplace(x, inplace, "mish")
+    return x * x.softplus().tanh()
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """(1/beta)·log(1 + e^(beta·x)), computed without overflow; x itself where beta·x >
+    threshold (PyTorch's switch to the linear function, exact there to float precision)."""
+    x = as_tensor(x)
+    if beta == 0:
+        raise ValueError("softplus: beta must not be 0 (it divides the result)")
+    smooth = (x * beta).softplus() * (1 / beta) if beta != 1 else x.softplus()
+    linear = x.data * beta > threshold
+    return _where(linear, x, smooth) if linear.any() else smooth
+
+
+def softsign(x) -> Tensor:
+    """x / (1 + |x|)."""
+    x = as_tensor(x)
+    return x / (1 + x.abs())
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]; gradient 1 inside, 0 outside."""
+    x = _not_inplace(x, inplace, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+    return x.clip(min_val, max_val)
+
+
+def relu6(x, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return hardtanh(_not_inplace(x, inplace, "relu6"), 0.0, 6.0)
+
+
+def hardsigmoid(x, inplace: bool = False) -> Tensor:
+    """relu6(x + 3)/6: 0 below −3, 1 above 3, a straight line between."""
+    x = _not_inplace(x, inplace, "hardsigmoid")
+    return (x * (1 / 6) + 0.5).clip(0.0, 1.0)
+
+
+def hardswish(x, inplace: bool = False) -> Tensor:
+    """x·hardsigmoid(x)."""
+    x = _not_inplace(x, inplace, "hardswish")
+    return x * hardsigmoid(x)
+
+
+def logsigmoid(x) -> Tensor:
+    """log σ(x) = −softplus(−x), finite for any x."""
+    return as_tensor(x).log_sigmoid()
+
+
+def softmin(x, axis: int = -1) -> Tensor:
+    """softmax(−x) along `axis`: the smallest entries get the most weight."""
+    return softmax(-as_tensor(x), axis)
+
+
+def _not_inplace(x, inplace, where):
+    """tracegrad's activations return new tensors (an in-place update would overwrite a
+    value the backward pass needs), so inplace=True is refused rather than ignored."""
+    if inplace:
+        raise ValueError(f"{where}: inplace=True is not supported (tracegrad's operators "
+                         "return new tensors); drop the argument")
+    return as_tensor(x)
+
+
+class _Activation(Module):
+    """A module calling `function` with the constructor's keyword arguments."""
+
+    function = None
+    defaults: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        names = list(self.defaults)
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes at most {len(names)} positional "
+                            f"arguments ({', '.join(names) or 'none'}), got {len(args)}")
+        unknown = set(kwargs) - set(names)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected argument(s) "
+                            f"{', '.join(sorted(unknown))}; it takes {', '.join(names)}")
+        values = dict(self.defaults, **dict(zip(names, args)), **kwargs)
+        if values.get("inplace"):
+            _not_inplace(None, True, type(self).__name__)
+        self.options = {k: v for k, v in values.items() if k != "inplace"}
+        for key, value in self.options.items():
+            setattr(self, key, value)
+
+    def forward(self, x):
+        return type(self).function(x, **self.options)
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={v!r}" for k, v in self.options.items()
+                         if v != self.defaults[k])
+
+
+def _module(name, function, **defaults):
+    return type(name, (_Activation,), {"__doc__": function.__doc__,
+                                       "function": staticmethod(function),
+                                       "defaults": defaults, "__module__": __name__})
+
+
+ELU = _module("ELU", elu, alpha=1.0, inplace=False)
+SELU = _module("SELU", selu, inplace=False)
+CELU = _module("CELU", celu, alpha=1.0, inplace=False)
+SiLU = _module("SiLU", silu, inplace=False)
+Mish = _module("Mish", mish, inplace=False)
+Softplus = _module("Softplus", softplus, beta=1.0, threshold=20.0)
+Softsign = _module("Softsign", softsign)
+Hardtanh = _module("Hardtanh", hardtanh, min_val=-1.0, max_val=1.0, inplace=False)
+ReLU6 = _module("ReLU6", relu6, inplace=False)
+Hardsigmoid = _module("Hardsigmoid", hardsigmoid, inplace=False)
+Hardswish = _module("Hardswish", hardswish, inplace=False)
+LogSigmoid = _module("LogSigmoid", logsigmoid)
+
+
+class Softmin(Module):
+    __doc__ = softmin.__doc__
+
+    def __init__(self, axis: int = -1, *, dim=None):
+        super().__init__()
+        self.axis = axis if dim is None else dim
+
+    def forward(self, x):
+        return softmin(x, self.axis)
+
+    def extra_repr(self):
+        return f"axis={self.axis}"
+
+
 _BY_NAME = {
     "relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "sign": Sign, "softmax": Softmax,
     "log_softmax": LogSoftmax, "leaky_relu": LeakyReLU, "gelu": GELU,
     "identity": Identity, "linear": Identity,
+    "elu": ELU, "selu": SELU, "celu": CELU, "silu": SiLU, "mish": Mish, "softplus": Softplus,
+    "softsign": Softsign, "hardtanh": Hardtanh, "relu6": ReLU6, "hardsigmoid": Hardsigmoid,
+    "hardswish": Hardswish, "logsigmoid": LogSigmoid, "softmin": Softmin,
 }
 
 

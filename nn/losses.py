@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 
 from autograd import Operator, Tensor, stack
+from autograd import where as _where
 from autograd.engine import Step
 from autograd.ops import Abs, Add, Sub
 from autograd.ops.reductions import Mean, Sum, softmax_steps
@@ -27,8 +28,9 @@ from .module import Module
 
 __all__ = [
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "nll_loss", "l2_penalty",
+    "nll_loss", "l2_penalty", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -176,13 +178,37 @@ def _check_reduction(reduction, where):
     return reduction
 
 
-def _reduce(losses, reduction, where):
+def _reduce(losses, reduction, where, denominator=None):
+    """losses summed, averaged, or as they are; a weighted class loss's "mean" divides the
+    sum by `denominator` (the total weight of the counted samples), as PyTorch does."""
     _check_reduction(reduction, where)
     if reduction == "none":
         return losses
     # The reduction operator itself: Tensor.mean()'s axis handling is for user axes.
-    op = Mean if reduction == "mean" else Sum
-    return op.apply(losses, axes=tuple(range(losses.ndim)), keepdims=False)
+    op = Sum if reduction == "sum" or denominator is not None else Mean
+    total = op.apply(losses, axes=tuple(range(losses.ndim)), keepdims=False)
+    return total if reduction == "sum" or denominator is None else total / denominator
+
+
+def _no_legacy_reduction(size_average, reduce, where):
+    """PyTorch's deprecated size_average / reduce arguments: refused, naming reduction=."""
+    if size_average is not None or reduce is not None:
+        raise TypeError(f"{where}: size_average and reduce are deprecated in PyTorch and not "
+                        "supported; use reduction='mean', 'sum' or 'none'")
+
+
+def _as_weight(weight, input, where, name="weight"):
+    """A weight as an operand: a Tensor as it is (its gradient is computed when it requires
+    grad), anything else as a constant array in the input's dtype."""
+    if isinstance(weight, Tensor):
+        return weight
+    if isinstance(weight, str):  # reduction passed positionally where PyTorch has weight
+        raise TypeError(f"{where}: {name} must be a tensor, got the string {weight!r}; pass "
+                        f"reduction={weight!r} by keyword")
+    weight = np.asarray(weight)
+    if weight.dtype.kind not in "fiub":
+        raise TypeError(f"{where}: {name} has unsupported dtype {weight.dtype}")
+    return weight.astype(input.dtype, copy=False)
 
 
 def _float_target(target, input, where):
@@ -223,8 +249,8 @@ def _class_labels(target, input, where, check_range=True):
     labels = np.asarray(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{where}: target must hold integer class labels, got dtype "
-                        f"{labels.dtype}; convert with y.astype(np.int64) (probability "
-                        "targets are not supported)")
+                        f"{labels.dtype}; convert with y.astype(np.int64) (cross_entropy "
+                        "also takes class probabilities of the input's shape)")
     expected = input.shape[:-1]
     if labels.shape != expected:
         raise ValueError(f"{where}: input of shape {input.shape} needs a target of shape "
@@ -241,9 +267,12 @@ def _class_labels(target, input, where, check_range=True):
 
 
 def _classes_last(x, axis, where):
-    """x with its class axis moved to the end (labels then index the other axes in order)."""
+    """x with its class axis moved to the end (labels then index the other axes in order).
+    axis=None is PyTorch's layout: (C,), (N, C) or (N, C, d1, ...), classes on axis 1."""
     if x.ndim == 0:
         raise ValueError(f"{where}: input must have a class axis, got a 0-d tensor")
+    if axis is None:
+        axis = 0 if x.ndim == 1 else 1
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
             or not -x.ndim <= axis < x.ndim:
         raise ValueError(f"{where}: axis {axis!r} is out of range for an input of shape "
@@ -275,7 +304,66 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction, where)
 
 
-def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean absolute error:  L = (1/N) Σ |inputᵢ − targetᵢ|;  ∂L/∂inputᵢ = sign(inputᵢ −
+    targetᵢ)/N (0 where they are equal, PyTorch's subgradient)."""
+    where = "l1_loss"
+    input = _as_float_tensor(input, where)
+    return _reduce((input - _float_target(target, input, where)).abs(), reduction, where)
+
+
+def _huber(input, target, delta, reduction, where):
+    """Huber's loss of d = input − target: ½d² for |d| < δ, δ(|d| − ½δ) beyond, written
+    as c·(|d| − ½c) with c = min(|d|, δ), which is both pieces and has no mask."""
+    input = _as_float_tensor(input, where)
+    size = (input - _float_target(target, input, where)).abs()
+    clipped = size.minimum(delta)
+    return _reduce(clipped * (size - 0.5 * clipped), reduction, where)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss: ½d² where |d| < delta, delta·(|d| − ½delta) beyond (d = input −
+    target): squared near the target, linear (outlier-robust) far from it."""
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ValueError(f"huber_loss: delta must be a number > 0, got {delta!r}")
+    return _huber(input, target, float(delta), reduction, "huber_loss")
+
+
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: ½d²/beta where |d| < beta, |d| − ½beta beyond (= huber_loss / beta);
+    beta = 0 is l1_loss."""
+    where = "smooth_l1_loss"
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta >= 0:
+        raise ValueError(f"{where}: beta must be a number >= 0, got {beta!r}")
+    if beta == 0:
+        input = _as_float_tensor(input, where)
+        return _reduce((input - _float_target(target, input, where)).abs(), reduction, where)
+    losses = _huber(input, target, float(beta), "none", where) * (1 / beta)
+    return _reduce(losses, reduction, where)
+
+
+def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback–Leibler divergence of the target distribution from the input's, the input
+    given as log-probabilities (PyTorch's convention):  loss = t·(log t − input), 0 where
+    t = 0;  with log_target=True the target is log t too:  loss = e^t·(t − input).
+    reduction="batchmean" divides the sum by the batch size (the true KL per sample);
+    "mean" averages over all elements, as PyTorch does."""
+    where = "kl_div"
+    input = _as_float_tensor(input, where)
+    target = _float_target(target, input, where)
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:  # t·log t with the log taken of 1 where t = 0, so 0·log 0 counts as 0
+        positive = target.data > 0
+        losses = target * (_where(positive, target, 1.0).log() - input)
+    if reduction == "batchmean":
+        batch = input.shape[0] if input.ndim else 1
+        return _reduce(losses, "sum", where) * (1 / batch)
+    return _reduce(losses, reduction, where)
+
+
+def binary_cross_entropy(input, target, reduction: str = "mean", weight=None) -> Tensor:
     where = "binary_cross_entropy"
     p = _as_float_tensor(input, where)
     target = _float_target(target, p, where)
@@ -283,45 +371,121 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
         raise ValueError(f"{where}: input must hold probabilities in [0, 1], got values from "
                          f"{p.data.min()} to {p.data.max()}; for logits use "
                          "binary_cross_entropy_with_logits (BCEWithLogitsLoss)")
-    return _reduce(BinaryCrossEntropy.apply(p, target), reduction, where)
+    losses = BinaryCrossEntropy.apply(p, target)
+    if weight is not None:
+        losses = losses * _as_weight(weight, p, where)
+    return _reduce(losses, reduction, where)
 
 
-binary_cross_entropy.__doc__ = BinaryCrossEntropy.__doc__
+binary_cross_entropy.__doc__ = BinaryCrossEntropy.__doc__ + """
+    weight (broadcast against the input) multiplies each element's loss."""
 
 
-def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(input, target, reduction: str = "mean", weight=None,
+                                     pos_weight=None) -> Tensor:
     where = "binary_cross_entropy_with_logits"
     x = _as_float_tensor(input, where)
     target = _float_target(target, x, where)
-    return _reduce(BinaryCrossEntropyWithLogits.apply(x, target), reduction, where)
+    if pos_weight is None:
+        losses = BinaryCrossEntropyWithLogits.apply(x, target)
+    else:  # (1 − y)·x + (1 + (w₊ − 1)·y)·softplus(−x): stable, as softplus is
+        y = target if isinstance(target, Tensor) else Tensor(target)
+        pos = _as_weight(pos_weight, x, where, "pos_weight")
+        pos = pos if isinstance(pos, Tensor) else Tensor(pos)
+        losses = x * (1 - y) + (1 + (pos - 1) * y) * (-x).softplus()
+    if weight is not None:
+        losses = losses * _as_weight(weight, x, where)
+    return _reduce(losses, reduction, where)
 
 
-binary_cross_entropy_with_logits.__doc__ = BinaryCrossEntropyWithLogits.__doc__
+binary_cross_entropy_with_logits.__doc__ = BinaryCrossEntropyWithLogits.__doc__ + """
+    weight multiplies each element's loss; pos_weight (one per class, on the last axis)
+    multiplies the positive term y·log σ(x), PyTorch's way to rebalance rare positives."""
+
+
+def _labels_and_mask(target, x, ignore_index, where):
+    """Integer labels (classes last), the mask of counted samples, and the labels with
+    ignored ones replaced by 0 (so they can index)."""
+    labels = _class_labels(target, x, where, check_range=False)
+    keep = labels != ignore_index
+    safe = np.where(keep, labels, 0)
+    _class_labels(safe, x, where)  # raises on a label outside 0..C−1, naming it
+    return keep, safe
+
+
+def _counted(losses, keep, sample_weight, reduction, where):
+    """Per-sample losses with ignored samples zeroed, reduced over the counted samples
+    (their total weight for "mean", PyTorch's rule)."""
+    if not keep.all():
+        losses = losses * keep.astype(losses.dtype)
+    if reduction != "mean":
+        return _reduce(losses, reduction, where)
+    if sample_weight is None:
+        return _reduce(losses, "sum", where) * (1 / keep.sum()) if keep.sum() else \
+            _reduce(losses, "sum", where) * np.nan  # 0/0, as PyTorch: nothing was counted
+    if isinstance(sample_weight, Tensor):
+        total = (sample_weight * keep.astype(losses.dtype)).sum()
+    else:
+        total = float((sample_weight * keep).sum())
+    return _reduce(losses, "mean", where, denominator=total)
 
 
 def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float = 0.0,
-                  axis: int = -1) -> Tensor:
-    """Cross-entropy of logits (N, C) — or (C,), or (..., C) — against integer labels (N,)
-    in 0..C−1 (one per sample: the input's shape without `axis`). "mean" averages over
-    samples. Classes lie on `axis`, the last by default; PyTorch's (N, C, d1, ...) layout
-    is axis=1.
+                  axis=None, weight=None, ignore_index: int = -100) -> Tensor:
+    """Cross-entropy of logits against integer class labels or class probabilities, in
+    PyTorch's layouts: logits (C,), (N, C) or (N, C, d1, ...) with labels (), (N,) or
+    (N, d1, ...) — classes on axis 1 (`axis` moves them elsewhere, e.g. axis=-1) — or
+    float probability targets of the logits' own shape.
 
-    With label_smoothing ε, the target is (1 − ε)·onehot + ε/C (PyTorch's definition).
-    Same as nll_loss(log_softmax(input), target), but one operator whose gradient is
-    exactly softmax − onehot.
+        loss_n = −Σ_c w_c · q_nc · log softmax(x_n)_c
+
+    q is the one-hot of the label, or the given probabilities; with label_smoothing ε it
+    is (1 − ε)·q + ε/C. weight w (one per class, default 1) rescales classes; samples whose
+    label is ignore_index cost 0 and are not counted. "mean" divides by the number of
+    counted samples, or by Σ w_label over them when weight is given (PyTorch's rule).
+    Without weight and with labels this is one operator whose gradient is softmax − q.
     """
     where = "cross_entropy"
     x = _classes_last(_as_float_tensor(input, where), axis, where)
-    labels = _class_labels(target, x, where, check_range=False)
     if type(label_smoothing) is not float or not 0.0 <= label_smoothing <= 1.0:
         _check_label_smoothing(label_smoothing, where)
-    q = (labels[..., None] == np.arange(x.shape[-1])).astype(x.dtype)
-    if q.sum() != labels.size:  # a label outside 0..C−1 matched no class
-        _class_labels(labels, x, where)  # raises, naming it
+    n_classes = x.shape[-1]
+    w = None if weight is None else _as_weight(weight, x, where)
+    if w is not None and w.shape != (n_classes,):
+        raise ValueError(f"{where}: weight must have one entry per class, shape "
+                         f"({n_classes},), got {w.shape}")
+    probabilities = isinstance(target, Tensor) and target.dtype.kind == "f" or \
+        not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"
+    if probabilities:
+        if not isinstance(target, Tensor) or not target.requires_grad:
+            target = Tensor(np.asarray(target.data if isinstance(target, Tensor) else target,
+                                       dtype=x.dtype))
+        if target.ndim != x.ndim:
+            raise TypeError(f"{where}: target must hold integer class labels, got dtype "
+                            f"{target.dtype} of shape {target.shape}; convert labels with "
+                            "y.astype(np.int64), or give class probabilities of the input's "
+                            f"shape {tuple(np.shape(input))}")
+        q = _classes_last(target, axis, where)
+        if q.shape != x.shape:
+            raise ValueError(f"{where}: probability targets must have the input's shape "
+                             f"{tuple(np.shape(input))}, got {target.shape}")
+        if label_smoothing:
+            q = q * (1 - label_smoothing) + label_smoothing / n_classes
+        if w is not None:
+            q = q * w
+        return _reduce(-(q * x.log_softmax(-1)).sum(-1), reduction, where)
+    keep, safe = _labels_and_mask(target, x, ignore_index, where)
+    q = (safe[..., None] == np.arange(n_classes)).astype(x.dtype)
     if label_smoothing:
-        q = (q * (1 - label_smoothing) + label_smoothing / x.shape[-1]).astype(x.dtype,
-                                                                               copy=False)
-    return _reduce(CrossEntropy.apply(x, target=q), reduction, where)
+        q = (q * (1 - label_smoothing) + label_smoothing / n_classes).astype(x.dtype,
+                                                                             copy=False)
+    if w is None:
+        losses = CrossEntropy.apply(x, target=q)
+        if keep.all():
+            return _reduce(losses, reduction, where)
+        return _counted(losses, keep, None, reduction, where)
+    losses = -(x.log_softmax(-1) * (w * q)).sum(-1)
+    return _counted(losses, keep, w[safe], reduction, where)
 
 
 def _check_label_smoothing(label_smoothing, where):
@@ -330,16 +494,27 @@ def _check_label_smoothing(label_smoothing, where):
         raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
 
 
-def nll_loss(input, target, reduction: str = "mean", axis: int = -1) -> Tensor:
+def nll_loss(input, target, reduction: str = "mean", axis=None, weight=None,
+             ignore_index: int = -100) -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) (e.g. from log_softmax)
-    against integer labels (N,):  loss_n = −input[n, target_n];  "mean" averages over
-    samples. Its gradient is −1 at each sample's label and 0 elsewhere. Classes lie on
-    `axis` (the last by default)."""
+    against integer labels (N,):  loss_n = −w_label · input[n, target_n];  "mean" divides
+    by Σ w_label over the counted samples (samples labelled ignore_index cost 0 and are not
+    counted). Its gradient is −w_label at each sample's label and 0 elsewhere. Layouts as
+    cross_entropy: classes on axis 1 of (N, C, d1, ...)."""
     where = "nll_loss"
     logp = _classes_last(_as_float_tensor(input, where), axis, where)
-    labels = _class_labels(target, logp, where)
-    index = tuple(np.indices(labels.shape)) + (labels,)
-    return _reduce(-logp[index], reduction, where)
+    keep, safe = _labels_and_mask(target, logp, ignore_index, where)
+    losses = -logp[tuple(np.indices(safe.shape)) + (safe,)]
+    if weight is None:
+        if keep.all():
+            return _reduce(losses, reduction, where)
+        return _counted(losses, keep, None, reduction, where)
+    w = _as_weight(weight, logp, where)
+    if w.shape != (logp.shape[-1],):
+        raise ValueError(f"{where}: weight must have one entry per class, shape "
+                         f"({logp.shape[-1]},), got {w.shape}")
+    sample_weight = w[safe]
+    return _counted(losses * sample_weight, keep, sample_weight, reduction, where)
 
 
 def l2_penalty(params, lam: float) -> Tensor:
@@ -375,13 +550,33 @@ class _Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
-class _ClassificationLoss(_Loss):
-    def __init__(self, reduction: str = "mean", axis: int = -1):
+class _WeightedLoss(_Loss):
+    """PyTorch's constructor order for the weighted losses: weight first, then the
+    deprecated size_average/reduce (refused), then reduction."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        if isinstance(weight, str):
+            raise TypeError(f"{type(self).__name__}: weight must be a tensor, got the string "
+                            f"{weight!r}; pass reduction={weight!r} by keyword")
+        _no_legacy_reduction(size_average, reduce, type(self).__name__)
         super().__init__(reduction)
+        self.weight = weight
+
+    def extra_repr(self):
+        parts = [super().extra_repr(), "" if self.weight is None else "weight=..."]
+        return ", ".join(p for p in parts if p)
+
+
+class _ClassificationLoss(_WeightedLoss):
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100,
+                 reduce=None, reduction: str = "mean", axis=None):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
         self.axis = axis
 
     def extra_repr(self):
-        parts = [super().extra_repr(), "" if self.axis == -1 else f"axis={self.axis}"]
+        parts = [super().extra_repr(), "" if self.axis is None else f"axis={self.axis}",
+                 "" if self.ignore_index == -100 else f"ignore_index={self.ignore_index}"]
         return ", ".join(p for p in parts if p)
 
 
@@ -392,29 +587,79 @@ class MSELoss(_Loss):
         return mse_loss(input, target, self.reduction)
 
 
-class BCELoss(_Loss):
-    __doc__ = BinaryCrossEntropy.__doc__
+class L1Loss(_Loss):
+    __doc__ = l1_loss.__doc__
 
     def forward(self, input, target):
-        return binary_cross_entropy(input, target, self.reduction)
+        return l1_loss(input, target, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
-    __doc__ = BinaryCrossEntropyWithLogits.__doc__
+class SmoothL1Loss(_Loss):
+    __doc__ = smooth_l1_loss.__doc__
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = beta
 
     def forward(self, input, target):
-        return binary_cross_entropy_with_logits(input, target, self.reduction)
+        return smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class HuberLoss(_Loss):
+    __doc__ = huber_loss.__doc__
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(Module):
+    __doc__ = kl_div.__doc__
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False):
+        super().__init__()
+        if reduction != "batchmean":
+            _check_reduction(reduction, "KLDivLoss")
+        self.reduction, self.log_target = reduction, bool(log_target)
+
+    def forward(self, input, target):
+        return kl_div(input, target, self.reduction, self.log_target)
+
+
+class BCELoss(_WeightedLoss):
+    __doc__ = binary_cross_entropy.__doc__
+
+    def forward(self, input, target):
+        return binary_cross_entropy(input, target, self.reduction, self.weight)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    __doc__ = binary_cross_entropy_with_logits.__doc__
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight=None):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.pos_weight = pos_weight
+
+    def forward(self, input, target):
+        return binary_cross_entropy_with_logits(input, target, self.reduction, self.weight,
+                                                self.pos_weight)
 
 
 class CrossEntropyLoss(_ClassificationLoss):
     __doc__ = cross_entropy.__doc__
 
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0, axis: int = -1):
-        super().__init__(reduction, axis)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0, axis=None):
+        super().__init__(weight, size_average, ignore_index, reduce, reduction, axis)
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
-        return cross_entropy(input, target, self.reduction, self.label_smoothing, self.axis)
+        return cross_entropy(input, target, self.reduction, self.label_smoothing, self.axis,
+                             self.weight, self.ignore_index)
 
     def extra_repr(self):
         parts = [super().extra_repr()]
@@ -427,4 +672,5 @@ class NLLLoss(_ClassificationLoss):
     __doc__ = nll_loss.__doc__
 
     def forward(self, input, target):
-        return nll_loss(input, target, self.reduction, self.axis)
+        return nll_loss(input, target, self.reduction, self.axis, self.weight,
+                        self.ignore_index)

@@ -268,9 +268,12 @@ def test_class_axis_can_be_any_axis_like_pytorchs_n_c_d_layout():
     logits = RNG.normal(size=(2, 4, 3, 5))  # (N, C, d1, d2), classes on axis 1
     labels = RNG.integers(0, 4, size=(2, 3, 5))
     classes_last = np.moveaxis(logits, 1, -1)
-    expected = nn.cross_entropy(classes_last, labels, reduction="none").data
+    expected = nn.cross_entropy(classes_last, labels, reduction="none", axis=-1).data
     np.testing.assert_array_equal(
         nn.CrossEntropyLoss(reduction="none", axis=1)(logits, labels).data, expected)
+    # issue 15 item 6: PyTorch's layout is the default for inputs of more than two dims
+    np.testing.assert_array_equal(
+        nn.CrossEntropyLoss(reduction="none")(logits, labels).data, expected)
     np.testing.assert_allclose(
         nn.NLLLoss(axis=1)(nn.log_softmax(logits, axis=1), labels).item(), expected.mean())
     x = Tensor(logits, requires_grad=True)
