@@ -46,12 +46,19 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     run_backward(outputs, seeds, retain_graph, create_graph)
 
 
-def backward_method(self, grad=None, retain_graph=None, create_graph=False):
+def backward_method(self, grad=None, retain_graph=None, create_graph=False, *,
+                    gradient=None):
     """Accumulate d(self)/d(leaf) · grad into every leaf's .grad (PyTorch's semantics).
 
-    `grad` defaults to 1 for a one-element output. The graph's saved values are
-    freed afterwards unless retain_graph=True (which defaults to create_graph).
+    `grad` defaults to 1 for a one-element output; `gradient=` is PyTorch's name for it.
+    The graph's saved values are freed afterwards unless retain_graph=True (which
+    defaults to create_graph).
     """
+    if gradient is not None:
+        if grad is not None:
+            raise TypeError("backward: got both grad and gradient (the same argument, "
+                            "tracegrad's and PyTorch's name); pass one")
+        grad = gradient
     backward([self], None if grad is None else [grad], retain_graph, create_graph)
 
 

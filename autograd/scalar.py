@@ -159,7 +159,12 @@ class Scalar(Variable):
 
     __slots__ = ("data", "grad")
 
-    def __init__(self, data, name=None, requires_grad=True):
+    def __init__(self, data, name=None, requires_grad=True, *, label=None):
+        if label is not None:  # micrograd's Value(..., label="a")
+            if name is not None:
+                raise TypeError("Scalar: got both name and label (micrograd's name for it); "
+                                "pass one")
+            name = label
         if type(data) is Scalar:
             data = data.data
         try:

@@ -214,7 +214,9 @@ class Tensor(Variable):
 
     @property
     def size(self) -> int:
-        return self._data.size
+        """The number of elements (numpy's); calling it like PyTorch's x.size() raises,
+        naming x.shape."""
+        return _Size(self._data.size)
 
     def __len__(self):
         if not self._data.ndim:
@@ -636,6 +638,48 @@ class Tensor(Variable):
     def __getitem__(self, index):
         return sh.GetItem.of(self, index)
 
+    # -- surface-nn (issue 15 item 7): PyTorch habits, each an alias or a refusal naming
+    # tracegrad's spelling (the decision table is in docs/design.md)
+
+    def permute(self, *dims):
+        """PyTorch's name for transpose(*axes)."""
+        return self.transpose(*dims)
+
+    def numel(self) -> int:
+        """PyTorch's name for the number of elements (numpy's .size)."""
+        return self._data.size
+
+    def t(self):
+        """PyTorch's transpose of a tensor of at most 2 dims (0-d and 1-d unchanged)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; "
+                             "use x.transpose(*axes), x.swapaxes(a, b) or x.mT")
+        return self.T
+
+    def mm(self, other):
+        """PyTorch's product of two matrices (both 2-d); x @ y is the general form."""
+        if self.ndim != 2 or np.ndim(other) != 2:
+            raise ValueError(f"mm: multiplies two matrices, got shapes {self.shape} and "
+                             f"{np.shape(other)}; use x @ y (numpy's matmul) for other shapes")
+        return self @ other
+
+    def pow(self, exponent):
+        """PyTorch's name for x ** exponent."""
+        return self**exponent
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """PyTorch's name for clip(min, max)."""
+        return self.clip(min, max)
+
+    def view(self, *shape):
+        raise TypeError("Tensor.view: numpy's view reinterprets the dtype and PyTorch's "
+                        "reshapes sharing memory; tracegrad has neither: write "
+                        f"x.reshape{shape if len(shape) != 1 else '(' + repr(shape[0]) + ')'}")
+
+    def float(self):  # noqa: A003 - PyTorch's name, refused
+        raise TypeError("Tensor.float: PyTorch's x.float() casts to float32; write "
+                        "x.astype(np.float32) (or np.float64, tracegrad's default)")
+
     # -- numpy interoperability -----------------------------------------------------
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -933,3 +977,38 @@ def register_numpy_protocol(array_ufunc, array_function) -> None:
 
 
 register_default_kind(Tensor)
+
+
+# -- surface-nn (issue 15 item 7): PyTorch's spellings on Tensor, refused with the fix
+
+
+class _Size(int):
+    """Tensor.size: an int (numpy's element count) that explains itself when called as
+    PyTorch's x.size()."""
+
+    def __call__(self, dim=None):
+        raise TypeError("Tensor.size is numpy's element count (an int), not PyTorch's "
+                        "method: use x.shape for x.size(), x.shape[d] for x.size(d), and "
+                        "x.size or x.numel() for the count")
+
+
+def _numpy_axis_names(method):
+    """The reduction `method`, refusing PyTorch's dim= / keepdim= with numpy's names."""
+    name = method.__name__
+
+    def reduction(self, *args, **kwargs):
+        if "dim" in kwargs or "keepdim" in kwargs:
+            raise TypeError(f"Tensor.{name}: tracegrad's Tensor methods use numpy's names; "
+                            f"write x.{name}(axis=..., keepdims=...) for PyTorch's "
+                            "dim= and keepdim=")
+        return method(self, *args, **kwargs)
+
+    reduction.__name__, reduction.__qualname__ = name, method.__qualname__
+    reduction.__doc__, reduction.__wrapped__ = method.__doc__, method
+    return reduction
+
+
+for _name in ("sum", "mean", "max", "min", "var", "std", "logsumexp", "norm", "softmax",
+              "log_softmax", "squeeze", "unsqueeze"):
+    setattr(Tensor, _name, _numpy_axis_names(getattr(Tensor, _name)))
+del _name

@@ -176,9 +176,9 @@ class Sign(Module):
 class Softmax(Module):
     __doc__ = softmax.__doc__
 
-    def __init__(self, axis: int = -1):
+    def __init__(self, axis: int = -1, *, dim=None):
         super().__init__()
-        self.axis = axis
+        self.axis = axis if dim is None else dim  # dim=: PyTorch's name
 
     def forward(self, x):
         return softmax(x, self.axis)

@@ -113,7 +113,19 @@ class Sequential(Module):
 
 class ModuleList(Sequential):
     """A list of modules, registered (so their parameters count) but not chained:
-    write forward() yourself."""
+    write forward() yourself. ModuleList([a, b]) as in PyTorch (ModuleList(a, b) too)."""
+
+    def __init__(self, *modules):
+        if len(modules) == 1 and not isinstance(modules[0], Module):
+            if modules[0] is None:
+                modules = ()
+            else:
+                try:
+                    modules = tuple(modules[0])
+                except TypeError:
+                    raise TypeError(f"ModuleList: expected modules or an iterable of them, got "
+                                    f"{type(modules[0]).__name__}") from None
+        super().__init__(*modules)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(); iterate over it instead")

@@ -206,7 +206,13 @@ class Module:
 
     def to(self, dtype) -> Module:
         """Cast every parameter to a floating dtype in place (np.float32 for speed, or
-        np.float64); gradients are dropped. Returns self."""
+        np.float64); gradients are dropped. Returns self. PyTorch's device "cpu" is
+        accepted and changes nothing (tracegrad computes with numpy, on the CPU)."""
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
+            if dtype.split(":")[0] == "cpu":
+                return self
+            raise ValueError(f"{type(self).__name__}.to: tracegrad computes with numpy on the "
+                             f"CPU; there is no device {dtype!r} (use 'cpu' or leave it out)")
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}.to: needs a floating dtype, got {dtype}")
