@@ -359,7 +359,8 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> 
         losses = target * (_where(positive, target, 1.0).log() - input)
     if reduction == "batchmean":
         batch = input.shape[0] if input.ndim else 1
-        return _reduce(losses, "sum", where) * (1 / batch)
+        # an empty batch gives 0/0 = nan, as in PyTorch, without numpy's warning
+        return _reduce(losses, "sum", where) * (1 / batch if batch else np.nan)
     return _reduce(losses, reduction, where)
 
 
