@@ -551,19 +551,27 @@ class Tensor(Variable):
 
     # -- reductions -----------------------------------------------------------------
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("sum", torch_names)
         return rd.Sum.of(self, axis, keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("mean", torch_names)
         return rd.Mean.of(self, axis, keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("max", torch_names)
         return rd.Max.of(self, axis, keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("min", torch_names)
         return rd.Min.of(self, axis, keepdims)
 
-    def norm(self, axis=None, keepdims=False):
+    def norm(self, axis=None, keepdims=False, **torch_names):
         """out = ‖x‖ = √(Σ x²) over the axes (all by default);  ∂out/∂x = x/‖x‖, taken as 0
         where ‖x‖ = 0 (PyTorch's subgradient; the plain formula gives 0·(1/0) = nan).
 
@@ -571,24 +579,36 @@ class Tensor(Variable):
         where sends no gradient into the zero branch, so first and second derivatives at 0
         are 0, not nan.
         """
+        if torch_names:
+            _refuse_torch_names("norm", torch_names)
         squares = (self**2).sum(axis, keepdims)
         positive = squares._data > 0
         inner = el.Where.apply(squares, 1.0, condition=positive)
         return el.Where.apply(inner.sqrt(), 0.0, condition=positive)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
+    def var(self, axis=None, keepdims=False, ddof=0, **torch_names):
+        if torch_names:
+            _refuse_torch_names("var", torch_names)
         return rd.Var.of(self, axis, keepdims, ddof=ddof)
 
-    def std(self, axis=None, keepdims=False, ddof=0):
+    def std(self, axis=None, keepdims=False, ddof=0, **torch_names):
+        if torch_names:
+            _refuse_torch_names("std", torch_names)
         return rd.Std.of(self, axis, keepdims, ddof=ddof)
 
-    def logsumexp(self, axis=None, keepdims=False):
+    def logsumexp(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("logsumexp", torch_names)
         return rd.LogSumExp.of(self, axis, keepdims)
 
-    def softmax(self, axis=-1):
+    def softmax(self, axis=-1, **torch_names):
+        if torch_names:
+            _refuse_torch_names("softmax", torch_names)
         return rd.Softmax.of(self, axis)
 
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, axis=-1, **torch_names):
+        if torch_names:
+            _refuse_torch_names("log_softmax", torch_names)
         return rd.LogSoftmax.of(self, axis)
 
     for _method, _op in [(sum, rd.Sum), (mean, rd.Mean), (max, rd.Max), (min, rd.Min),
@@ -619,10 +639,14 @@ class Tensor(Variable):
     def swapaxes(self, axis1, axis2):
         return sh.Transpose.swapaxes(self, axis1, axis2)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis=None, **torch_names):
+        if torch_names:
+            _refuse_torch_names("squeeze", torch_names)
         return sh.Reshape.squeeze(self, axis)
 
-    def unsqueeze(self, axis):
+    def unsqueeze(self, axis, **torch_names):
+        if torch_names:
+            _refuse_torch_names("unsqueeze", torch_names)
         return sh.Reshape.unsqueeze(self, axis)
 
     expand_dims = unsqueeze
@@ -992,23 +1016,12 @@ class _Size(int):
                         "x.size or x.numel() for the count")
 
 
-def _numpy_axis_names(method):
-    """The reduction `method`, refusing PyTorch's dim= / keepdim= with numpy's names."""
-    name = method.__name__
-
-    def reduction(self, *args, **kwargs):
-        if "dim" in kwargs or "keepdim" in kwargs:
-            raise TypeError(f"Tensor.{name}: tracegrad's Tensor methods use numpy's names; "
-                            f"write x.{name}(axis=..., keepdims=...) for PyTorch's "
-                            "dim= and keepdim=")
-        return method(self, *args, **kwargs)
-
-    reduction.__name__, reduction.__qualname__ = name, method.__qualname__
-    reduction.__doc__, reduction.__wrapped__ = method.__doc__, method
-    return reduction
-
-
-for _name in ("sum", "mean", "max", "min", "var", "std", "logsumexp", "norm", "softmax",
-              "log_softmax", "squeeze", "unsqueeze"):
-    setattr(Tensor, _name, _numpy_axis_names(getattr(Tensor, _name)))
-del _name
+def _refuse_torch_names(method, names):
+    """A reduction called with PyTorch's dim= / keepdim=: refused with numpy's names
+    (a keyword catch-all in the signature costs nothing on the normal path)."""
+    unknown = sorted(set(names) - {"dim", "keepdim"})
+    if unknown:
+        raise TypeError(f"Tensor.{method}() got an unexpected keyword argument {unknown[0]!r}")
+    raise TypeError(f"Tensor.{method}: tracegrad's Tensor methods use numpy's names; write "
+                    f"x.{method}(axis=..., keepdims=...) for PyTorch's dim= and keepdim= "
+                    f"(got {', '.join(sorted(names))}=)")

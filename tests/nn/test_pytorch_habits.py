@@ -119,3 +119,8 @@ def test_micrograds_label_names_a_scalar():
 
 def test_softmax_module_takes_pytorchs_dim():
     np.testing.assert_allclose(nn.Softmax(dim=0)(Tensor(X)).data.sum(axis=0), np.ones(3))
+
+
+def test_other_unknown_keywords_still_fail_as_python_would():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'axes'"):
+        Tensor(X).sum(axes=0)
