@@ -237,88 +237,88 @@ def _clip_max(x, value):
     return x.minimum(value)
 
 
-def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha·(eˣ − 1) otherwise."""
-    x = _not_inplace(x, inplace, "elu")
-    return x.relu() + alpha * (_clip_max(x, 0.0).exp() - 1)
+    input = _not_inplace(input, inplace, "elu")
+    return input.relu() + alpha * (_clip_max(input, 0.0).exp() - 1)
 
 
-def selu(x, inplace: bool = False) -> Tensor:
+def selu(input, inplace: bool = False) -> Tensor:
     """scale·elu(x, alpha) with PyTorch's constants (scale ≈ 1.0507, alpha ≈ 1.6733), which
     keep activations at mean 0 and variance 1 through deep networks."""
-    return SELU_SCALE * elu(_not_inplace(x, inplace, "selu"), SELU_ALPHA)
+    return SELU_SCALE * elu(_not_inplace(input, inplace, "selu"), SELU_ALPHA)
 
 
-def celu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha·(e^(x/alpha) − 1))."""
-    x = _not_inplace(x, inplace, "celu")
+    input = _not_inplace(input, inplace, "celu")
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (it divides x)")
-    return x.relu() + alpha * ((_clip_max(x, 0.0) * (1 / alpha)).exp() - 1)
+        raise ValueError("celu: alpha must not be 0 (it divides input)")
+    return input.relu() + alpha * ((_clip_max(input, 0.0) * (1 / alpha)).exp() - 1)
 
 
-def silu(x, inplace: bool = False) -> Tensor:
+def silu(input, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish)."""
-    x = _not_inplace(x, inplace, "silu")
-    return x * x.sigmoid()
+    input = _not_inplace(input, inplace, "silu")
+    return input * input.sigmoid()
 
 
-def mish(x, inplace: bool = False) -> Tensor:
+def mish(input, inplace: bool = False) -> Tensor:
     """x·tanh(softplus(x))."""
-    x = _not_inplace(x, inplace, "mish")
-    return x * x.softplus().tanh()
+    input = _not_inplace(input, inplace, "mish")
+    return input * input.softplus().tanh()
 
 
-def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """(1/beta)·log(1 + e^(beta·x)), computed without overflow; x itself where beta·x >
     threshold (PyTorch's switch to the linear function, exact there to float precision)."""
-    x = as_tensor(x)
+    input = as_tensor(input)
     if beta == 0:
         raise ValueError("softplus: beta must not be 0 (it divides the result)")
-    smooth = (x * beta).softplus() * (1 / beta) if beta != 1 else x.softplus()
-    linear = x.data * beta > threshold
-    return _where(linear, x, smooth) if linear.any() else smooth
+    smooth = (input * beta).softplus() * (1 / beta) if beta != 1 else input.softplus()
+    linear = input.data * beta > threshold
+    return _where(linear, input, smooth) if linear.any() else smooth
 
 
-def softsign(x) -> Tensor:
+def softsign(input) -> Tensor:
     """x / (1 + |x|)."""
-    x = as_tensor(x)
-    return x / (1 + x.abs())
+    input = as_tensor(input)
+    return input / (1 + input.abs())
 
 
-def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """x clipped to [min_val, max_val]; gradient 1 inside, 0 outside."""
-    x = _not_inplace(x, inplace, "hardtanh")
+    input = _not_inplace(input, inplace, "hardtanh")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
-    return x.clip(min_val, max_val)
+    return input.clip(min_val, max_val)
 
 
-def relu6(x, inplace: bool = False) -> Tensor:
+def relu6(input, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6)."""
-    return hardtanh(_not_inplace(x, inplace, "relu6"), 0.0, 6.0)
+    return hardtanh(_not_inplace(input, inplace, "relu6"), 0.0, 6.0)
 
 
-def hardsigmoid(x, inplace: bool = False) -> Tensor:
+def hardsigmoid(input, inplace: bool = False) -> Tensor:
     """relu6(x + 3)/6: 0 below −3, 1 above 3, a straight line between."""
-    x = _not_inplace(x, inplace, "hardsigmoid")
-    return (x * (1 / 6) + 0.5).clip(0.0, 1.0)
+    input = _not_inplace(input, inplace, "hardsigmoid")
+    return (input * (1 / 6) + 0.5).clip(0.0, 1.0)
 
 
-def hardswish(x, inplace: bool = False) -> Tensor:
+def hardswish(input, inplace: bool = False) -> Tensor:
     """x·hardsigmoid(x)."""
-    x = _not_inplace(x, inplace, "hardswish")
-    return x * hardsigmoid(x)
+    input = _not_inplace(input, inplace, "hardswish")
+    return input * hardsigmoid(input)
 
 
-def logsigmoid(x) -> Tensor:
+def logsigmoid(input) -> Tensor:
     """log σ(x) = −softplus(−x), finite for any x."""
-    return as_tensor(x).log_sigmoid()
+    return as_tensor(input).log_sigmoid()
 
 
-def softmin(x, axis: int = -1) -> Tensor:
+def softmin(input, axis: int = -1) -> Tensor:
     """softmax(−x) along `axis`: the smallest entries get the most weight."""
-    return softmax(-as_tensor(x), axis)
+    return softmax(-as_tensor(input), axis)
 
 
 def _not_inplace(x, inplace, where):

@@ -23,7 +23,6 @@ from .activations import (
     as_tensor,
     celu,
     elu,
-    gelu,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -31,13 +30,10 @@ from .activations import (
     mish,
     relu6,
     selu,
-    sigmoid,
     silu,
     softplus,
     softsign,
-    tanh,
 )
-from .layers import linear
 
 __all__ = [
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
@@ -60,6 +56,26 @@ def relu(input, inplace: bool = False) -> Tensor:
 
 
 relu.__doc__ = _act.relu.__doc__
+
+
+def sigmoid(input) -> Tensor:
+    return as_tensor(input).sigmoid()
+
+
+def tanh(input) -> Tensor:
+    return as_tensor(input).tanh()
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    return _act.gelu(input, approximate)
+
+
+def linear(input, weight, bias=None) -> Tensor:
+    return _layers.linear(input, weight, bias)
+
+
+sigmoid.__doc__, tanh.__doc__ = _act.sigmoid.__doc__, _act.tanh.__doc__
+gelu.__doc__, linear.__doc__ = _act.gelu.__doc__, _layers.linear.__doc__
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -216,14 +232,16 @@ def _pad_axis(x, axis, left, right, mode, value):
 # -- losses: PyTorch's positional order over nn.losses' implementations -------------------
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+             weight=None) -> Tensor:
     _legacy(size_average, reduce, "mse_loss")
-    return _losses.mse_loss(input, target, reduction)
+    return _losses.mse_loss(input, target, reduction, weight)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+            weight=None) -> Tensor:
     _legacy(size_average, reduce, "l1_loss")
-    return _losses.l1_loss(input, target, reduction)
+    return _losses.l1_loss(input, target, reduction, weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
@@ -232,8 +250,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _losses.smooth_l1_loss(input, target, reduction, beta)
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    return _losses.huber_loss(input, target, reduction, delta)
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,
+               weight=None) -> Tensor:
+    return _losses.huber_loss(input, target, reduction, delta, weight)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",

@@ -294,39 +294,65 @@ def _as_float_tensor(input, where):
 # Functions
 
 
-def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+def _weighted(losses, weight, input, where):
+    """Elementwise losses times weight (of the input's shape, as PyTorch requires), when
+    one is given."""
+    if weight is None:
+        return losses
+    weight = _as_weight(weight, input, where)
+    if weight.shape != input.shape:
+        raise ValueError(f"{where}: weight must have the input's shape {input.shape}, got "
+                         f"{weight.shape}")
+    return losses * weight
+
+
+def _weight_total(weight):
+    """The "mean" denominator of a weighted mse_loss or l1_loss: Σ weight (PyTorch's; its
+    huber_loss averages over elements instead)."""
+    if weight is None:
+        return None
+    return weight.sum() if isinstance(weight, Tensor) else float(np.sum(weight))
+
+
+def mse_loss(input, target, reduction: str = "mean", weight=None) -> Tensor:
     """Mean squared error:  L = (1/N) Σ (inputᵢ − targetᵢ)²  over all N elements;
     ∂L/∂inputᵢ = (2/N)(inputᵢ − targetᵢ). Shapes must match exactly (no broadcasting,
-    which would silently compare every prediction with every target)."""
+    which would silently compare every prediction with every target). With weight w:
+    Σ wᵢ(inputᵢ − targetᵢ)² / Σ wᵢ (PyTorch's weighted mean)."""
     where = "mse_loss"
     input = _as_float_tensor(input, where)
     diff = input - _float_target(target, input, where)
-    return _reduce(diff * diff, reduction, where)
+    return _reduce(_weighted(diff * diff, weight, input, where), reduction, where,
+                   _weight_total(weight))
 
 
-def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+def l1_loss(input, target, reduction: str = "mean", weight=None) -> Tensor:
     """Mean absolute error:  L = (1/N) Σ |inputᵢ − targetᵢ|;  ∂L/∂inputᵢ = sign(inputᵢ −
     targetᵢ)/N (0 where they are equal, PyTorch's subgradient)."""
     where = "l1_loss"
     input = _as_float_tensor(input, where)
-    return _reduce((input - _float_target(target, input, where)).abs(), reduction, where)
+    losses = (input - _float_target(target, input, where)).abs()
+    return _reduce(_weighted(losses, weight, input, where), reduction, where,
+                   _weight_total(weight))
 
 
-def _huber(input, target, delta, reduction, where):
+def _huber(input, target, delta, reduction, where, weight=None):
     """Huber's loss of d = input − target: ½d² for |d| < δ, δ(|d| − ½δ) beyond, written
     as c·(|d| − ½c) with c = min(|d|, δ), which is both pieces and has no mask."""
     input = _as_float_tensor(input, where)
     size = (input - _float_target(target, input, where)).abs()
     clipped = size.minimum(delta)
-    return _reduce(clipped * (size - 0.5 * clipped), reduction, where)
+    losses = clipped * (size - 0.5 * clipped)
+    return _reduce(_weighted(losses, weight, input, where), reduction, where)
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,
+               weight=None) -> Tensor:
     """Huber loss: ½d² where |d| < delta, delta·(|d| − ½delta) beyond (d = input −
     target): squared near the target, linear (outlier-robust) far from it."""
     if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
         raise ValueError(f"huber_loss: delta must be a number > 0, got {delta!r}")
-    return _huber(input, target, float(delta), reduction, "huber_loss")
+    return _huber(input, target, float(delta), reduction, "huber_loss", weight)
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:

@@ -5,6 +5,7 @@ functional_reference.json, which test_functional_torch.py checks without torch.
     /tmp/torch/bin/python tests/nn/make_functional_reference.py
 """
 
+import inspect
 import json
 import pathlib
 import sys
@@ -44,8 +45,15 @@ def main():
         value, grads = run_torch(case_)
         cases[case_["id"]] = {"value": value.tolist(), "shape": list(value.shape),
                               "grads": {k: g.tolist() for k, g in grads.items()}}
-    OUT.write_text(json.dumps({"torch_version": torch.__version__, "cases": cases},
-                              indent=0) + "\n")
+    signatures = {}
+    for name in sorted({c["fn"] for c in CASES} | {"one_hot"}):
+        try:  # functions written in Python; C builtins have no inspectable signature
+            signatures[name] = list(inspect.signature(getattr(torch.nn.functional, name))
+                                    .parameters)
+        except ValueError:
+            pass
+    OUT.write_text(json.dumps({"torch_version": torch.__version__, "cases": cases,
+                               "signatures": signatures}, indent=0) + "\n")
     print(f"wrote {len(cases)} cases to {OUT}")
 
 

@@ -5,6 +5,7 @@ functional_reference.json was recorded by make_functional_reference.py with torc
 last test re-runs every case against a live torch when one is installed.
 """
 
+import inspect
 import json
 import pathlib
 
@@ -60,6 +61,12 @@ def test_functional_matches_recorded_pytorch(case_):
     for key, g in grads.items():
         np.testing.assert_allclose(g, np.reshape(expected["grads"][key], g.shape),
                                    rtol=case_["rtol"], atol=1e-12, err_msg=f"gradient of {key}")
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE["signatures"]))
+def test_signature_is_pytorchs_argument_for_argument(name):
+    parameters = list(inspect.signature(getattr(F, name)).parameters)
+    assert parameters == REFERENCE["signatures"][name]
 
 
 def test_one_hot_matches_pytorchs_layout():
