@@ -148,6 +148,10 @@ class Identity(Module):
 class ReLU(Module):
     __doc__ = relu.__doc__
 
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        _refuse_inplace(inplace, "ReLU")
+
     def forward(self, x):
         return relu(x)
 
@@ -197,8 +201,9 @@ class LogSoftmax(Softmax):
 class LeakyReLU(Module):
     __doc__ = leaky_relu.__doc__
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
+        _refuse_inplace(inplace, "LeakyReLU")
         self.negative_slope = float(negative_slope)
 
     def forward(self, x):
@@ -321,12 +326,17 @@ def softmin(input, axis: int = -1) -> Tensor:
     return softmax(-as_tensor(input), axis)
 
 
-def _not_inplace(x, inplace, where):
+def _refuse_inplace(inplace, where):
     """tracegrad's activations return new tensors (an in-place update would overwrite a
     value the backward pass needs), so inplace=True is refused rather than ignored."""
     if inplace:
         raise ValueError(f"{where}: inplace=True is not supported (tracegrad's operators "
                          "return new tensors); drop the argument")
+
+
+def _not_inplace(x, inplace, where):
+    """x as a Tensor, after refusing inplace=True."""
+    _refuse_inplace(inplace, where)
     return as_tensor(x)
 
 
@@ -348,7 +358,7 @@ class _Activation(Module):
                             f"{', '.join(sorted(unknown))}; it takes {', '.join(names)}")
         values = dict(self.defaults, **dict(zip(names, args)), **kwargs)
         if values.get("inplace"):
-            _not_inplace(None, True, type(self).__name__)
+            _refuse_inplace(True, type(self).__name__)
         self.options = {k: v for k, v in values.items() if k != "inplace"}
         for key, value in self.options.items():
             setattr(self, key, value)

@@ -174,8 +174,10 @@ def test_activation_modules_show_pytorchs_arguments_and_refuse_unknown_ones():
     assert nn.Hardtanh(-2.0, 0.5).max_val == 0.5
     with pytest.raises(TypeError, match="unexpected argument"):
         nn.ELU(slope=1.0)
-    with pytest.raises(ValueError, match="inplace=True is not supported"):
-        nn.ReLU6(inplace=True)
+    for module in (nn.ReLU6, nn.ReLU, nn.LeakyReLU, nn.ELU):
+        with pytest.raises(ValueError, match="inplace=True is not supported"):
+            module(inplace=True)
+    assert repr(nn.ReLU(inplace=False)) == "ReLU()"
     assert isinstance(nn.activations.get_activation("silu"), nn.SiLU)
 
 
