@@ -2,10 +2,14 @@
 against numpy's forward and against finite differences (first and second order) over
 hypothesis-drawn shapes; and numpy's own names on Tensors keeping the graph."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shape_torch_cases import CASES, inputs, upstream
 
 import autograd as ag
 from autograd import Tensor, gradcheck, gradgradcheck
@@ -313,3 +317,41 @@ def test_numpy_sum_accepts_numpy_default_arguments():
     t = Tensor([1.0, 2.0], requires_grad=True)
     np.sum(t, axis=None, dtype=None, out=None).backward()
     np.testing.assert_array_equal(t.grad.data, [1.0, 1.0])
+
+
+# -- PyTorch: recorded references (CI) and live torch (when installed) ------------------
+
+REFERENCE = json.loads((Path(__file__).parent / "shape_reference.json").read_text())
+
+
+def _ours(name):
+    _, ours, _ = CASES[name]
+    x = Tensor(inputs(name), requires_grad=True)
+    out = ours(x)
+    (out * Tensor(upstream(out.shape, name))).sum().backward()
+    return out.data, x.grad.data
+
+
+def test_recorded_torch_reference_covers_every_case():
+    assert sorted(REFERENCE["cases"]) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_shape_functions_match_recorded_torch(name):
+    out, grad = _ours(name)
+    expected = REFERENCE["cases"][name]
+    assert list(out.shape) == expected["shape"]
+    np.testing.assert_allclose(out, expected["out"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, expected["grad"], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_shape_functions_match_live_torch(name):
+    torch = pytest.importorskip("torch")
+    out, grad = _ours(name)
+    _, _, theirs = CASES[name]
+    x = torch.tensor(inputs(name), dtype=torch.float64, requires_grad=True)
+    expected = theirs(torch, x)
+    (expected * torch.tensor(upstream(tuple(expected.shape), name))).sum().backward()
+    np.testing.assert_allclose(out, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, x.grad.numpy(), rtol=1e-12, atol=1e-12)
