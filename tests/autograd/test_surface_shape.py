@@ -397,3 +397,44 @@ def test_shape_functions_match_live_torch(name):
     (expected * torch.tensor(upstream(tuple(expected.shape), name))).sum().backward()
     np.testing.assert_allclose(out, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(grad, x.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_tensor_methods_follow_numpys_ndarray_methods():
+    a = np.arange(24.0).reshape(2, 3, 4) * 0.5 - 3
+    t = Tensor(a, requires_grad=True)
+    pairs = [
+        (t.flatten(), a.flatten()),
+        (t.flatten(1), a.reshape(2, 12)),
+        (t.unflatten(-1, (2, 2)), a.reshape(2, 3, 2, 2)),
+        (t.ravel(), a.ravel()),
+        (t.repeat(2, axis=1), a.repeat(2, axis=1)),
+        (t.take([0, 5, 5]), a.take([0, 5, 5])),
+        (t.diagonal(0, 1, 2), a.diagonal(0, 1, 2)),
+        (t.trace(axis1=1, axis2=2), a.trace(axis1=1, axis2=2)),
+        (t.argsort(axis=0), a.argsort(axis=0, kind="stable")),
+        (t.masked_fill(a > 0, 0.0), np.where(a > 0, 0.0, a)),
+    ]
+    for ours, theirs in pairs:
+        np.testing.assert_array_equal(ours.data, theirs)
+    assert not t.argsort().requires_grad
+    assert gradcheck(lambda x: x.repeat(2, axis=1).trace(axis1=1, axis2=2), (t,))
+
+
+def test_bad_arguments_name_the_function():
+    x = Tensor(np.ones((2, 3)))
+    for call, error, message in [
+        (lambda: F.tril(Tensor([1.0])), ValueError, r"tril: needs at least 2 dimensions"),
+        (lambda: F.flatten(x, 1, 0), ValueError, r"flatten: start_axis 1 comes after"),
+        (lambda: F.unflatten(x, 1, (2, 2)), ValueError, r"unflatten: sizes \(2, 2\)"),
+        (lambda: F.pad(x, 1, "circular"), ValueError, r"pad: mode 'circular'"),
+        (lambda: F.take(x, [0.5]), TypeError, r"take: indices must be integers"),
+        (lambda: F.take_along_axis(x, [0, 1], 1), ValueError, r"take_along_axis: indices"),
+        (lambda: F.topk(x, 4), ValueError, r"topk: k = 4 is out of range"),
+        (lambda: F.tensordot(x, x, 1), ValueError, r"tensordot: axes 1 do not pair"),
+        (lambda: F.diff(Tensor(1.0)), ValueError, r"diff: needs at least 1 dimension"),
+        (lambda: F.meshgrid(x, indexing="xz"), ValueError, r"meshgrid: indexing"),
+        (lambda: F.einsum(3, x), TypeError, r"einsum: subscripts must be a string"),
+        (lambda: ag.eye(-1), ValueError, r"eye: sizes must be >= 0"),
+    ]:
+        with pytest.raises(error, match=message):
+            call()
