@@ -324,6 +324,8 @@ def array_ufunc(ufunc, method, inputs, kwargs):
 def _without_numpy_defaults(func, kwargs, keywords):
     """kwargs without those ours lacks that hold numpy's default (np.sum(t, out=None),
     as numpy's own wrappers and callers pass them): they ask for nothing."""
+    if not kwargs:
+        return kwargs
     try:
         defaults = inspect.signature(func).parameters
     except (TypeError, ValueError):
