@@ -163,9 +163,8 @@ class Einsum(Operator):
 
     @classmethod
     def of(cls, subscripts, *operands):
-        if not isinstance(subscripts, str):
-            raise TypeError(f"einsum: subscripts must be a string like 'ij,jk->ik', got "
-                            f"{subscripts!r}")
+        if not isinstance(subscripts, str):  # numpy's sublist form: x, [0, 1], y, [1, 2]
+            subscripts, operands = _from_sublists((subscripts,) + operands)
         operands = [x if isinstance(x, Variable) else np.asarray(x) for x in operands]
         shapes = [x.shape for x in operands]
         specs, out, sizes = _explicit_einsum(subscripts, shapes)
@@ -219,6 +218,19 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def _dtype(x):
     return x.data.dtype if isinstance(x, Variable) else x.dtype
+
+
+def _from_sublists(args):
+    """numpy's einsum(x, [0, 1], y, [1, 2], [0, 2]) as ("ab,bc->ac", (x, y))."""
+    def letters(sublist):
+        try:
+            return "".join("..." if i is Ellipsis else _LETTERS[int(i)] for i in sublist)
+        except (TypeError, ValueError, IndexError):
+            raise TypeError(f"einsum: expects subscripts like 'ij,jk->ik' or numpy's "
+                            f"sublists of axis numbers 0-51, got {sublist!r}") from None
+    operands, specs = args[0:-1:2] if len(args) % 2 else args[0::2], args[1::2]
+    out = "->" + letters(args[-1]) if len(args) % 2 else ""
+    return ",".join(letters(spec) for spec in specs) + out, operands
 
 
 def _explicit_einsum(subscripts, shapes):

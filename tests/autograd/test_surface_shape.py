@@ -205,6 +205,17 @@ def test_einsum_any_numpy_subscripts_first_and_second_order(subscripts):
     assert gradgradcheck(lambda *t: F.einsum(subscripts, *t), xs)
 
 
+def test_einsum_takes_numpys_sublist_form():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=(4, 3, 2))
+    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    calls = [lambda f, p, q: f(p, [0, 1], q, [Ellipsis, 1, 0], [Ellipsis]),
+             lambda f, p, q: f(p, [0, 1], q, [2, 1, 0])]
+    for call in calls:
+        np.testing.assert_allclose(call(np.einsum, x, y).data, call(np.einsum, a, b))
+        assert gradgradcheck(lambda p, q, call=call: call(F.einsum, p, q), (x, y))
+
+
 def test_einsum_refuses_bad_subscripts_naming_them():
     x = Tensor(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"einsum: subscripts 'ijk'.* needs 2 letters"):
@@ -433,7 +444,7 @@ def test_bad_arguments_name_the_function():
         (lambda: F.tensordot(x, x, 1), ValueError, r"tensordot: axes 1 do not pair"),
         (lambda: F.diff(Tensor(1.0)), ValueError, r"diff: needs at least 1 dimension"),
         (lambda: F.meshgrid(x, indexing="xz"), ValueError, r"meshgrid: indexing"),
-        (lambda: F.einsum(3, x), TypeError, r"einsum: subscripts must be a string"),
+        (lambda: F.einsum(3, x), TypeError, r"einsum: expects subscripts like 'ij,jk->ik'"),
         (lambda: ag.eye(-1), ValueError, r"eye: sizes must be >= 0"),
     ]:
         with pytest.raises(error, match=message):
