@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+from typing import NamedTuple
 
 import numpy as np
 
@@ -488,9 +489,16 @@ def sort(x, axis=-1, descending=False):
     return ix.sort(_tensor(x, "sort"), axis, descending)
 
 
+class TopK(NamedTuple):
+    """topk's result, unpacked or by name as in PyTorch (.values, .indices)."""
+
+    values: Tensor
+    indices: Tensor
+
+
 def topk(x, k, axis=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
     values, indices = ix.topk(_tensor(x, "topk"), k, axis, largest, sorted)
-    return values, _no_grad(indices)
+    return TopK(values, _no_grad(indices))
 
 
 def meshgrid(*xs, indexing="xy"):

@@ -162,6 +162,7 @@ def test_sort_and_topk_ties_are_deterministic_and_values_differentiable():
     x = Tensor([2.0, 5.0, 5.0, 1.0, 5.0], requires_grad=True)
     values, indices = F.topk(x, 2)
     np.testing.assert_array_equal(indices.data, [1, 2])  # equal values: lower index first
+    assert F.topk(x, 2).indices is not None and F.topk(x, 2).values.shape == (2,)
     assert not indices.requires_grad and values.requires_grad
     values.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0, 1, 1, 0, 0])
