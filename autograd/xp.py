@@ -10,7 +10,7 @@ What ctx.xp offers (every name on Tensors; on Scalars those marked *):
     exp* log* sqrt* sin* cos* tanh* sigmoid* relu* sign* power*(x, c)
     softplus* (forward only: logaddexp(x, 0))  logaddexp (forward only)
     where(condition, x, y)  maximum(x, y)  minimum(x, y)  clip(x, low, high)
-    broadcast_to(x, shape)  scatter_add(values, index, shape)
+    broadcast_to(x, shape)  scatter_add(values, index, shape)  einsum(subscripts, *xs)
 
 Everything else in a backward is operators: + - * / ** and comparisons, .sum(axis,
 keepdims=True), .reshape(), .transpose(), indexing. Never call numpy on what ctx.saved
@@ -25,6 +25,7 @@ import numpy as np
 
 from .ops import arithmetic as ar
 from .ops import elementwise as el
+from .ops import linalg as la
 from .ops import shape as sh
 from .variable import Variable
 
@@ -104,6 +105,7 @@ class NumpyXP:
     clip = staticmethod(np.clip)
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
+    einsum = staticmethod(np.einsum)  # surface-shape (issue 15)
 
     @staticmethod
     def relu(x):
@@ -176,6 +178,11 @@ class GraphXP:
             condition = np.asarray(condition).astype(bool, copy=False)
             return el.Where.apply(x, y, condition=condition)
         return self.raw.where(condition, x, y)
+
+    def einsum(self, subscripts, *operands):  # surface-shape (issue 15)
+        if any(isinstance(x, Variable) for x in operands):
+            return la.Einsum.apply(*operands, subscripts=subscripts)
+        return self.raw.einsum(subscripts, *operands)
 
     def maximum(self, x, y):
         if isinstance(x, Variable) or isinstance(y, Variable):

@@ -18,7 +18,11 @@ from .elementwise import (
                           Tanh,
                           Where,
 )
-from .linalg import Linear, Matmul
+from .linalg import (
+                          Einsum,  # surface-shape (issue 15)
+                          Linear,
+                          Matmul,
+)
 from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Std, Sum, Var
 from .shape import AsType, BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
 
@@ -29,6 +33,8 @@ ALL_OPERATORS = (
     Sum, Mean, Max, Min, Var, Std, LogSumExp, Softmax, LogSoftmax,
     Reshape, Transpose, BroadcastTo, GetItem, ScatterAdd, Concatenate, Stack, AsType,
     Matmul, Linear,
+    # surface-shape (issue 15)
+    Einsum,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]
