@@ -12,7 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / "autograd"
 LAYERS = [
     {"grad_mode", "scopes", "variable", "environment"},
     {"engine"},
-    {"ops", "ops.arithmetic", "ops.elementwise", "ops.linalg", "ops.reductions", "ops.shape"},
+    {"ops", "ops.arithmetic", "ops.elementwise", "ops.linalg", "ops.reductions", "ops.shape",
+     "ops.scans"},  # surface-math (issue 15)
     {"anomaly", "versions", "hooks", "collector", "xp"},
     {"backprop"},
     {"scalar", "tensor"},
