@@ -801,7 +801,11 @@ class NanToNum(Operator):
 
     @staticmethod
     def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
-        ctx.save(ctx.xp.isfinite(x))
+        finite = ctx.xp.isfinite(x)
+        ctx.save(finite)
+        # the usual case, all finite: skip np.nan_to_num's Python-level checks
+        if finite is True or (finite is not False and finite.all()):
+            return x + 0  # a new array (numpy's copy=True); a float on Scalars
         return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod

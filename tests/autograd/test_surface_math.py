@@ -322,6 +322,17 @@ def test_median_of_an_even_count_splits_the_gradient_between_the_two_middle_valu
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.5, 0.5])
 
 
+def test_median_is_nan_where_a_group_holds_a_nan_as_numpy_says():
+    data = np.array([[1.0, np.nan, 3.0], [3.0, 1.0, 2.0]])
+    np.testing.assert_array_equal(Tensor(data).median(axis=1, keepdims=True).data,
+                                  np.median(data, axis=1, keepdims=True))
+
+
+def test_nan_to_num_runs_on_scalars():
+    assert el.NanToNum.apply(Scalar(float("nan")), nan=2.0).data == 2.0
+    assert el.NanToNum.apply(Scalar(1.5)).data == 1.5
+
+
 def test_median_refuses_an_empty_axis_by_name():
     with pytest.raises(ValueError, match="median: cannot reduce an empty tensor"):
         Tensor(np.ones((2, 0))).median(axis=1)
