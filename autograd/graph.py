@@ -168,15 +168,27 @@ class Graph:
 
     # -- queries ------------------------------------------------------------------------
 
+    def canonical(self, variable):
+        """The graph's own variable for `variable`. A backward recorded under create_graph
+        reads a node's saved output through a second variable made by the same node (nodes
+        do not hold their outputs); pictures and listings show both as one."""
+        if self._is_source(variable):
+            return variable
+        return self._output_of.get(variable.grad_fn, variable)
+
+    def inputs_of(self, node) -> tuple:
+        """An operator node's input variables, as the graph's own variables."""
+        return tuple(self.canonical(v) for v in node.inputs)
+
     def name_of(self, variable) -> str:
         """The variable's display name: its own `name`, its module path for an nn
         parameter, or a stable short name (x0 input, p0 parameter, c0 constant, t0 result)."""
-        return self._names[id(variable)]
+        return self._names[id(self.canonical(variable))]
 
     def kind_of(self, variable) -> str:
         """One of "input", "parameter" (a leaf that requires grad), "constant",
         "intermediate" or "output"."""
-        return self._kinds[id(variable)]
+        return self._kinds[id(self.canonical(variable))]
 
     def output_of(self, node):
         """The variable an operator node made."""
@@ -187,7 +199,7 @@ class Graph:
         return None if self._is_source(variable) else variable.grad_fn
 
     def contains(self, variable) -> bool:
-        return id(variable) in self._kinds
+        return id(self.canonical(variable)) in self._kinds
 
     @property
     def parameters(self) -> tuple:
@@ -199,7 +211,7 @@ class Graph:
         """(source, target) pairs in data-flow direction: (variable, node), (node, variable)."""
         edges = []
         for node in self.operators:
-            edges.extend((variable, node) for variable in node.inputs)
+            edges.extend((variable, node) for variable in self.inputs_of(node))
             edges.append((node, self._output_of[node]))
         return edges
 
@@ -229,7 +241,7 @@ class Graph:
 
     def __iter__(self):
         for node in self.operators:
-            yield Operation(node.op.name, node.inputs, self._output_of[node], node,
+            yield Operation(node.op.name, self.inputs_of(node), self._output_of[node], node,
                             scope_of(node))
 
     def __repr__(self):

@@ -8,7 +8,8 @@ import numpy as np
 
 from autograd import Tensor, enable_grad
 
-from .optimizer import Optimizer, check_real, subtract_
+from .interrupts import deferred_interrupts
+from .optimizer import Optimizer, _check_group, check_real, subtract_
 
 # A curvature pair (s, y) is kept only when yᵀs exceeds this: with yᵀs ≤ 0 the update
 # would make the inverse-Hessian model indefinite (PyTorch's threshold).
@@ -114,20 +115,22 @@ class LBFGS(Optimizer):
         return np.concatenate(parts)
 
     def _add(self, t: float, d: np.ndarray) -> None:
-        """θ ← θ + t·d, in place."""
+        """θ ← θ + t·d, in place; all parameters or, under Ctrl-C, none."""
         start = 0
-        for p in self._params:
-            stop = start + p.data.size
-            subtract_(p, (-t * d[start:stop]).reshape(p.data.shape))
-            start = stop
+        with deferred_interrupts():
+            for p in self._params:
+                stop = start + p.data.size
+                subtract_(p, (-t * d[start:stop]).reshape(p.data.shape))
+                start = stop
 
     def _get(self) -> list[np.ndarray]:
         return [p.data.copy() for p in self._params]
 
     def _set(self, values: list[np.ndarray]) -> None:
-        for p, value in zip(self._params, values, strict=True):
-            np.copyto(p.data, value)
-            p.data = p.data  # the setter bumps p's version: graphs that saved p refuse it
+        with deferred_interrupts():
+            for p, value in zip(self._params, values, strict=True):
+                np.copyto(p.data, value)
+                p.data = p.data  # the setter bumps p's version: graphs that saved p refuse it
 
     def _evaluate(self, closure):
         """closure() under enable_grad (step may be called inside no_grad)."""
@@ -143,6 +146,7 @@ class LBFGS(Optimizer):
             raise TypeError("LBFGS.step needs a closure: a function that clears the "
                             "gradients, computes the loss, calls backward() and returns it")
         group = self.param_groups[0]
+        _check_group(self._validate, group)  # a value changed behind the group's back
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)

@@ -8,7 +8,8 @@ import numpy as np
 
 from autograd import Tensor, enable_grad, from_numpy, functional, no_grad
 
-from .optimizer import Optimizer, check_real, subtract_
+from .interrupts import deferred_interrupts
+from .optimizer import Optimizer, _check_group, check_real, subtract_
 
 # Newton forms the n×n Hessian with n backward passes: beyond this many parameters,
 # NewtonCG or LBFGS do the same job without the matrix.
@@ -49,6 +50,7 @@ class _SecondOrder(Optimizer):
         if closure is None:
             raise TypeError(f"{type(self).__name__}.step needs a closure: a function that "
                             "computes the loss and returns it (without calling backward())")
+        _check_group(self._validate, self.param_groups[0])  # changed behind its back?
         before = [p.grad for p in self._params]
         with enable_grad():
             loss = closure()
@@ -118,14 +120,16 @@ class _SecondOrder(Optimizer):
         return t, calls
 
     def _add(self, t: float, p: np.ndarray) -> None:
-        with no_grad():
+        """θ ← θ + t·p, in place; all parameters or, under Ctrl-C, none."""
+        with deferred_interrupts(), no_grad():
             for q, piece in zip(self._params, self._split(p), strict=True):
                 subtract_(q, (-t * piece).astype(q.data.dtype, copy=False))
 
     def _set(self, values) -> None:
-        for q, value in zip(self._params, values, strict=True):
-            np.copyto(q.data, value)
-            q.data = q.data  # the setter bumps q's version
+        with deferred_interrupts():
+            for q, value in zip(self._params, values, strict=True):
+                np.copyto(q.data, value)
+                q.data = q.data  # the setter bumps q's version
 
     def _size(self) -> int:
         return sum(p.data.size for p in self._params)

@@ -140,7 +140,7 @@ class _Assembler:
         self.scope_index = {id(s): i for i, s in enumerate(graph.scopes)}
         self.consumers = {}
         for node in graph.operators:
-            for variable in node.inputs:
+            for variable in graph.inputs_of(node):
                 self.consumers.setdefault(id(variable), []).append(node)
         self.items, self.rep, self.edges = {}, {}, []
         self.output_ids = {id(v) for v in graph.outputs}
@@ -201,7 +201,7 @@ class _Assembler:
         merged = {}
         for node in self.graph.operators:
             target = self.rep[node]
-            for variable in node.inputs:
+            for variable in self.graph.inputs_of(node):
                 self._edge(self.rep[id(variable)], target, variable, merged)
             output = self.graph.output_of(node)
             self._edge(target, self.rep[id(output)], output, merged)
@@ -227,7 +227,7 @@ class _Assembler:
         order within a rank, so the same graph always gets the same layout."""
         order = {}
         for node in self.graph.operators:
-            for item in [self.rep[id(v)] for v in node.inputs] + [self.rep[node]]:
+            for item in [self.rep[id(v)] for v in self.graph.inputs_of(node)] + [self.rep[node]]:
                 order.setdefault(item.id, item)
             output = self.rep[id(self.graph.output_of(node))]
             order.setdefault(output.id, output)
@@ -287,7 +287,8 @@ def _summarise(scene, max_nodes) -> Scene:
         keep[item.id] = item
     for node in reversed(graph.operators):  # from the outputs backwards
         wanted = [scene.rep[node], scene.item_of(graph.output_of(node))]
-        wanted += [scene.item_of(v) for v in node.inputs if graph.producer_of(v) is None]
+        wanted += [scene.item_of(v) for v in graph.inputs_of(node)
+                   if graph.producer_of(v) is None]
         new = {item.id: item for item in wanted if item.id not in keep}
         if len(keep) + len(new) > max_nodes - 1:
             break

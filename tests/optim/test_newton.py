@@ -271,3 +271,17 @@ def test_backtracking_puts_the_parameters_back_when_the_closure_raises():
     with pytest.raises(KeyboardInterrupt):
         opt.step(closure)
     assert x.data.tolist() == list(ROSENBROCK_START)
+
+
+@pytest.mark.parametrize("cls, key, bad", [(optim.Newton, "damping", -1.0),
+                                           (optim.NewtonCG, "cg_tolerance", 2.0),
+                                           (optim.LBFGS, "history_size", 0)])
+def test_hyperparameters_are_checked_when_set_and_again_when_step_reads_them(cls, key, bad):
+    x = Tensor(np.array(ROSENBROCK_START), requires_grad=True)
+    opt = cls([x])
+    with pytest.raises(ValueError, match=key):
+        opt.param_groups[0][key] = bad
+    dict.__setitem__(opt.param_groups[0], key, bad)  # behind the check's back
+    with pytest.raises(ValueError, match=key):
+        opt.step(lambda: rosenbrock(x))
+    assert x.data.tolist() == list(ROSENBROCK_START)
