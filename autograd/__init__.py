@@ -169,5 +169,68 @@ __all__ += [
     "amax", "amin", "var_mean", "std_mean",
 ]
 
+# surface-shape (issue 15 items 3-4): shape, indexing, assembly and creation. numpy's
+# trace is Tensor.trace / np.trace / functional.trace: autograd.trace records a graph.
+from .creation import (  # noqa: E402
+    empty,
+    empty_like,
+    eye,
+    linspace,
+    logspace,
+    normal,
+    rand_like,
+    randint,
+    uniform,
+)
+from .functional import (  # noqa: E402
+    add_at,
+    argsort,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    deg2rad,
+    diag,
+    diagonal,
+    diff,
+    dstack,
+    einsum,
+    flatten,
+    flip,
+    hstack,
+    kron,
+    masked_fill,
+    meshgrid,
+    one_hot,
+    outer,
+    pad,
+    put_along_axis,
+    rad2deg,
+    ravel,
+    repeat,
+    roll,
+    sort,
+    split,
+    take,
+    take_along_axis,
+    tensordot,
+    tile,
+    topk,
+    tril,
+    triu,
+    unflatten,
+    vstack,
+)
+
+__all__ += [
+    "empty", "empty_like", "eye", "linspace", "logspace", "normal", "rand_like", "randint",
+    "uniform", "add_at", "argsort", "array_split", "atleast_1d", "atleast_2d", "atleast_3d",
+    "column_stack", "deg2rad", "diag", "diagonal", "diff", "dstack", "einsum", "flatten",
+    "flip", "hstack", "kron", "masked_fill", "meshgrid", "one_hot", "outer", "pad",
+    "put_along_axis", "rad2deg", "ravel", "repeat", "roll", "sort", "split", "take",
+    "take_along_axis", "tensordot", "tile", "topk", "tril", "triu", "unflatten", "vstack",
+]
+
 _warn_about_hips_autograd()
 _warn_about_free_threading()

@@ -113,3 +113,73 @@ def randn_like(x, dtype=None, requires_grad=False, generator=None) -> Tensor:
     array = np.asarray(x)
     return randn(*array.shape, dtype=dtype or array.dtype, requires_grad=requires_grad,
                  generator=generator)
+
+
+# -- surface-shape (issue 15 item 4): numpy's factories, drawn from the seeded generator --
+
+
+def eye(n, m=None, k=0, dtype=np.float64, requires_grad=False) -> Tensor:
+    """Ones on diagonal k of an n × m matrix (m defaults to n), zeros elsewhere."""
+    _shape((n, n if m is None else m), "eye")
+    return _wrap(np.eye(n, m, k, dtype=dtype), requires_grad)
+
+
+def linspace(start, stop, num=50, endpoint=True, dtype=np.float64,
+             requires_grad=False) -> Tensor:
+    """`num` evenly spaced values from start to stop (included unless endpoint=False)."""
+    if num < 0:
+        raise ValueError(f"linspace: num must be >= 0, got {num}")
+    return _wrap(np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype), requires_grad)
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=np.float64,
+             requires_grad=False) -> Tensor:
+    """base ** linspace(start, stop, num) (numpy's logspace)."""
+    if num < 0:
+        raise ValueError(f"logspace: num must be >= 0, got {num}")
+    return _wrap(np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype),
+                 requires_grad)
+
+
+def empty(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
+    """A tensor of `shape` whose values are unspecified (zeros here: never stale memory)."""
+    return _wrap(np.zeros(_shape(shape, "empty"), dtype=dtype), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=np.int64, generator=None) -> Tensor:
+    """Integers drawn uniformly from [low, high) (numpy's; randint(n) draws from [0, n))."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    rng = generator if generator is not None else _generator
+    size = _shape((size,) if isinstance(size, (tuple, list)) else (size,), "randint")
+    return _wrap(rng.integers(low, high, size=size, dtype=dtype), False)
+
+
+def normal(loc=0.0, scale=1.0, size=(), dtype=np.float64, requires_grad=False,
+           generator=None) -> Tensor:
+    """Normal samples with mean `loc` and standard deviation `scale` (numpy's normal)."""
+    if np.any(np.asarray(scale) < 0):
+        raise ValueError(f"normal: scale must be >= 0, got {scale}")
+    rng = generator if generator is not None else _generator
+    size = _shape((size,) if isinstance(size, (tuple, list)) else (size,), "normal")
+    return _wrap(rng.normal(loc, scale, size).astype(dtype, copy=False), requires_grad)
+
+
+def uniform(low=0.0, high=1.0, size=(), dtype=np.float64, requires_grad=False,
+            generator=None) -> Tensor:
+    """Samples uniform in [low, high) (numpy's uniform)."""
+    rng = generator if generator is not None else _generator
+    size = _shape((size,) if isinstance(size, (tuple, list)) else (size,), "uniform")
+    return _wrap(rng.uniform(low, high, size).astype(dtype, copy=False), requires_grad)
+
+
+def empty_like(x, dtype=None, requires_grad=False) -> Tensor:
+    return zeros_like(x, dtype, requires_grad)
+
+
+def rand_like(x, dtype=None, requires_grad=False, generator=None) -> Tensor:
+    array = np.asarray(x)
+    return rand(*array.shape, dtype=dtype or array.dtype, requires_grad=requires_grad,
+                generator=generator)

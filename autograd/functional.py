@@ -8,6 +8,8 @@ constant Tensors).
 from __future__ import annotations
 
 import builtins  # any and all: this module defines numpy's any and all
+import inspect
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,6 +17,7 @@ from .backprop import backward, grad  # noqa: F401 - the API
 from .hooks import register_hook, retain_grad  # noqa: F401
 from .ops import arithmetic as ar
 from .ops import elementwise as el
+from .ops import indexing as ix
 from .ops import linalg as la
 from .ops import reductions as rd
 from .ops import shape as sh
@@ -276,10 +279,15 @@ def array_function(func, args, kwargs):
     module = getattr(func, "__module__", None) or "numpy"
     name = f"{module.replace('numpy', 'np')}.{getattr(func, '__name__', func)}"
     entry = ARRAY_FUNCTIONS.get(func)
+    if func in IN_PLACE_FUNCTIONS:
+        raise TypeError(f"{name} writes into its argument, which a Tensor in a graph must "
+                        "not allow; use the out-of-place autograd function (e.g. "
+                        "autograd.put_along_axis, add_at, where)")
     if entry is not None:
         ours, positional, keywords = entry
+        kwargs = _without_numpy_defaults(func, kwargs, keywords)
         unknown = sorted(set(kwargs) - set(keywords))
-        if len(args) > positional or unknown:
+        if (positional is not None and len(args) > positional) or unknown:
             extra = ", ".join(unknown) or f"more than {positional} positional arguments"
             raise TypeError(f"{name} on Tensors runs autograd.{ours.__name__}, which does "
                             f"not take {extra}; call autograd.{ours.__name__} directly")
@@ -312,6 +320,19 @@ def array_ufunc(ufunc, method, inputs, kwargs):
             "constant"
         )
     return getattr(ufunc, method)(*_data_of(inputs), **_data_of(kwargs))
+
+
+def _without_numpy_defaults(func, kwargs, keywords):
+    """kwargs without those ours lacks that hold numpy's default (np.sum(t, out=None),
+    as numpy's own wrappers and callers pass them): they ask for nothing."""
+    if not kwargs:
+        return kwargs
+    try:
+        defaults = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if k in keywords or k not in defaults
+            or v is not defaults[k].default and v is not np._NoValue}
 
 
 def _data_of(value):
@@ -483,3 +504,296 @@ ARRAY_FUNCTIONS.update({
     np.nan_to_num: (nan_to_num, 1, {"nan": "nan", "posinf": "posinf", "neginf": "neginf"}),
     np.isclose: (isclose, 2, {"rtol": "rtol", "atol": "atol", "equal_nan": "equal_nan"}),
 })
+# surface-shape (issue 15 items 3-5): shape, indexing and assembly, numpy's names and
+# semantics; each is built from the primitive operators (autograd/ops/indexing.py).
+
+
+def _tensor(x, op_name):
+    """x as a Tensor (a Scalar has no shape to index)."""
+    x = _variable(x, op_name)
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op_name}: expects a Tensor, got {type(x).__name__}")
+    return x
+
+
+def _no_grad(array):
+    return Tensor._make(np.asarray(array))
+
+
+def flatten(x, start_axis=0, end_axis=-1):
+    return ix.flatten(_tensor(x, "flatten"), start_axis, end_axis)
+
+
+def unflatten(x, axis, sizes):
+    return ix.unflatten(_tensor(x, "unflatten"), axis, sizes)
+
+
+def ravel(x):
+    """x as a 1-d tensor (C order)."""
+    return _tensor(x, "ravel").reshape(-1)
+
+
+def split(x, indices_or_sections, axis=0):
+    return ix.split(_tensor(x, "split"), indices_or_sections, axis)
+
+
+def array_split(x, indices_or_sections, axis=0):
+    return ix.array_split(_tensor(x, "array_split"), indices_or_sections, axis)
+
+
+def tril(x, k=0):
+    return ix.tril(_tensor(x, "tril"), k)
+
+
+def triu(x, k=0):
+    return ix.triu(_tensor(x, "triu"), k)
+
+
+def flip(x, axis=None):
+    return ix.flip(_tensor(x, "flip"), axis)
+
+
+def roll(x, shift, axis=None):
+    return ix.roll(_tensor(x, "roll"), shift, axis)
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    return ix.diagonal(_tensor(x, "diagonal"), offset, axis1, axis2)
+
+
+def diag(x, k=0):
+    return ix.diag(_tensor(x, "diag"), k)
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    return ix.trace(_tensor(x, "trace"), offset, axis1, axis2)
+
+
+def repeat(x, repeats, axis=None):
+    return ix.repeat(_tensor(x, "repeat"), repeats, axis)
+
+
+def tile(x, reps):
+    return ix.tile(_tensor(x, "tile"), reps)
+
+
+def pad(x, pad_width, mode="constant", constant_values=0):
+    return ix.pad(_tensor(x, "pad"), pad_width, mode, constant_values)
+
+
+def take(x, indices, axis=None):
+    return ix.take(_tensor(x, "take"), indices, axis)
+
+
+def take_along_axis(x, indices, axis):
+    return ix.take_along_axis(_tensor(x, "take_along_axis"), indices, axis)
+
+
+def put_along_axis(x, indices, values, axis):
+    return ix.put_along_axis(_tensor(x, "put_along_axis"), indices, values, axis)
+
+
+def add_at(x, index, values):
+    """x with `values` added at `index`, repeated indices accumulating (np.add.at without
+    changing x; PyTorch's index_add / scatter_add); differentiable in x and values."""
+    x = _tensor(x, "add_at")
+    return x + scatter_add(values, sh.raw_index(index), x.shape)
+
+
+def one_hot(indices, num_classes=-1, dtype=np.int64):
+    """out[..., c] = 1 where indices[...] == c (no gradient); num_classes=-1 takes
+    max(indices) + 1, as PyTorch's one_hot does."""
+    indices = np.asarray(sh.raw_index(indices))
+    if indices.dtype.kind not in "iu" or (indices.size and indices.min() < 0):
+        raise ValueError(f"one_hot: indices must be integers >= 0, got {indices.dtype} "
+                         f"values {indices.ravel()[:5].tolist()}")
+    if num_classes == -1:
+        num_classes = int(indices.max()) + 1 if indices.size else 0
+    if indices.size and indices.max() >= num_classes:
+        raise ValueError(f"one_hot: index {int(indices.max())} is out of range for "
+                         f"num_classes = {num_classes}")
+    return _no_grad(np.arange(num_classes) == indices[..., None]).astype(dtype)
+
+
+def masked_fill(x, mask, value):
+    """x with `value` where mask is true (mask is not differentiated)."""
+    return where(mask, value, x)
+
+
+def argsort(x, axis=-1, descending=False):
+    return _no_grad(ix.argsort(_tensor(x, "argsort"), axis, descending))
+
+
+def sort(x, axis=-1, descending=False):
+    return ix.sort(_tensor(x, "sort"), axis, descending)
+
+
+class TopK(NamedTuple):
+    """topk's result, unpacked or by name as in PyTorch (.values, .indices)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def topk(x, k, axis=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+    values, indices = ix.topk(_tensor(x, "topk"), k, axis, largest, sorted)
+    return TopK(values, _no_grad(indices))
+
+
+def meshgrid(*xs, indexing="xy"):
+    """numpy's meshgrid: 1-d tensors broadcast against each other into grids."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    xs = [_tensor(x, "meshgrid").reshape(-1) for x in xs]
+    shape = [x.shape[0] for x in xs]
+    if indexing == "xy" and len(xs) > 1:
+        shape[0], shape[1] = shape[1], shape[0]
+    grids = []
+    for i, x in enumerate(xs):
+        axis = (1 - i if i < 2 else i) if indexing == "xy" and len(xs) > 1 else i
+        view = [1] * len(xs)
+        view[axis] = x.shape[0]
+        grids.append(x.reshape(tuple(view)).broadcast_to(tuple(shape)))
+    return grids
+
+
+def einsum(subscripts, *operands):
+    return ix.einsum(subscripts, *operands)
+
+
+def tensordot(x, y, axes=2):
+    """Σ over the last `axes` axes of x and the first of y, or over the axes named by a
+    pair of lists (numpy's tensordot)."""
+    return la.tensordot(_tensor(x, "tensordot"), _tensor(y, "tensordot"), axes)
+
+
+def outer(x, y):
+    """out[i, j] = x.ravel()[i] · y.ravel()[j]."""
+    return ravel(x).reshape(-1, 1) * ravel(y).reshape(1, -1)
+
+
+def kron(x, y):
+    """numpy's kron: blocks x[i, j, ...] · y."""
+    x, y = _tensor(x, "kron"), _tensor(y, "kron")
+    ndim = builtins.max(x.ndim, y.ndim)
+    x = x.reshape((1,) * (ndim - x.ndim) + x.shape)
+    y = y.reshape((1,) * (ndim - y.ndim) + y.shape)
+    interleaved_x = tuple(n for a in x.shape for n in (a, 1))
+    interleaved_y = tuple(n for b in y.shape for n in (1, b))
+    product = x.reshape(interleaved_x) * y.reshape(interleaved_y)
+    return product.reshape(tuple(a * b for a, b in zip(x.shape, y.shape)))
+
+
+def _atleast(xs, ndim, op_name):
+    out = []
+    for x in xs:
+        x = _tensor(x, op_name)
+        if x.ndim < ndim:  # numpy's placement: (n,) -> (1, n) or (1, n, 1); (m, n) -> (m, n, 1)
+            before = 1 if x.ndim == 1 and ndim >= 2 else ndim - x.ndim - (ndim == 3)
+            after = ndim - x.ndim - before
+            x = x.reshape((1,) * before + x.shape + (1,) * after)
+        out.append(x)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_1d(*xs):
+    return _atleast(xs, 1, "atleast_1d")
+
+
+def atleast_2d(*xs):
+    return _atleast(xs, 2, "atleast_2d")
+
+
+def atleast_3d(*xs):
+    return _atleast(xs, 3, "atleast_3d")
+
+
+def vstack(tensors):
+    """Join along axis 0 after making each at least 2-d (numpy's vstack)."""
+    return concatenate([atleast_2d(t) for t in tensors], axis=0)
+
+
+def hstack(tensors):
+    """Join along axis 1, or axis 0 for 1-d tensors (numpy's hstack)."""
+    tensors = [atleast_1d(t) for t in tensors]
+    return concatenate(tensors, axis=0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def dstack(tensors):
+    """Join along axis 2 after making each at least 3-d (numpy's dstack)."""
+    return concatenate([atleast_3d(t) for t in tensors], axis=2)
+
+
+def column_stack(tensors):
+    """1-d tensors as columns, 2-d ones as they are, joined along axis 1."""
+    columns = [_tensor(t, "column_stack") for t in tensors]
+    return concatenate([t.reshape(-1, 1) if t.ndim < 2 else t for t in columns], axis=1)
+
+
+def diff(x, n=1, axis=-1):
+    """The n-th difference along `axis`: out[i] = x[i + 1] − x[i], n times."""
+    x = _tensor(x, "diff")
+    if n < 0:
+        raise ValueError(f"diff: order n must be >= 0, got {n}")
+    if x.ndim == 0:
+        raise ValueError("diff: needs at least 1 dimension, got a 0-d tensor")
+    axis = rd.normalize_axes(axis, x.ndim, "diff", x.shape)[0]
+    lead = (slice(None),) * axis
+    for _ in range(n):
+        x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    return x
+
+
+def deg2rad(x):
+    """x · π / 180."""
+    return _variable(x) * (np.pi / 180)
+
+
+def rad2deg(x):
+    """x · 180 / π."""
+    return _variable(x) * (180 / np.pi)
+
+
+# surface-shape: numpy's names for the functions above (Tensor.__array_function__); None
+# positional means any number (einsum's operands, meshgrid's vectors).
+ARRAY_FUNCTIONS.update({
+    np.ravel: (ravel, 1, {}),
+    np.split: (split, 3, {"indices_or_sections": "indices_or_sections", "axis": "axis"}),
+    np.array_split: (array_split, 3, {"indices_or_sections": "indices_or_sections",
+                                      "axis": "axis"}),
+    np.tril: (tril, 2, {"k": "k"}),
+    np.triu: (triu, 2, {"k": "k"}),
+    np.flip: (flip, 2, {"axis": "axis"}),
+    np.roll: (roll, 3, {"shift": "shift", "axis": "axis"}),
+    np.diagonal: (diagonal, 4, {"offset": "offset", "axis1": "axis1", "axis2": "axis2"}),
+    np.diag: (diag, 2, {"k": "k"}),
+    np.trace: (trace, 4, {"offset": "offset", "axis1": "axis1", "axis2": "axis2"}),
+    np.repeat: (repeat, 3, {"repeats": "repeats", "axis": "axis"}),
+    np.tile: (tile, 2, {"reps": "reps"}),
+    np.pad: (pad, 3, {"pad_width": "pad_width", "mode": "mode",
+                      "constant_values": "constant_values"}),
+    np.take: (take, 3, {"indices": "indices", "axis": "axis"}),
+    np.take_along_axis: (take_along_axis, 3, {"indices": "indices", "axis": "axis"}),
+    np.sort: (sort, 2, {"axis": "axis"}),
+    np.argsort: (argsort, 2, {"axis": "axis"}),
+    np.meshgrid: (meshgrid, None, {"indexing": "indexing"}),
+    np.einsum: (einsum, None, {}),
+    np.tensordot: (tensordot, 3, {"axes": "axes"}),
+    np.outer: (outer, 2, {}),
+    np.kron: (kron, 2, {}),
+    np.atleast_1d: (atleast_1d, None, {}),
+    np.atleast_2d: (atleast_2d, None, {}),
+    np.atleast_3d: (atleast_3d, None, {}),
+    np.vstack: (vstack, 1, {}),
+    np.hstack: (hstack, 1, {}),
+    np.dstack: (dstack, 1, {}),
+    np.column_stack: (column_stack, 1, {}),
+    np.diff: (diff, 3, {"n": "n", "axis": "axis"}),
+    np.zeros_like: (lambda x: Tensor._make(np.zeros_like(x._data)), 1, {}),
+    np.ones_like: (lambda x: Tensor._make(np.ones_like(x._data)), 1, {}),
+    np.empty_like: (lambda x: Tensor._make(np.zeros_like(x._data)), 1, {}),
+})
+UFUNCS.update({np.deg2rad: deg2rad, np.rad2deg: rad2deg, np.radians: deg2rad,
+               np.degrees: rad2deg})
+IN_PLACE_FUNCTIONS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal,
+                      np.put_along_axis}

@@ -26,6 +26,7 @@ from .grad_mode import _open_anywhere, _state
 from .hooks import register_hook, retain_grad, retains_grad
 from .ops import arithmetic as ar
 from .ops import elementwise as el
+from .ops import indexing as ix
 from .ops import linalg as la
 from .ops import reductions as rd
 from .ops import scans as sc
@@ -633,8 +634,9 @@ class Tensor(Variable):
 
     expand_dims = unsqueeze
 
-    def flatten(self):
-        return sh.Reshape.of(self, (-1,))
+    def flatten(self, start_axis=0, end_axis=-1):
+        """Axes start_axis..end_axis merged into one (all of them by default)."""
+        return ix.flatten(self, start_axis, end_axis)
 
     def broadcast_to(self, *shape):
         return sh.BroadcastTo.of(self, shape)
@@ -750,6 +752,34 @@ class Tensor(Variable):
                          (logcumsumexp, sc.LogCumSumExp)]:
         _method.__doc__ = _op.__doc__
     del _method, _op
+    # surface-shape (issue 15): numpy's ndarray methods, over the primitive operators
+
+    def unflatten(self, axis, sizes):
+        return ix.unflatten(self, axis, sizes)
+
+    def ravel(self):
+        return sh.Reshape.of(self, (-1,))
+
+    def repeat(self, repeats, axis=None):
+        return ix.repeat(self, repeats, axis)
+
+    def take(self, indices, axis=None):
+        return ix.take(self, indices, axis)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return ix.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1):
+        return ix.trace(self, offset, axis1, axis2)
+
+    def argsort(self, axis=-1):
+        """Indices that sort self along `axis` (stable; no gradient)."""
+        return Tensor._make(ix.argsort(self, axis))
+
+    def masked_fill(self, mask, value):
+        """self with `value` where mask is true (PyTorch's name; mask not differentiated)."""
+        mask = np.asarray(sh.raw_index(mask), dtype=bool)
+        return el.Where.apply(value, self, condition=np.broadcast_to(mask, self.shape))
 
     # -- numpy interoperability -----------------------------------------------------
 

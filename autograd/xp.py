@@ -10,7 +10,7 @@ What ctx.xp offers (every name on Tensors; on Scalars those marked *):
     exp* log* sqrt* sin* cos* tanh* sigmoid* relu* sign* power*(x, c)
     softplus* (forward only: logaddexp(x, 0))  logaddexp*
     where(condition, x, y)  maximum(x, y)  minimum(x, y)  clip(x, low, high)
-    broadcast_to(x, shape)  scatter_add(values, index, shape)
+    broadcast_to(x, shape)  scatter_add(values, index, shape)  einsum(subscripts, *xs)
 
 surface-math (issue 15), on Tensors and Scalars alike:
 
@@ -33,6 +33,7 @@ import numpy as np
 
 from .ops import arithmetic as ar
 from .ops import elementwise as el
+from .ops import linalg as la
 from .ops import reductions as rd
 from .ops import scans as sc
 from .ops import shape as sh
@@ -168,6 +169,7 @@ class NumpyXP:
     clip = staticmethod(np.clip)
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
+    einsum = staticmethod(np.einsum)  # surface-shape (issue 15)
 
     # surface-math
     tan = staticmethod(np.tan)
@@ -291,6 +293,11 @@ class GraphXP:
             condition = np.asarray(condition).astype(bool, copy=False)
             return el.Where.apply(x, y, condition=condition)
         return self.raw.where(condition, x, y)
+
+    def einsum(self, subscripts, *operands):  # surface-shape (issue 15)
+        if any(isinstance(x, Variable) for x in operands):
+            return la.Einsum.apply(*operands, subscripts=subscripts)
+        return self.raw.einsum(subscripts, *operands)
 
     def maximum(self, x, y):
         if isinstance(x, Variable) or isinstance(y, Variable):

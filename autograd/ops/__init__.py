@@ -18,7 +18,11 @@ from .elementwise import (
                           Tanh,
                           Where,
 )
-from .linalg import Linear, Matmul
+from .linalg import (
+                          Einsum,  # surface-shape (issue 15)
+                          Linear,
+                          Matmul,
+)
 from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Std, Sum, Var
 from .shape import AsType, BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
 
@@ -71,6 +75,8 @@ ALL_OPERATORS = (
     Log2, Log10, Log1p, Expm1, Exp2, Rsqrt, Reciprocal, Square, Cbrt,
     Floor, Ceil, Round, Trunc, FloorDivide, Remainder, Fmod, Hypot, Lerp, LogAddExp, NanToNum,
     Prod, Median, Cumsum, Cumprod, LogCumSumExp,
+    # surface-shape (issue 15)
+    Einsum,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..engine import Operator
 from ..variable import Variable
+from .shape import BroadcastTo
 
 
 class Matmul(Operator):
@@ -23,14 +24,15 @@ class Matmul(Operator):
 
     @classmethod
     def dot(cls, x, y):
-        """Inner product of two 1-d tensors (matmul for 2-d ones; numpy's dot)."""
-        x_ndim, y_ndim = np.ndim(x.data), np.ndim(y.data if isinstance(y, Variable) else y)
-        if x_ndim > 2 or y_ndim > 2:
-            raise ValueError(
-                f"dot: expects 1-d or 2-d tensors, got {x_ndim}-d and {y_ndim}-d; "
-                "use matmul (@) for batches"
-            )
-        return cls.apply(x, y)
+        """numpy's dot: a product with a 0-d operand, the inner product of 1-d ones,
+        matmul of 2-d ones, and for n-d x the sum over x's last axis and y's second to
+        last (its last when 1-d), through einsum."""
+        y = y if isinstance(y, Variable) else np.asarray(y)
+        if x.ndim == 0 or y.ndim == 0:
+            return x * y
+        if x.ndim <= 2 and y.ndim <= 2:
+            return cls.apply(x, y)
+        return tensordot(x, y, ([-1], [-2 if y.ndim > 1 else -1]))
 
     @staticmethod
     def forward(ctx, x, y):
@@ -143,3 +145,156 @@ def check_linear_shapes(x_shape, weight_shape, bias):
     if bias and bias[0].shape != weight_shape[:1]:
         raise ValueError(f"linear: bias has shape {bias[0].shape}, expected "
                          f"{weight_shape[:1]} for a weight of shape {weight_shape}")
+
+
+class Einsum(Operator):
+    """out = einsum(subscripts, x₀, x₁, ...), e.g. "bij,bjk->bik";
+    grad_xᵢ = einsum of grad_out with the other operands into xᵢ's subscripts: letters
+    only xᵢ has get their sum's gradient (ones), a letter xᵢ repeats (a trace, a
+    diagonal) gets it back on the diagonal through an identity matrix.
+
+    `of` accepts every subscript string numpy does (implicit output, "...", repeated
+    letters) and rewrites it explicitly, with ellipsis axes broadcast beforehand by
+    broadcast_to, so forward and backward see one letter per axis and no broadcasting.
+    The backward is einsum itself, so second order works.
+    """
+
+    name = "einsum"
+
+    @classmethod
+    def of(cls, subscripts, *operands):
+        if not isinstance(subscripts, str):  # numpy's sublist form: x, [0, 1], y, [1, 2]
+            subscripts, operands = _from_sublists((subscripts,) + operands)
+        operands = [x if isinstance(x, Variable) else np.asarray(x) for x in operands]
+        shapes = [x.shape for x in operands]
+        specs, out, sizes = _explicit_einsum(subscripts, shapes)
+        fitted = []
+        for x, spec, shape in zip(operands, specs, shapes):
+            full = tuple(sizes[c] for c in spec)
+            if full != shape:  # an ellipsis axis of size 1 broadcast against the others
+                x = BroadcastTo.of(x, full)
+            fitted.append(x)
+        return cls.apply(*fitted, subscripts=",".join(specs) + "->" + out)
+
+    @staticmethod
+    def forward(ctx, *xs, subscripts):
+        ctx.save(*xs)
+        return np.einsum(subscripts, *xs)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        xs = ctx.saved
+        specs, out = ctx.params["subscripts"].split("->")
+        specs = specs.split(",")
+        grads = []
+        for i, (spec, x) in enumerate(zip(specs, xs)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            terms = [out] + [s for j, s in enumerate(specs) if j != i]
+            operands = [grad_out] + [y for j, y in enumerate(xs) if j != i]
+            present = set("".join(terms))
+            fresh = iter(c for c in _LETTERS if c not in set("".join(specs) + out))
+            target = ""
+            for position, c in enumerate(spec):
+                n = x.shape[position]
+                if c in spec[:position]:  # a repeated letter: back onto the diagonal
+                    f = next(fresh)
+                    terms.append(c + f)
+                    operands.append(np.eye(n, dtype=_dtype(x)))
+                    target += f
+                    continue
+                if c not in present:  # summed in xᵢ alone: every element gets grad
+                    terms.append(c)
+                    operands.append(np.ones(n, dtype=_dtype(x)))
+                    present.add(c)
+                target += c
+            grads.append(ctx.xp.einsum(",".join(terms) + "->" + target, *operands))
+        return tuple(grads)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _dtype(x):
+    return x.data.dtype if isinstance(x, Variable) else x.dtype
+
+
+def _from_sublists(args):
+    """numpy's einsum(x, [0, 1], y, [1, 2], [0, 2]) as ("ab,bc->ac", (x, y))."""
+    def letters(sublist):
+        try:
+            return "".join("..." if i is Ellipsis else _LETTERS[int(i)] for i in sublist)
+        except (TypeError, ValueError, IndexError):
+            raise TypeError(f"einsum: expects subscripts like 'ij,jk->ik' or numpy's "
+                            f"sublists of axis numbers 0-51, got {sublist!r}") from None
+    operands, specs = args[0:-1:2] if len(args) % 2 else args[0::2], args[1::2]
+    out = "->" + letters(args[-1]) if len(args) % 2 else ""
+    return ",".join(letters(spec) for spec in specs) + out, operands
+
+
+def _explicit_einsum(subscripts, shapes):
+    """numpy's subscripts as (one spec per operand, output spec, size of each letter),
+    '...' replaced by letters and the implicit output ("ij,jk") made explicit."""
+    text = subscripts.replace(" ", "")
+    inputs, arrow, out = text.partition("->")
+    specs = inputs.split(",")
+    if len(specs) != len(shapes):
+        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(specs)} operands, "
+                         f"got {len(shapes)}")
+    used = set(text) - set(".,->")
+    if any(c not in _LETTERS for c in used):
+        raise ValueError(f"einsum: subscripts {subscripts!r} may hold only letters, ',', "
+                         "'->' and '...'")
+    spare = [c for c in _LETTERS if c not in used]
+    ellipsis_ndim = 0
+    for spec, shape in zip(specs, shapes):
+        if "..." in spec:
+            ellipsis_ndim = max(ellipsis_ndim, len(shape) - len(spec.replace("...", "")))
+    batch = "".join(spare[:ellipsis_ndim])
+    explicit, sizes = [], {}
+    for spec, shape in zip(specs, shapes):
+        if "..." in spec:
+            own = len(shape) - len(spec.replace("...", ""))
+            spec = spec.replace("...", batch[ellipsis_ndim - own:] if own else "")
+        if len(spec) != len(shape):
+            raise ValueError(f"einsum: subscripts {subscripts!r}: operand of shape {shape} "
+                             f"needs {len(shape)} letters, '{spec}' has {len(spec)}")
+        for c, n in zip(spec, shape):
+            if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
+                raise ValueError(f"einsum: subscripts {subscripts!r}: letter '{c}' has "
+                                 f"sizes {sizes[c]} and {n} in shapes {shapes}")
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
+        explicit.append(spec)
+    if arrow:
+        out = out.replace("...", batch)
+        if len(set(out)) != len(out) or not set(out) <= set(sizes):
+            raise ValueError(f"einsum: output '{out}' of {subscripts!r} repeats a letter or "
+                             "names one no operand has")
+    else:  # numpy's implicit output: the letters seen once, sorted, after the ellipsis
+        counts = "".join(s.replace("...", "") for s in specs)
+        out = batch + "".join(sorted(c for c in set(counts) if counts.count(c) == 1))
+    return explicit, out, sizes
+
+
+def tensordot(x, y, axes=2):
+    """Σ over the last `axes` axes of x and the first of y, or over the axes named by a
+    pair of lists (numpy's tensordot), as one einsum."""
+    if isinstance(axes, (int, np.integer)):
+        axes_x, axes_y = list(range(x.ndim - axes, x.ndim)), list(range(axes))
+    else:
+        axes_x, axes_y = ([a] if np.ndim(a) == 0 else list(a) for a in axes)
+    axes_x = [a % max(x.ndim, 1) for a in axes_x]
+    axes_y = [a % max(y.ndim, 1) for a in axes_y]
+    if len(axes_x) != len(axes_y) or any(
+            a >= x.ndim or b >= y.ndim or x.shape[a] != y.shape[b]
+            for a, b in zip(axes_x, axes_y)):
+        raise ValueError(f"tensordot: axes {axes} do not pair equal sizes of shapes "
+                         f"{x.shape} and {y.shape}")
+    spec_x = list(_LETTERS[:x.ndim])
+    spec_y = list(_LETTERS[x.ndim:x.ndim + y.ndim])
+    for a, b in zip(axes_x, axes_y):
+        spec_y[b] = spec_x[a]
+    out = [c for i, c in enumerate(spec_x) if i not in axes_x]
+    out += [c for i, c in enumerate(spec_y) if i not in axes_y]
+    return Einsum.of("".join(spec_x) + "," + "".join(spec_y) + "->" + "".join(out), x, y)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from test_surface_shape import SHAPE_FUNCTIONS  # surface-shape's rows (issue 15)
 
 import autograd as ag
 from autograd import Tensor, gradcheck, gradgradcheck
@@ -264,6 +265,7 @@ def test_the_operator_table_covers_every_built_in_operator():
                "reshape", "transpose", "broadcast_to", "astype", "pow", "scatter_add",
                "linear"}
     tested |= SURFACE_MATH_NAMES  # surface-math (issue 15)
+    tested |= {name for name, *_ in SHAPE_FUNCTIONS}  # surface-shape (issue 15)
     names = {op.name for op in ALL_OPERATORS}
     missing = {n for n in names if not any(n == t or t.startswith(n) for t in tested)}
     assert not missing, f"operators without a gradient test: {sorted(missing)}"

@@ -24,5 +24,6 @@ def test_readme_code_runs(capsys, tmp_path, monkeypatch):
     assert accuracy >= 97.0
     assert "= tanh(" in printed  # the listing of the neuron's graph
     assert "Newton after 7 steps: [1. 1.]" in printed
+    assert "<einsum> (2, 4, 2) (2, 4, 8)" in printed  # surface-shape (issue 15)
     assert (tmp_path / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     namespace["test_cube_gradients"]()  # the property test in the README passes

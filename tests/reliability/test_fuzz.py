@@ -517,6 +517,24 @@ RECIPES = {
     ops.Cumprod: scan_recipe("cumprod"),
     ops.LogCumSumExp: scan_recipe("logcumsumexp"),
 }
+
+
+# surface-shape (issue 15)
+def einsum_recipe(rng, pool):
+    # a trace-and-product of two values sharing their last axis, or a diagonal sum of one
+    i = pick(rng, pool, lambda v: v.ndim >= 1)
+    if i is None:
+        return None
+    x = pool[i]
+    j = pick(rng, pool, lambda y: y.ndim >= 1 and y.shape[-1] == x.shape[-1]
+             and broadcastable(x.shape[:-1], y.shape[:-1]) and small_product(x, y))
+    if j is None:
+        return Step("einsum[...i->...]", lambda a: ag.einsum("...i->...", a), (i,))
+    return Step("einsum[...i,...i->...]", lambda a, b: ag.einsum("...i,...i->...", a, b),
+                (i, j))
+
+
+RECIPES[ops.Einsum] = einsum_recipe
 OPERATORS = list(RECIPES)
 FALLBACK = unary("tanh", Tensor.tanh)  # always applicable and always safe
 
