@@ -108,6 +108,67 @@ from .functional import log_sigmoid, norm  # noqa: E402
 
 __all__ += ["log_sigmoid", "norm"]
 
+# surface-math (issue 15, items 1 and 2): numpy's names
+from .functional import (  # noqa: E402
+    all,
+    amax,
+    amin,
+    any,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    argmax,
+    argmin,
+    cbrt,
+    ceil,
+    cosh,
+    cumprod,
+    cumsum,
+    exp2,
+    expm1,
+    floor,
+    floor_divide,
+    fmod,
+    hypot,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    lerp,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logcumsumexp,
+    median,
+    mod,
+    nan_to_num,
+    prod,
+    reciprocal,
+    remainder,
+    round,
+    rsqrt,
+    sinh,
+    square,
+    std_mean,
+    tan,
+    trunc,
+    var_mean,
+)
+
+__all__ += [
+    "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "arcsinh", "arccosh",
+    "arctanh", "log2", "log10", "log1p", "expm1", "exp2", "rsqrt", "reciprocal", "square",
+    "cbrt", "floor", "ceil", "round", "trunc", "floor_divide", "remainder", "mod", "fmod",
+    "hypot", "lerp", "logaddexp", "nan_to_num", "isclose", "isnan", "isinf", "isfinite",
+    "prod", "median", "cumsum", "cumprod", "logcumsumexp", "argmax", "argmin", "any", "all",
+    "amax", "amin", "var_mean", "std_mean",
+]
+
 # surface-shape (issue 15 items 3-4): shape, indexing, assembly and creation. numpy's
 # trace is Tensor.trace / np.trace / functional.trace: autograd.trace records a graph.
 from .creation import (  # noqa: E402

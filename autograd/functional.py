@@ -7,7 +7,7 @@ constant Tensors).
 
 from __future__ import annotations
 
-import builtins
+import builtins  # any and all: this module defines numpy's any and all
 import inspect
 from typing import NamedTuple
 
@@ -75,8 +75,8 @@ def log_sigmoid(x):
     return _variable(x).log_sigmoid()
 
 
-def norm(x, axis=None, keepdims=False):
-    return _variable(x).norm(axis, keepdims)
+def norm(x, axis=None, keepdims=False, ord=None):  # noqa: A002 - numpy's name
+    return _variable(x).norm(axis, keepdims, ord)
 
 
 def sin(x):
@@ -349,15 +349,15 @@ def _requires_grad_anywhere(value) -> bool:
     if isinstance(value, Variable):
         return value.requires_grad
     if type(value) in (list, tuple):
-        return any(_requires_grad_anywhere(v) for v in value)
+        return builtins.any(_requires_grad_anywhere(v) for v in value)
     if type(value) is dict:
-        return any(_requires_grad_anywhere(v) for v in value.values())
+        return builtins.any(_requires_grad_anywhere(v) for v in value.values())
     return False
 
 
 def _is_floating(result) -> bool:
     if type(result) in (list, tuple):
-        return any(_is_floating(r) for r in result)
+        return builtins.any(_is_floating(r) for r in result)
     return getattr(np.asarray(result), "dtype", np.dtype(object)).kind in "fc"
 
 
@@ -365,6 +365,145 @@ register_numpy_protocol(array_ufunc, array_function)
 
 
 # --------------------------------------------------------------------------------------
+# surface-math (issue 15, items 1 and 2): numpy's names; each runs the Tensor method.
+
+
+def _unary(method):
+    def function(x):
+        return getattr(_variable(x, method), method)()
+    function.__name__ = function.__qualname__ = method
+    function.__doc__ = getattr(Tensor, method).__doc__
+    return function
+
+
+tan, arcsin, arccos, arctan = (_unary(m) for m in ("tan", "arcsin", "arccos", "arctan"))
+sinh, cosh, arcsinh, arccosh, arctanh = (
+    _unary(m) for m in ("sinh", "cosh", "arcsinh", "arccosh", "arctanh"))
+log2, log10, log1p, expm1, exp2 = (
+    _unary(m) for m in ("log2", "log10", "log1p", "expm1", "exp2"))
+rsqrt, reciprocal, square, cbrt = (_unary(m) for m in ("rsqrt", "reciprocal", "square", "cbrt"))
+floor, ceil, trunc = (_unary(m) for m in ("floor", "ceil", "trunc"))
+isnan, isinf, isfinite = (_unary(m) for m in ("isnan", "isinf", "isfinite"))
+
+
+def round(x, decimals=0):  # noqa: A001 - numpy's name
+    return _variable(x, "round").round(decimals)
+
+
+def arctan2(y, x):
+    return el.Arctan2.apply(y, x)
+
+
+def floor_divide(x, y):
+    return el.FloorDivide.apply(x, y)
+
+
+def remainder(x, y):
+    return el.Remainder.apply(x, y)
+
+
+mod = remainder  # numpy's alias
+
+
+def fmod(x, y):
+    return el.Fmod.apply(x, y)
+
+
+def hypot(x, y):
+    return el.Hypot.apply(x, y)
+
+
+def lerp(start, end, weight):
+    """start + weight·(end − start) (PyTorch's lerp; numpy has none)."""
+    return el.Lerp.apply(start, end, weight)
+
+
+def logaddexp(x, y):
+    return el.LogAddExp.apply(x, y)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    return _variable(x, "nan_to_num").nan_to_num(nan, posinf, neginf)
+
+
+def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _variable(x, "isclose").isclose(y, rtol, atol, equal_nan)
+
+
+def prod(x, axis=None, keepdims=False):
+    return _variable(x, "prod").prod(axis, keepdims)
+
+
+def median(x, axis=None, keepdims=False):
+    return _variable(x, "median").median(axis, keepdims)
+
+
+def cumsum(x, axis=None):
+    return _variable(x, "cumsum").cumsum(axis)
+
+
+def cumprod(x, axis=None):
+    return _variable(x, "cumprod").cumprod(axis)
+
+
+def logcumsumexp(x, axis=None):
+    return _variable(x, "logcumsumexp").logcumsumexp(axis)
+
+
+def argmax(x, axis=None, keepdims=False):
+    return _variable(x, "argmax").argmax(axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    return _variable(x, "argmin").argmin(axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):  # noqa: A001 - numpy's name
+    return _variable(x, "any").any(axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):  # noqa: A001 - numpy's name
+    return _variable(x, "all").all(axis, keepdims)
+
+
+amax, amin = max, min  # numpy's aliases: the same operators, ties split evenly
+
+
+def var_mean(x, axis=None, keepdims=False, ddof=0):
+    """(var, mean) over the axes, PyTorch's pair (numpy's ddof=0 default; PyTorch's is 1)."""
+    x = _variable(x, "var_mean")
+    return x.var(axis, keepdims, ddof), x.mean(axis, keepdims)
+
+
+def std_mean(x, axis=None, keepdims=False, ddof=0):
+    """(std, mean) over the axes, PyTorch's pair (numpy's ddof=0 default; PyTorch's is 1)."""
+    x = _variable(x, "std_mean")
+    return x.std(axis, keepdims, ddof), x.mean(axis, keepdims)
+
+
+# np.tan(t) and the like run the operators (the rest of the table above).
+UFUNCS.update({
+    np.tan: tan, np.arcsin: arcsin, np.arccos: arccos, np.arctan: arctan,
+    np.arctan2: arctan2, np.sinh: sinh, np.cosh: cosh, np.arcsinh: arcsinh,
+    np.arccosh: arccosh, np.arctanh: arctanh, np.log2: log2, np.log10: log10,
+    np.log1p: log1p, np.expm1: expm1, np.exp2: exp2, np.reciprocal: reciprocal,
+    np.square: square, np.cbrt: cbrt, np.floor: floor, np.ceil: ceil, np.trunc: trunc,
+    np.rint: round, np.floor_divide: floor_divide, np.remainder: remainder, np.fmod: fmod,
+    np.hypot: hypot, np.logaddexp: logaddexp,
+})
+ARRAY_FUNCTIONS.update({
+    np.prod: (prod, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.median: (median, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.cumsum: (cumsum, 2, {"axis": "axis"}),
+    np.cumprod: (cumprod, 2, {"axis": "axis"}),
+    np.argmax: (argmax, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.argmin: (argmin, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.any: (any, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.all: (all, 2, {"axis": "axis", "keepdims": "keepdims"}),
+    np.round: (round, 2, {"decimals": "decimals"}),
+    np.nan_to_num: (nan_to_num, 1, {"nan": "nan", "posinf": "posinf", "neginf": "neginf"}),
+    np.isclose: (isclose, 2, {"rtol": "rtol", "atol": "atol", "equal_nan": "equal_nan"}),
+})
 # surface-shape (issue 15 items 3-5): shape, indexing and assembly, numpy's names and
 # semantics; each is built from the primitive operators (autograd/ops/indexing.py).
 

@@ -29,6 +29,7 @@ from .ops import elementwise as el
 from .ops import indexing as ix
 from .ops import linalg as la
 from .ops import reductions as rd
+from .ops import scans as sc
 from .ops import shape as sh
 from .variable import Variable
 from .xp import GraphXP, NumpyXP
@@ -572,16 +573,23 @@ class Tensor(Variable):
             _refuse_torch_names("min", torch_names)
         return rd.Min.of(self, axis, keepdims)
 
-    def norm(self, axis=None, keepdims=False, **torch_names):
+    def norm(self, axis=None, keepdims=False, ord=None, **torch_names):  # noqa: A002 - numpy's name
         """out = ‖x‖ = √(Σ x²) over the axes (all by default);  ∂out/∂x = x/‖x‖, taken as 0
         where ‖x‖ = 0 (PyTorch's subgradient; the plain formula gives 0·(1/0) = nan).
 
         Built with the "double where": sqrt only ever sees positive values, and the outer
         where sends no gradient into the zero branch, so first and second derivatives at 0
         are 0, not nan.
+
+        `ord` is numpy.linalg.norm's: for a vector (one axis) inf, −inf, 0, 1, 2 or any p
+        (Σ|x|ᵖ)^(1/p); for a matrix (two axes) "fro", 1, −1, inf, −inf (2, −2 and "nuc"
+        need singular values, which tracegrad does not have). Composed of abs, sum, max,
+        min and pow, so each shows as its steps in pictures.
         """
         if torch_names:
             _refuse_torch_names("norm", torch_names)
+        if ord is not None:
+            return _norm_with_ord(self, ord, axis, keepdims)
         squares = (self**2).sum(axis, keepdims)
         positive = squares._data > 0
         inner = el.Where.apply(squares, 1.0, condition=positive)
@@ -705,6 +713,114 @@ class Tensor(Variable):
     def float(self):  # noqa: A003 - PyTorch's name, refused
         raise TypeError("Tensor.float: PyTorch's x.float() casts to float32; write "
                         "x.astype(np.float32) (or np.float64, tracegrad's default)")
+
+
+    # -- surface-math (issue 15, items 1 and 2) --------------------------------------
+
+    def tan(self): return _run(el.Tan, (self,))  # noqa: E704
+    def arcsin(self): return _run(el.Arcsin, (self,))  # noqa: E704
+    def arccos(self): return _run(el.Arccos, (self,))  # noqa: E704
+    def arctan(self): return _run(el.Arctan, (self,))  # noqa: E704
+    def arctan2(self, x): return _run(el.Arctan2, (self, x))  # noqa: E704
+    def sinh(self): return _run(el.Sinh, (self,))  # noqa: E704
+    def cosh(self): return _run(el.Cosh, (self,))  # noqa: E704
+    def arcsinh(self): return _run(el.Arcsinh, (self,))  # noqa: E704
+    def arccosh(self): return _run(el.Arccosh, (self,))  # noqa: E704
+    def arctanh(self): return _run(el.Arctanh, (self,))  # noqa: E704
+    def log2(self): return _run(el.Log2, (self,))  # noqa: E704
+    def log10(self): return _run(el.Log10, (self,))  # noqa: E704
+    def log1p(self): return _run(el.Log1p, (self,))  # noqa: E704
+    def expm1(self): return _run(el.Expm1, (self,))  # noqa: E704
+    def exp2(self): return _run(el.Exp2, (self,))  # noqa: E704
+    def rsqrt(self): return _run(el.Rsqrt, (self,))  # noqa: E704
+    def reciprocal(self): return _run(el.Reciprocal, (self,))  # noqa: E704
+    def square(self): return _run(el.Square, (self,))  # noqa: E704
+    def cbrt(self): return _run(el.Cbrt, (self,))  # noqa: E704
+    def floor(self): return _run(el.Floor, (self,))  # noqa: E704
+    def ceil(self): return _run(el.Ceil, (self,))  # noqa: E704
+    def trunc(self): return _run(el.Trunc, (self,))  # noqa: E704
+    def round(self, decimals=0): return el.Round.apply(self, decimals=decimals)  # noqa: E704
+    def floor_divide(self, other): return _run(el.FloorDivide, (self, other))  # noqa: E704
+    def __floordiv__(self, other): return _run(el.FloorDivide, (self, other))  # noqa: E704
+    def __rfloordiv__(self, other): return _run(el.FloorDivide, (other, self))  # noqa: E704
+    def remainder(self, other): return _run(el.Remainder, (self, other))  # noqa: E704
+    def __mod__(self, other): return _run(el.Remainder, (self, other))  # noqa: E704
+    def __rmod__(self, other): return _run(el.Remainder, (other, self))  # noqa: E704
+    def fmod(self, other): return _run(el.Fmod, (self, other))  # noqa: E704
+    def hypot(self, other): return _run(el.Hypot, (self, other))  # noqa: E704
+    def lerp(self, end, weight): return _run(el.Lerp, (self, end, weight))  # noqa: E704
+    def logaddexp(self, other): return _run(el.LogAddExp, (self, other))  # noqa: E704
+
+    def __round__(self, ndigits=None):  # round(t): numpy's halves-to-even, a Tensor back
+        return self.round(0 if ndigits is None else ndigits)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return el.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    # Tests, not functions of x: no gradient, a bool tensor that does not require grad.
+    def isnan(self): return Tensor._make(np.isnan(self._data))  # noqa: E704
+    def isinf(self): return Tensor._make(np.isinf(self._data))  # noqa: E704
+    def isfinite(self): return Tensor._make(np.isfinite(self._data))  # noqa: E704
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|x − y| ≤ atol + rtol·|y| elementwise (numpy's isclose); no gradient."""
+        other = other._data if isinstance(other, Variable) else other
+        return Tensor._make(np.asarray(np.isclose(self._data, other, rtol=rtol, atol=atol,
+                                                  equal_nan=equal_nan)))
+
+    def prod(self, axis=None, keepdims=False):
+        return rd.Prod.of(self, axis, keepdims)
+
+    def median(self, axis=None, keepdims=False):
+        return rd.Median.of(self, axis, keepdims)
+
+    def cumsum(self, axis=None):
+        return sc.Cumsum.of(self, axis)
+
+    def cumprod(self, axis=None):
+        return sc.Cumprod.of(self, axis)
+
+    def logcumsumexp(self, axis=None):
+        return sc.LogCumSumExp.of(self, axis)
+
+    # numpy's amax/amin are max/min: the same operator, ties split evenly.
+    amax = max
+    amin = min
+
+    def argmax(self, axis=None, keepdims=False):
+        """The index of the largest element (the first on ties), over the flattened tensor
+        or along `axis`; an integer tensor without gradient."""
+        return _index_of("argmax", self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        """The index of the smallest element (the first on ties); no gradient."""
+        return _index_of("argmin", self, axis, keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        """Whether any element is non-zero, over the axes; a bool tensor, no gradient."""
+        axes = rd.normalize_axes(axis, self.ndim, "any", self.shape) if axis is not None else None
+        return Tensor._make(np.asarray(self._data.any(axis=axes, keepdims=keepdims)))
+
+    def all(self, axis=None, keepdims=False):
+        """Whether every element is non-zero, over the axes; a bool tensor, no gradient."""
+        axes = rd.normalize_axes(axis, self.ndim, "all", self.shape) if axis is not None else None
+        return Tensor._make(np.asarray(self._data.all(axis=axes, keepdims=keepdims)))
+
+    for _method, _op in [(tan, el.Tan), (arcsin, el.Arcsin), (arccos, el.Arccos),
+                         (arctan, el.Arctan), (arctan2, el.Arctan2), (sinh, el.Sinh),
+                         (cosh, el.Cosh), (arcsinh, el.Arcsinh), (arccosh, el.Arccosh),
+                         (arctanh, el.Arctanh), (log2, el.Log2), (log10, el.Log10),
+                         (log1p, el.Log1p), (expm1, el.Expm1), (exp2, el.Exp2),
+                         (rsqrt, el.Rsqrt), (reciprocal, el.Reciprocal), (square, el.Square),
+                         (cbrt, el.Cbrt), (floor, el.Floor), (ceil, el.Ceil),
+                         (trunc, el.Trunc), (round, el.Round), (floor_divide, el.FloorDivide),
+                         (remainder, el.Remainder), (fmod, el.Fmod), (hypot, el.Hypot),
+                         (lerp, el.Lerp), (logaddexp, el.LogAddExp),
+                         (nan_to_num, el.NanToNum), (prod, rd.Prod), (median, rd.Median),
+                         (cumsum, sc.Cumsum), (cumprod, sc.Cumprod),
+                         (logcumsumexp, sc.LogCumSumExp)]:
+        _method.__doc__ = _op.__doc__
+    del _method, _op
 
     # surface-shape (issue 15): numpy's ndarray methods, over the primitive operators
 
@@ -934,6 +1050,54 @@ def _run(op, inputs):
     """Tensor methods call the engine directly: Op.apply's dispatch on the input kind is
     one Python call and a keyword dict more than a tensor method needs."""
     return Tensor._apply(op, inputs, _NO_PARAMS)
+
+
+def _norm_with_ord(x, ord, axis, keepdims):  # noqa: A002 - numpy's name
+    """numpy.linalg.norm's vector and matrix norms other than the 2-norm, from operators."""
+    if axis is None:
+        if x.ndim not in (1, 2):
+            raise ValueError(f"norm: ord={ord!r} without an axis needs a 1-d or 2-d tensor, "
+                             f"got shape {x.shape}; pass axis= (one axis for a vector norm, "
+                             "two for a matrix norm)")
+        axis = tuple(range(x.ndim))
+    axes = rd.normalize_axes(axis, x.ndim, "norm", x.shape)
+    if isinstance(axis, tuple) and len(axis) == 2:
+        rows, cols = (a % x.ndim for a in axis)
+        if ord == "fro":
+            return x.norm(axes, keepdims)
+        if ord in (1, -1, np.inf, -np.inf):
+            summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)
+            sums = x.abs().sum(summed, keepdims=True)
+            out = sums.max(over, keepdims=True) if ord > 0 else sums.min(over, keepdims=True)
+            return out if keepdims else out.reshape(rd._drop_axes(out.shape, axes))
+        raise ValueError(f"norm: matrix ord={ord!r} is not supported; tracegrad has no "
+                         "singular values. Use ord='fro', 1, -1, inf or -inf")
+    if len(axes) != 1 or isinstance(ord, str):
+        raise ValueError(f"norm: ord={ord!r} needs one axis (a vector norm) or, for 'fro' "
+                         f"and the matrix norms, a tuple of two; got axis={axis!r}")
+    if ord == np.inf:
+        return x.abs().max(axes, keepdims)
+    if ord == -np.inf:
+        return x.abs().min(axes, keepdims)
+    if ord == 0:  # the number of non-zero elements: piecewise constant, no gradient
+        return Tensor._make(np.asarray((x._data != 0).sum(axis=axes, keepdims=keepdims),
+                                       dtype=np.result_type(x.dtype, np.float32)))
+    if ord == 1:
+        return x.abs().sum(axes, keepdims)
+    if ord == 2:
+        return x.norm(axes, keepdims)
+    return (x.abs() ** ord).sum(axes, keepdims) ** (1.0 / ord)
+
+
+def _index_of(name, x, axis, keepdims):
+    """argmax or argmin (`name`) of x's data, numpy's semantics, refusing an empty axis
+    by name."""
+    if axis is not None:
+        (axis,) = rd.normalize_axes(axis, x.ndim, name, x.shape) or (None,)
+    if x.size == 0:
+        raise ValueError(f"{name}: a tensor of shape {x.shape} is empty, so it has no "
+                         f"{name[3:]}imum to point at; check that the batch is not empty")
+    return Tensor._make(np.asarray(getattr(x._data, name)(axis=axis, keepdims=keepdims)))
 
 
 def _label(variable) -> str:

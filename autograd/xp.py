@@ -8,9 +8,17 @@ nodes when given variables, so the backward formula is itself differentiable.
 What ctx.xp offers (every name on Tensors; on Scalars those marked *):
 
     exp* log* sqrt* sin* cos* tanh* sigmoid* relu* sign* power*(x, c)
-    softplus* (forward only: logaddexp(x, 0))  logaddexp (forward only)
+    softplus* (forward only: logaddexp(x, 0))  logaddexp*
     where(condition, x, y)  maximum(x, y)  minimum(x, y)  clip(x, low, high)
     broadcast_to(x, shape)  scatter_add(values, index, shape)  einsum(subscripts, *xs)
+
+surface-math (issue 15), on Tensors and Scalars alike:
+
+    tan arcsin arccos arctan arctan2(y, x) sinh cosh arcsinh arccosh arctanh log2 log10
+    log1p expm1 exp2 rsqrt reciprocal square cbrt floor ceil round(x, decimals) trunc
+    floor_divide remainder fmod hypot lerp(x, y, weight) logaddexp nan_to_num(x, nan,
+    posinf, neginf) isclose isnan isinf isfinite (the last four: no gradient)
+    prod(x, axis, keepdims) cumsum(x, axis) cumprod(x, axis) logcumsumexp(x, axis)
 
 Everything else in a backward is operators: + - * / ** and comparisons, .sum(axis,
 keepdims=True), .reshape(), .transpose(), indexing. Never call numpy on what ctx.saved
@@ -26,8 +34,18 @@ import numpy as np
 from .ops import arithmetic as ar
 from .ops import elementwise as el
 from .ops import linalg as la
+from .ops import reductions as rd
+from .ops import scans as sc
 from .ops import shape as sh
 from .variable import Variable
+
+
+def _on_floats(ufunc):
+    """numpy's `ufunc` on Python floats: a float back, IEEE inf/nan, no warning."""
+    def on_floats(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return float(ufunc(*(np.float64(a) for a in args), **kwargs))
+    return on_floats
 
 
 class MathXP:
@@ -87,6 +105,52 @@ class MathXP:
     def relu(x: float) -> float:
         return x if x > 0 else 0.0
 
+    # surface-math: numpy's scalar answers (inf and nan at domain edges) as floats, without
+    # numpy's warnings (MathXP's hand-written functions never warn either).
+    tan = staticmethod(_on_floats(np.tan))
+    arcsin = staticmethod(_on_floats(np.arcsin))
+    arccos = staticmethod(_on_floats(np.arccos))
+    arctan = staticmethod(_on_floats(np.arctan))
+    arctan2 = staticmethod(_on_floats(np.arctan2))
+    sinh = staticmethod(_on_floats(np.sinh))
+    cosh = staticmethod(_on_floats(np.cosh))
+    arcsinh = staticmethod(_on_floats(np.arcsinh))
+    arccosh = staticmethod(_on_floats(np.arccosh))
+    arctanh = staticmethod(_on_floats(np.arctanh))
+    log2 = staticmethod(_on_floats(np.log2))
+    log10 = staticmethod(_on_floats(np.log10))
+    log1p = staticmethod(_on_floats(np.log1p))
+    expm1 = staticmethod(_on_floats(np.expm1))
+    exp2 = staticmethod(_on_floats(np.exp2))
+    rsqrt = staticmethod(_on_floats(lambda x: 1 / np.sqrt(x)))
+    reciprocal = staticmethod(_on_floats(lambda x: 1 / x))
+    square = staticmethod(_on_floats(np.square))
+    cbrt = staticmethod(_on_floats(np.cbrt))
+    floor = staticmethod(_on_floats(np.floor))
+    ceil = staticmethod(_on_floats(np.ceil))
+    trunc = staticmethod(_on_floats(np.trunc))
+    floor_divide = staticmethod(_on_floats(np.floor_divide))
+    remainder = staticmethod(_on_floats(np.remainder))
+    fmod = staticmethod(_on_floats(np.fmod))
+    hypot = staticmethod(_on_floats(np.hypot))
+    logaddexp = staticmethod(_on_floats(np.logaddexp))
+    nan_to_num = staticmethod(_on_floats(np.nan_to_num))
+    isnan = staticmethod(math.isnan)
+    isinf = staticmethod(math.isinf)
+    isfinite = staticmethod(math.isfinite)
+
+    @staticmethod
+    def round(x, decimals=0):
+        return float(np.round(x, decimals))
+
+    @staticmethod
+    def lerp(x, y, weight):
+        return x + weight * (y - x)
+
+    @staticmethod
+    def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
 
 class NumpyXP:
     """numpy, plus the few helpers backward formulas need."""
@@ -106,6 +170,57 @@ class NumpyXP:
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
     einsum = staticmethod(np.einsum)  # surface-shape (issue 15)
+
+    # surface-math
+    tan = staticmethod(np.tan)
+    arcsin = staticmethod(np.arcsin)
+    arccos = staticmethod(np.arccos)
+    arctan = staticmethod(np.arctan)
+    arctan2 = staticmethod(np.arctan2)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    arcsinh = staticmethod(np.arcsinh)
+    arccosh = staticmethod(np.arccosh)
+    arctanh = staticmethod(np.arctanh)
+    log2 = staticmethod(np.log2)
+    log10 = staticmethod(np.log10)
+    log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
+    exp2 = staticmethod(np.exp2)
+    square = staticmethod(np.square)
+    cbrt = staticmethod(np.cbrt)
+    floor = staticmethod(np.floor)
+    ceil = staticmethod(np.ceil)
+    round = staticmethod(np.round)
+    trunc = staticmethod(np.trunc)
+    floor_divide = staticmethod(np.floor_divide)
+    remainder = staticmethod(np.remainder)
+    fmod = staticmethod(np.fmod)
+    hypot = staticmethod(np.hypot)
+    nan_to_num = staticmethod(np.nan_to_num)
+    isclose = staticmethod(np.isclose)
+    isnan = staticmethod(np.isnan)
+    isinf = staticmethod(np.isinf)
+    isfinite = staticmethod(np.isfinite)
+    prod = staticmethod(np.prod)
+    cumsum = staticmethod(np.cumsum)
+    cumprod = staticmethod(np.cumprod)
+
+    @staticmethod
+    def rsqrt(x):
+        return 1 / np.sqrt(x)
+
+    @staticmethod
+    def reciprocal(x):
+        return 1 / x  # np.reciprocal of an integer array truncates (1 // x)
+
+    @staticmethod
+    def lerp(x, y, weight):
+        return x + weight * (y - x)
+
+    @staticmethod
+    def logcumsumexp(x, axis):
+        return np.logaddexp.accumulate(x, axis=axis)
 
     @staticmethod
     def relu(x):
@@ -208,8 +323,91 @@ class GraphXP:
             return sh.ScatterAdd.apply(values, index=index, shape=tuple(shape))
         return self.raw.scatter_add(values, index, shape)
 
+    # surface-math: each records its operator when an argument is a variable.
+    def _record(self, op, name, *args, **params):
+        if any(isinstance(a, Variable) for a in args):
+            return op.apply(*args, **params)
+        return getattr(self.raw, name)(*args, **params)
+
+    def tan(self, x): return self._record(el.Tan, "tan", x)  # noqa: E704
+    def arcsin(self, x): return self._record(el.Arcsin, "arcsin", x)  # noqa: E704
+    def arccos(self, x): return self._record(el.Arccos, "arccos", x)  # noqa: E704
+    def arctan(self, x): return self._record(el.Arctan, "arctan", x)  # noqa: E704
+    def arctan2(self, y, x): return self._record(el.Arctan2, "arctan2", y, x)  # noqa: E704
+    def sinh(self, x): return self._record(el.Sinh, "sinh", x)  # noqa: E704
+    def cosh(self, x): return self._record(el.Cosh, "cosh", x)  # noqa: E704
+    def arcsinh(self, x): return self._record(el.Arcsinh, "arcsinh", x)  # noqa: E704
+    def arccosh(self, x): return self._record(el.Arccosh, "arccosh", x)  # noqa: E704
+    def arctanh(self, x): return self._record(el.Arctanh, "arctanh", x)  # noqa: E704
+    def log2(self, x): return self._record(el.Log2, "log2", x)  # noqa: E704
+    def log10(self, x): return self._record(el.Log10, "log10", x)  # noqa: E704
+    def log1p(self, x): return self._record(el.Log1p, "log1p", x)  # noqa: E704
+    def expm1(self, x): return self._record(el.Expm1, "expm1", x)  # noqa: E704
+    def exp2(self, x): return self._record(el.Exp2, "exp2", x)  # noqa: E704
+    def rsqrt(self, x): return self._record(el.Rsqrt, "rsqrt", x)  # noqa: E704
+    def reciprocal(self, x): return self._record(el.Reciprocal, "reciprocal", x)  # noqa: E704
+    def square(self, x): return self._record(el.Square, "square", x)  # noqa: E704
+    def cbrt(self, x): return self._record(el.Cbrt, "cbrt", x)  # noqa: E704
+    def floor(self, x): return self._record(el.Floor, "floor", x)  # noqa: E704
+    def ceil(self, x): return self._record(el.Ceil, "ceil", x)  # noqa: E704
+    def trunc(self, x): return self._record(el.Trunc, "trunc", x)  # noqa: E704
+
+    def round(self, x, decimals=0):
+        if isinstance(x, Variable):
+            return el.Round.apply(x, decimals=decimals)
+        return self.raw.round(x, decimals)
+
+    def floor_divide(self, x, y):
+        return self._record(el.FloorDivide, "floor_divide", x, y)
+
+    def remainder(self, x, y):
+        return self._record(el.Remainder, "remainder", x, y)
+
+    def fmod(self, x, y):
+        return self._record(el.Fmod, "fmod", x, y)
+
+    def hypot(self, x, y):
+        return self._record(el.Hypot, "hypot", x, y)
+
+    def lerp(self, x, y, weight):
+        return self._record(el.Lerp, "lerp", x, y, weight)
+
+    def nan_to_num(self, x, nan=0.0, posinf=None, neginf=None):
+        return self._record(el.NanToNum, "nan_to_num", x, nan=nan, posinf=posinf,
+                            neginf=neginf)
+
+    def prod(self, x, axis=None, keepdims=False):
+        if isinstance(x, Variable):
+            return rd.Prod.of(x, axis, keepdims)
+        return self.raw.prod(x, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, x, axis):
+        return sc.Cumsum.of(x, axis) if isinstance(x, Variable) else self.raw.cumsum(x, axis)
+
+    def cumprod(self, x, axis):
+        return sc.Cumprod.of(x, axis) if isinstance(x, Variable) else self.raw.cumprod(x, axis)
+
+    def logcumsumexp(self, x, axis):
+        if isinstance(x, Variable):
+            return sc.LogCumSumExp.of(x, axis)
+        return self.raw.logcumsumexp(x, axis)
+
+    # No gradient: run on the data (a comparison's answer is the same for a variable).
+    def isclose(self, x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return self.raw.isclose(_data(x), _data(y), rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+    def isnan(self, x): return self.raw.isnan(_data(x))  # noqa: E704
+    def isinf(self, x): return self.raw.isinf(_data(x))  # noqa: E704
+    def isfinite(self, x): return self.raw.isfinite(_data(x))  # noqa: E704
+
     def logaddexp(self, x, y):
-        return self.raw.logaddexp(x, y)  # forward only (softplus): never given variables
+        if isinstance(x, Variable) or isinstance(y, Variable):
+            return el.LogAddExp.apply(x, y)
+        return self.raw.logaddexp(x, y)
+
+
+def _data(x):
+    return x.data if isinstance(x, Variable) else x
 
 
 def is_basic_index(index) -> bool:

@@ -13,4 +13,5 @@ WORKLOADS = {
     "W5": "benchmarks.w5_render",
     "W6": "benchmarks.w6_digits",
     "W7": "benchmarks.w7_second_order",
+    "W8": "benchmarks.w8_per_operator",  # surface-math (issue 15): one row per operator
 }

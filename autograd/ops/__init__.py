@@ -26,6 +26,43 @@ from .linalg import (
 from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Std, Sum, Var
 from .shape import AsType, BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
 
+# isort: split
+# surface-math (issue 15)
+from .elementwise import (
+                          Arccos,
+                          Arccosh,
+                          Arcsin,
+                          Arcsinh,
+                          Arctan,
+                          Arctan2,
+                          Arctanh,
+                          Cbrt,
+                          Ceil,
+                          Cosh,
+                          Exp2,
+                          Expm1,
+                          Floor,
+                          FloorDivide,
+                          Fmod,
+                          Hypot,
+                          Lerp,
+                          Log1p,
+                          Log2,
+                          Log10,
+                          LogAddExp,
+                          NanToNum,
+                          Reciprocal,
+                          Remainder,
+                          Round,
+                          Rsqrt,
+                          Sinh,
+                          Square,
+                          Tan,
+                          Trunc,
+)
+from .reductions import Median, Prod
+from .scans import Cumprod, Cumsum, LogCumSumExp
+
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
     Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
@@ -33,6 +70,11 @@ ALL_OPERATORS = (
     Sum, Mean, Max, Min, Var, Std, LogSumExp, Softmax, LogSoftmax,
     Reshape, Transpose, BroadcastTo, GetItem, ScatterAdd, Concatenate, Stack, AsType,
     Matmul, Linear,
+    # surface-math (issue 15)
+    Tan, Arcsin, Arccos, Arctan, Arctan2, Sinh, Cosh, Arcsinh, Arccosh, Arctanh,
+    Log2, Log10, Log1p, Expm1, Exp2, Rsqrt, Reciprocal, Square, Cbrt,
+    Floor, Ceil, Round, Trunc, FloorDivide, Remainder, Fmod, Hypot, Lerp, LogAddExp, NanToNum,
+    Prod, Median, Cumsum, Cumprod, LogCumSumExp,
     # surface-shape (issue 15)
     Einsum,
 )

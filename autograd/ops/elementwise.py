@@ -298,3 +298,517 @@ class Where(Operator):
         condition = ctx.params["condition"]
         xp = ctx.xp
         return xp.where(condition, grad_out, 0), xp.where(condition, 0, grad_out)
+
+
+# -- surface-math (issue 15, item 1) -----------------------------------------------------
+# Each is one operator, not a composition: one node in pictures under its numpy name, and
+# one engine call per use (the speed bar: within 1.2x of exp per call). Backward formulas
+# use operators and ctx.xp, so every one has a second derivative.
+
+LN2 = float(np.log(2.0))
+LN10 = float(np.log(10.0))
+
+
+class Tan(Operator):
+    """out = tan x;  ∂out/∂x = 1 + tan²x = 1 + out²."""
+
+    name = "tan"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.tan(x)
+        ctx.save(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved
+        return grad_out * (1 + out * out)
+
+
+class Arcsin(Operator):
+    """out = arcsin x (|x| ≤ 1);  ∂out/∂x = 1/√(1 − x²), inf at ±1 (as in PyTorch)."""
+
+    name = "arcsin"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / ctx.xp.sqrt(1 - x * x)
+
+
+class Arccos(Operator):
+    """out = arccos x (|x| ≤ 1);  ∂out/∂x = −1/√(1 − x²), −inf at ±1."""
+
+    name = "arccos"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.arccos(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -(grad_out / ctx.xp.sqrt(1 - x * x))
+
+
+class Arctan(Operator):
+    """out = arctan x;  ∂out/∂x = 1/(1 + x²)."""
+
+    name = "arctan"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out / (1 + x * x)
+
+
+class Arctan2(Operator):
+    """out = arctan2(y, x), the angle of the point (x, y) in (−π, π];
+    ∂out/∂y = x/(x² + y²), ∂out/∂x = −y/(x² + y²); nan at the origin (as in PyTorch)."""
+
+    name = "arctan2"
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save(y, x)
+        return ctx.xp.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        y, x = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = grad_out / (x * x + y * y)
+        return scale * x, -(scale * y)
+
+
+class Sinh(Operator):
+    """out = sinh x = (eˣ − e⁻ˣ)/2;  ∂out/∂x = cosh x."""
+
+    name = "sinh"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * ctx.xp.cosh(x)
+
+
+class Cosh(Operator):
+    """out = cosh x = (eˣ + e⁻ˣ)/2;  ∂out/∂x = sinh x."""
+
+    name = "cosh"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * ctx.xp.sinh(x)
+
+
+class Arcsinh(Operator):
+    """out = arcsinh x = ln(x + √(x² + 1));  ∂out/∂x = 1/√(x² + 1)."""
+
+    name = "arcsinh"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out / ctx.xp.sqrt(x * x + 1)
+
+
+class Arccosh(Operator):
+    """out = arccosh x (x ≥ 1);  ∂out/∂x = 1/√((x − 1)(x + 1)), inf at 1. The factored
+    form keeps x² − 1 exact near 1."""
+
+    name = "arccosh"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / ctx.xp.sqrt((x - 1) * (x + 1))
+
+
+class Arctanh(Operator):
+    """out = arctanh x (|x| < 1);  ∂out/∂x = 1/((1 − x)(1 + x)), inf at ±1."""
+
+    name = "arctanh"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / ((1 - x) * (1 + x))
+
+
+class Log2(Operator):
+    """out = log₂ x;  ∂out/∂x = 1/(x ln 2)."""
+
+    name = "log2"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.log2(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / (x * LN2)
+
+
+class Log10(Operator):
+    """out = log₁₀ x;  ∂out/∂x = 1/(x ln 10)."""
+
+    name = "log10"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.log10(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / (x * LN10)
+
+
+class Log1p(Operator):
+    """out = ln(1 + x), exact for tiny x where log(1 + x) rounds 1 + x;  ∂out/∂x = 1/(1 + x)."""
+
+    name = "log1p"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / (1 + x)
+
+
+class Expm1(Operator):
+    """out = eˣ − 1, exact for tiny x where exp(x) − 1 cancels;  ∂out/∂x = eˣ (from x, not
+    out + 1, which loses eˣ's relative precision for x ≪ 0)."""
+
+    name = "expm1"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return ctx.xp.expm1(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * ctx.xp.exp(x)
+
+
+class Exp2(Operator):
+    """out = 2ˣ;  ∂out/∂x = 2ˣ ln 2 = out · ln 2."""
+
+    name = "exp2"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.exp2(x)
+        ctx.save(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved
+        return grad_out * out * LN2
+
+
+class Rsqrt(Operator):
+    """out = 1/√x (x > 0);  ∂out/∂x = −½ x^(−3/2) = −½ out³, −inf at 0."""
+
+    name = "rsqrt"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.rsqrt(x)
+        ctx.save(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved
+        with np.errstate(invalid="ignore"):
+            return grad_out * out * out * out * -0.5
+
+
+class Reciprocal(Operator):
+    """out = 1/x;  ∂out/∂x = −1/x² = −out²."""
+
+    name = "reciprocal"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.reciprocal(x)
+        ctx.save(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved
+        with np.errstate(invalid="ignore"):
+            return -(grad_out * out * out)
+
+
+class Square(Operator):
+    """out = x²;  ∂out/∂x = 2x."""
+
+    name = "square"
+    symbol = "x²"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved
+        return grad_out * 2 * x
+
+
+class Cbrt(Operator):
+    """out = ∛x (real, for negative x too);  ∂out/∂x = 1/(3∛x²) = 1/(3 out²), inf at 0."""
+
+    name = "cbrt"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.cbrt(x)
+        ctx.save(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad_out / (3 * out * out)
+
+
+class Rounding(Operator):
+    """A step function (floor, ceil, round, trunc): piecewise constant, so its gradient is
+    0 everywhere (PyTorch's convention), jumps included."""
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * 0
+
+
+class Floor(Rounding):
+    """out = ⌊x⌋, the largest integer ≤ x;  gradient 0."""
+
+    name = "floor"
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.floor(x)
+
+
+class Ceil(Rounding):
+    """out = ⌈x⌉, the smallest integer ≥ x;  gradient 0."""
+
+    name = "ceil"
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.ceil(x)
+
+
+class Round(Rounding):
+    """out = x rounded to `decimals` places, halves to even (numpy's and PyTorch's rule:
+    round(0.5) = 0, round(1.5) = 2);  gradient 0."""
+
+    name = "round"
+
+    @staticmethod
+    def forward(ctx, x, decimals=0):
+        return ctx.xp.round(x, decimals)
+
+
+class Trunc(Rounding):
+    """out = x rounded towards 0;  gradient 0."""
+
+    name = "trunc"
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.trunc(x)
+
+
+class FloorDivide(Operator):
+    """out = ⌊x / y⌋ (Python's and numpy's //);  piecewise constant: gradient 0 for both."""
+
+    name = "floor_divide"
+    symbol = "//"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):  # x // 0 is ±inf or nan
+            return ctx.xp.floor_divide(x, y)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        zero = grad_out * 0
+        return zero, zero
+
+
+class Remainder(Operator):
+    """out = x − ⌊x/y⌋·y, with the sign of y (Python's and numpy's %, PyTorch's remainder);
+    ∂out/∂x = 1, ∂out/∂y = −⌊x/y⌋ (away from the jumps at multiples of y)."""
+
+    name = "remainder"
+    symbol = "%"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx.save(ctx.xp.floor_divide(x, y))
+            return ctx.xp.remainder(x, y)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (quotient,) = ctx.saved
+        return grad_out, -(grad_out * quotient)
+
+
+class Fmod(Operator):
+    """out = x − trunc(x/y)·y, with the sign of x (C's fmod, PyTorch's fmod);
+    ∂out/∂x = 1, ∂out/∂y = −trunc(x/y)."""
+
+    name = "fmod"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx.save(ctx.xp.trunc(x / y))
+            return ctx.xp.fmod(x, y)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (quotient,) = ctx.saved
+        return grad_out, -(grad_out * quotient)
+
+
+class Hypot(Operator):
+    """out = √(x² + y²) without overflow for large x, y;  ∂out/∂x = x/out, ∂out/∂y = y/out,
+    taken as 0 at the origin (norm's subgradient)."""
+
+    name = "hypot"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = ctx.xp.hypot(x, y)
+        ctx.save(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y, out = ctx.saved
+        scale = grad_out / ctx.xp.where(out == 0, 1, out)  # x = y = 0 there: gradient 0
+        return scale * x, scale * y
+
+
+class Lerp(Operator):
+    """out = x + w·(y − x), linear interpolation from x (w = 0) to y (w = 1);
+    ∂out/∂x = 1 − w, ∂out/∂y = w, ∂out/∂w = y − x."""
+
+    name = "lerp"
+
+    @staticmethod
+    def forward(ctx, x, y, weight):
+        ctx.save(x, y, weight)
+        return ctx.xp.lerp(x, y, weight)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y, weight = ctx.saved
+        return grad_out * (1 - weight), grad_out * weight, grad_out * (y - x)
+
+
+class LogAddExp(Operator):
+    """out = ln(eˣ + eʸ), computed as max + log1p(e^(−|x − y|)): no overflow at ±1000;
+    ∂out/∂x = e^(x − out), ∂out/∂y = e^(y − out) (each ≤ 1), nan where both are −inf."""
+
+    name = "logaddexp"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = ctx.xp.logaddexp(x, y)
+        ctx.save(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y, out = ctx.saved
+        with np.errstate(invalid="ignore"):  # −inf − (−inf): nan, as in PyTorch
+            return grad_out * ctx.xp.exp(x - out), grad_out * ctx.xp.exp(y - out)
+
+
+class NanToNum(Operator):
+    """out = x with nan → `nan`, +inf → `posinf`, −inf → `neginf` (numpy's defaults: 0 and
+    the largest finite numbers);  ∂out/∂x = 1 where x is finite, 0 where it was replaced."""
+
+    name = "nan_to_num"
+
+    @staticmethod
+    def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
+        finite = ctx.xp.isfinite(x)
+        ctx.save(finite)
+        # the usual case, all finite: skip np.nan_to_num's Python-level checks
+        if finite is True or (finite is not False and finite.all()):
+            return x + 0  # a new array (numpy's copy=True); a float on Scalars
+        return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (finite,) = ctx.saved
+        return grad_out * finite

@@ -379,3 +379,86 @@ class LogSoftmax(AlongAxis):
     def expand(node):
         return softmax_steps(np.asarray(node.inputs[0].data), _axes(node.params["axis"]),
                              "log_softmax")
+
+
+# -- surface-math (issue 15, item 2) -----------------------------------------------------
+
+
+def _to_last(x, axes):
+    """x (an array or a variable) with `axes` moved to the end and flattened into one:
+    shape (kept axes..., N), and the permutation that did it."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    perm = tuple(kept) + tuple(axes)
+    moved = x.transpose(perm)
+    return moved.reshape(tuple(x.shape[a] for a in kept) + (_reduced_count(x, axes),)), perm
+
+
+def _from_last(flat, x, perm):
+    """The inverse of _to_last: `flat` back to x's shape and axis order."""
+    moved_shape = tuple(x.shape[a] for a in perm)
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    return flat.reshape(moved_shape).transpose(inverse)
+
+
+class Prod(Reduction):
+    """out = Π x over the axes;  ∂out/∂xᵢ = Π_{k≠i} xₖ.
+
+    Without zeros that is out/xᵢ. With zeros (or a product that underflowed to 0) out/xᵢ
+    would be 0/0 or lose xᵢ's partners, so backward multiplies the other elements
+    explicitly (an N×N product per reduced group, only when a product is 0): one zero gets
+    the product of the rest, the others 0; two zeros give 0 everywhere, and the second
+    derivative stays right in both cases.
+    """
+
+    name = "prod"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        out = x.prod(axis=axes, keepdims=keepdims)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        ctx.save(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, out = ctx.saved
+        axes = ctx.params["axes"]
+        grad_out = expand_reduced(grad_out, ctx)
+        if not (out == 0).any():  # no zero, and no product that underflowed to 0
+            return grad_out * expand_reduced(out, ctx) / x
+        flat, perm = _to_last(x, axes)
+        n = flat.shape[-1]
+        # row i of the N×N matrix is the group with xᵢ replaced by 1
+        others_in = ctx.xp.where(np.eye(n, dtype=bool), 1, flat[..., None, :])
+        others = ctx.xp.prod(others_in, axis=-1)
+        return grad_out * _from_last(others, x, perm)
+
+
+class Median(Extremum):
+    """out = the middle value over the axes (numpy's median: the mean of the two middle
+    values for an even count);  the gradient goes to the middle element (½ to each of the
+    two for an even count), chosen by a stable sort, so ties are deterministic."""
+
+    name = "median"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        flat, perm = _to_last(x, axes)
+        n = flat.shape[-1]
+        order = np.argsort(flat, axis=-1, kind="stable")
+        middle = order[..., (n - 1) // 2:n // 2 + 1]  # one index, or two for an even n
+        share = np.zeros(flat.shape, dtype=x.dtype)
+        np.put_along_axis(share, middle, 1.0 / middle.shape[-1], axis=-1)
+        ctx.save(_from_last(share, x, perm))
+        ordered = np.take_along_axis(flat, order, axis=-1)  # nan sorts last
+        out = ordered[..., (n - 1) // 2:n // 2 + 1].mean(axis=-1)
+        out = np.where(ordered[..., -1] != ordered[..., -1], np.nan, out)  # numpy: any nan
+        shape = tuple(1 if a in axes else m for a, m in enumerate(x.shape)) if keepdims \
+            else _drop_axes(x.shape, axes)
+        return out.astype(x.dtype, copy=False).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (share,) = ctx.saved
+        return expand_reduced(grad_out, ctx) * share

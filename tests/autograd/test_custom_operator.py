@@ -277,7 +277,8 @@ class _NumpyCosine(Operator):
 
 
 class _NumpyArctan(Operator):
-    """out = arctan x, with a backward that calls numpy on the variables themselves."""
+    """out = arctan x, with a backward that calls numpy on the variables themselves (a
+    function tracegrad has no operator for: np.square now runs tracegrad's square)."""
 
     name = "numpy_arctan"
 
@@ -289,7 +290,7 @@ class _NumpyArctan(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        return grad_out / (1 + np.square(x))
+        return grad_out / (1 + np.float_power(x, 2))
 
 
 class _XpCosine(Operator):

@@ -13,6 +13,7 @@ LAYERS = [
     {"grad_mode", "scopes", "variable", "environment"},
     {"engine"},
     {"ops", "ops.arithmetic", "ops.elementwise", "ops.linalg", "ops.reductions", "ops.shape",
+     "ops.scans",  # surface-math (issue 15)
      "ops.indexing"},  # surface-shape (issue 15)
     {"anomaly", "versions", "hooks", "collector", "xp"},
     {"backprop"},

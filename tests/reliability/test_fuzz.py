@@ -378,6 +378,61 @@ def linear_recipe(rng, pool):
     return Step("linear", lambda a, w, b: ops.Linear.apply(a, w, b), (i, j, k))
 
 
+# -- surface-math (issue 15) ------------------------------------------------------------
+
+
+def off_integers(v, shift=0.0) -> bool:
+    """No element within MARGIN of an integer (+ shift): where floor, round ... jump."""
+    w = np.asarray(v) - shift
+    return w.size == 0 or bool(np.abs(w - np.round(w)).min() > MARGIN)
+
+
+def quotient_off_integers(x, y) -> bool:
+    """y away from 0 and x / y away from the integers, where //, % and fmod jump."""
+    return np.abs(y).min() > 0.3 and off_integers(np.asarray(x) / np.asarray(y))
+
+
+def lerp_recipe(rng, pool):
+    pair = pick_pair(rng, pool)
+    if pair is None:
+        return None
+    shape = np.broadcast_shapes(pool[pair[0]].shape, pool[pair[1]].shape)
+    k = pick(rng, pool, lambda w: broadcastable(shape, w.shape))
+    return None if k is None else Step("lerp", ag.lerp, pair + (k,))
+
+
+def median_recipe(rng, pool):
+    i = pick(rng, pool)
+    x = pool[i]
+    axes, keepdims = draw_axes(rng, x.ndim), rng.boolean()
+    kept = reduced(x.shape, axes)
+    groups = np.moveaxis(x, kept, range(-len(kept), 0)).reshape(
+        -1, int(np.prod([x.shape[a] for a in kept])))
+    if groups.shape[1] > 1 and np.diff(np.sort(groups, axis=1), axis=1).min() < MARGIN:
+        return None  # a near-tie in the middle moves the gradient between elements
+    return Step(f"median[axis={axes}]", lambda t: t.median(axes, keepdims), (i,))
+
+
+def prod_recipe(rng, pool):
+    i = pick(rng, pool, lambda v: far_from(v, [0.0]))  # out/x: zeros have their own tests
+    if i is None:
+        return None
+    x = pool[i]
+    axes, keepdims = draw_axes(rng, x.ndim), rng.boolean()
+    return Step(f"prod[axis={axes}]", lambda t: t.prod(axes, keepdims), (i,))
+
+
+def scan_recipe(method):
+    def recipe(rng, pool):
+        i = pick(rng, pool)
+        x = pool[i]
+        axis = None if x.ndim == 0 or rng.boolean() else rng.integer(-x.ndim, x.ndim - 1)
+        if method == "cumprod" and not far_from(x, [0.0]):
+            return None  # out/x: see test_surface_math's zero tests for the exact path
+        return Step(f"{method}[axis={axis}]", lambda t: getattr(t, method)(axis), (i,))
+    return recipe
+
+
 RECIPES = {
     ops.Add: elementwise_binary("add", lambda a, b: a + b),
     ops.Sub: elementwise_binary("sub", lambda a, b: a - b),
@@ -423,6 +478,44 @@ RECIPES = {
     ops.AsType: astype_recipe,
     ops.Matmul: matmul_recipe,
     ops.Linear: linear_recipe,
+    # surface-math (issue 15)
+    ops.Tan: unary("tan", Tensor.tan, lambda v: np.abs(v).max() < 1.2),
+    ops.Arcsin: unary("arcsin", Tensor.arcsin, lambda v: np.abs(v).max() < 0.9),
+    ops.Arccos: unary("arccos", Tensor.arccos, lambda v: np.abs(v).max() < 0.9),
+    ops.Arctan: unary("arctan", Tensor.arctan),
+    ops.Arctan2: elementwise_binary("arctan2", ag.arctan2,
+                                    lambda y, x: np.abs(y).min() > 0.2),  # off the cut
+    ops.Sinh: unary("sinh", Tensor.sinh, lambda v: np.abs(v).max() < 3),
+    ops.Cosh: unary("cosh", Tensor.cosh, lambda v: np.abs(v).max() < 3),
+    ops.Arcsinh: unary("arcsinh", Tensor.arcsinh),
+    ops.Arccosh: unary("arccosh", Tensor.arccosh, lambda v: v.min() > 1.1),
+    ops.Arctanh: unary("arctanh", Tensor.arctanh, lambda v: np.abs(v).max() < 0.9),
+    ops.Log2: unary("log2", Tensor.log2, lambda v: v.min() > 0.1),
+    ops.Log10: unary("log10", Tensor.log10, lambda v: v.min() > 0.1),
+    ops.Log1p: unary("log1p", Tensor.log1p, lambda v: v.min() > -0.9),
+    ops.Expm1: unary("expm1", Tensor.expm1, lambda v: v.max() < 3),
+    ops.Exp2: unary("exp2", Tensor.exp2, lambda v: v.max() < 4),
+    ops.Rsqrt: unary("rsqrt", Tensor.rsqrt, lambda v: v.min() > 0.2),
+    ops.Reciprocal: unary("reciprocal", Tensor.reciprocal, lambda v: np.abs(v).min() > 0.3),
+    ops.Square: unary("square", Tensor.square, lambda v: np.abs(v).max() < 5),
+    ops.Cbrt: unary("cbrt", Tensor.cbrt, lambda v: np.abs(v).min() > 0.1),
+    ops.Floor: unary("floor", Tensor.floor, off_integers),
+    ops.Ceil: unary("ceil", Tensor.ceil, off_integers),
+    ops.Trunc: unary("trunc", Tensor.trunc, off_integers),
+    ops.Round: unary("round", Tensor.round, lambda v: off_integers(v, 0.5)),
+    ops.FloorDivide: elementwise_binary("floor_divide", lambda a, b: a // b,
+                                        quotient_off_integers),
+    ops.Remainder: elementwise_binary("remainder", lambda a, b: a % b, quotient_off_integers),
+    ops.Fmod: elementwise_binary("fmod", ag.fmod, quotient_off_integers),
+    ops.Hypot: elementwise_binary("hypot", ag.hypot, lambda x, y: np.abs(x).min() > 0.1),
+    ops.Lerp: lerp_recipe,
+    ops.LogAddExp: elementwise_binary("logaddexp", ag.logaddexp),
+    ops.NanToNum: unary("nan_to_num", Tensor.nan_to_num),
+    ops.Prod: prod_recipe,
+    ops.Median: median_recipe,
+    ops.Cumsum: scan_recipe("cumsum"),
+    ops.Cumprod: scan_recipe("cumprod"),
+    ops.LogCumSumExp: scan_recipe("logcumsumexp"),
 }
 
 
