@@ -232,6 +232,8 @@ class NumpyXP:
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
+    concatenate = staticmethod(np.concatenate)  # rnn (issue 16): the fused lstm_cell
+
     @staticmethod
     def scatter_add(values, index, shape):
         """zeros(shape) with `values` added at `index`; repeated indices accumulate."""
@@ -322,6 +324,11 @@ class GraphXP:
         if isinstance(values, Variable):
             return sh.ScatterAdd.apply(values, index=index, shape=tuple(shape))
         return self.raw.scatter_add(values, index, shape)
+
+    def concatenate(self, arrays, axis=0):  # rnn (issue 16): the fused lstm_cell
+        if any(isinstance(a, Variable) for a in arrays):
+            return sh.Concatenate.apply(*arrays, axis=axis)
+        return self.raw.concatenate(arrays, axis=axis)
 
     # surface-math: each records its operator when an argument is a variable.
     def _record(self, op, name, *args, **params):

@@ -109,3 +109,8 @@ __all__ = [
     "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
 ]
+
+# rnn (issue 16): recurrent layers and cells
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
+
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -63,6 +63,9 @@ from .elementwise import (
 from .reductions import Median, Prod
 from .scans import Cumprod, Cumsum, LogCumSumExp
 
+# isort: split
+from .recurrent import LSTMCell  # rnn (issue 16)
+
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
     Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
@@ -77,6 +80,8 @@ ALL_OPERATORS = (
     Prod, Median, Cumsum, Cumprod, LogCumSumExp,
     # surface-shape (issue 15)
     Einsum,
+    # rnn (issue 16)
+    LSTMCell,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]

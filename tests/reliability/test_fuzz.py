@@ -535,6 +535,23 @@ def einsum_recipe(rng, pool):
 
 
 RECIPES[ops.Einsum] = einsum_recipe
+
+
+# rnn (issue 16)
+def lstm_cell_recipe(rng, pool):
+    # a (batch, in) value as x, with a state and weights drawn from the program's seed
+    i = pick(rng, pool, lambda v: v.ndim == 2)
+    if i is None:
+        return None
+    batch, width = pool[i].shape
+    seed = rng.integer(0, 2**31)
+    state = np.random.default_rng(seed).uniform(-1, 1, (batch, 6))
+    w_ih, w_hh = (np.random.default_rng(seed + k).uniform(-1, 1, s)
+                  for k, s in ((1, (4, width)), (2, (4, 1))))
+    return Step("lstm_cell", lambda x: ops.LSTMCell.apply(x, state, w_ih, w_hh), (i,))
+
+
+RECIPES[ops.LSTMCell] = lstm_cell_recipe
 OPERATORS = list(RECIPES)
 FALLBACK = unary("tanh", Tensor.tanh)  # always applicable and always safe
 
