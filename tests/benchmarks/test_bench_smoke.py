@@ -102,6 +102,7 @@ WRONG_FLOORS = {
     "W3": ("numpy_loss_and_grads", lambda f: lambda *a: (f(*a)[0] + 0.1, f(*a)[1])),
     "W4": ("floor_chain", lambda f: lambda *a: (None, f(*a)[1], f(*a)[2] * 1.01)),
     "W6": ("train_numpy", lambda f: lambda *a: [w * 1.01 for w in f(*a)]),
+    "W10": ("numpy_loss_and_grads", lambda f: lambda *a: (f(*a)[0] + 0.1, f(*a)[1])),  # rnn
 }
 
 
