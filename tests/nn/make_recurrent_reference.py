@@ -16,11 +16,13 @@ import torch
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from recurrent_cases import (  # noqa: E402
     CASES,
+    CELL_CASES,
     CLASSIFIER,
     HIDDEN,
     INPUT,
     OPTIMIZERS,
     build,
+    build_cell,
     classifier_data,
 )
 
@@ -69,6 +71,38 @@ def run_torch(case):
               "grads": {k: g.numpy() for k, g in zip(leaves, grads)}}
     if c_n is not None:
         result["c_n"] = c_n.detach().numpy()
+    return result
+
+
+def run_torch_cell(case):
+    """{"output": h' (and "c" for LSTMCell), "grads": {input, h0, c0, parameters}}."""
+    arrays = build_cell(case)
+    kwargs = {"bias": case["bias"]}
+    if case["kind"] == "RNNCell":
+        kwargs["nonlinearity"] = case["nonlinearity"]
+    module = getattr(torch.nn, case["kind"])(INPUT, HIDDEN, **kwargs).double()
+    with torch.no_grad():
+        for name, value in arrays["params"].items():
+            getattr(module, name).copy_(torch.tensor(value))
+    x = torch.tensor(arrays["input"], requires_grad=True)
+    leaves = {"input": x}
+    hx = arrays["hx"]
+    if hx is not None:
+        if case["kind"] == "LSTMCell":
+            hx = tuple(torch.tensor(h, requires_grad=True) for h in hx)
+            leaves.update(h0=hx[0], c0=hx[1])
+        else:
+            hx = torch.tensor(hx, requires_grad=True)
+            leaves["h0"] = hx
+    out = module(x, hx)
+    h, c = out if case["kind"] == "LSTMCell" else (out, None)
+    cot = {k: torch.tensor(v) for k, v in arrays["cotangents"].items()}
+    loss = (h * cot["h"]).sum() + (0 if c is None else (c * cot["c"]).sum())
+    leaves.update(dict(module.named_parameters()))
+    grads = torch.autograd.grad(loss, list(leaves.values()))
+    result = {"h": h.detach().numpy(), "grads": {k: g.numpy() for k, g in zip(leaves, grads)}}
+    if c is not None:
+        result["c"] = c.detach().numpy()
     return result
 
 
@@ -122,8 +156,9 @@ def main():
                                                          nonlinearity="relu"))
     cells["RNN-relu"] = repr(torch.nn.RNN(INPUT, HIDDEN, nonlinearity="relu", dropout=0.5,
                                           num_layers=2))
-    record = {"torch": torch.__version__, "cases": cases, "training": training,
-              "reprs": cells}
+    cell_cases = {case["id"]: _listed(run_torch_cell(case)) for case in CELL_CASES}
+    record = {"torch": torch.__version__, "cases": cases, "cells": cell_cases,
+              "training": training, "reprs": cells}
     OUT.write_text(json.dumps(record, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({len(cases)} cases)")
 

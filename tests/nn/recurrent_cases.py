@@ -108,3 +108,39 @@ def classifier_data():
     batches = [(rng.normal(size=(c["batch"], c["seq"], c["input"])),
                 rng.integers(0, c["classes"], size=c["batch"])) for _ in range(c["steps"])]
     return weights, batches
+
+
+# The cells: each kind batched and unbatched, with and without a given state; no bias once.
+def _cell_case(kind, batched, initial, bias=True, nonlinearity="tanh"):
+    name = (f"{kind}{'-relu' if nonlinearity == 'relu' else ''}"
+            f"{'' if batched else '-unbatched'}{'-hx' if initial else ''}"
+            f"{'' if bias else '-nobias'}")
+    return {"id": name, "kind": kind, "batched": batched, "initial": initial, "bias": bias,
+            "nonlinearity": nonlinearity}
+
+
+CELL_CASES = [_cell_case(kind, *flags) for kind in ("RNNCell", "LSTMCell", "GRUCell")
+              for flags in itertools.product((True, False), (False, True))]
+CELL_CASES += [_cell_case("RNNCell", True, True, nonlinearity="relu")]
+CELL_CASES += [_cell_case(kind, True, True, bias=False)
+               for kind in ("RNNCell", "LSTMCell", "GRUCell")]
+
+
+def build_cell(case):
+    """{"params", "input", "hx": h / (h, c) / None, "cotangents": {"h", "c"}}."""
+    cid = case["id"]
+    rows = {"RNNCell": 1, "LSTMCell": 4, "GRUCell": 3}[case["kind"]] * HIDDEN
+    shapes = {"weight_ih": (rows, INPUT), "weight_hh": (rows, HIDDEN)}
+    if case["bias"]:
+        shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+    params = {name: _rng(cid, name).uniform(-0.6, 0.6, shape) for name, shape in shapes.items()}
+    x_shape, h_shape = ((BATCH, INPUT), (BATCH, HIDDEN)) if case["batched"] \
+        else ((INPUT,), (HIDDEN,))
+    hx = None
+    if case["initial"]:
+        h = _rng(cid, "h").normal(scale=0.5, size=h_shape)
+        hx = (h, _rng(cid, "c").normal(scale=0.5, size=h_shape)) \
+            if case["kind"] == "LSTMCell" else h
+    return {"params": params, "input": _rng(cid, "input").normal(size=x_shape), "hx": hx,
+            "cotangents": {"h": _rng(cid, "g_h").normal(size=h_shape),
+                           "c": _rng(cid, "g_c").normal(size=h_shape)}}

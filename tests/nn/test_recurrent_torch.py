@@ -16,11 +16,13 @@ from autograd import Tensor, grad
 
 from .recurrent_cases import (
     CASES,
+    CELL_CASES,
     CLASSIFIER,
     HIDDEN,
     INPUT,
     OPTIMIZERS,
     build,
+    build_cell,
     classifier_data,
 )
 
@@ -99,11 +101,65 @@ def assert_same_record(ours, theirs, case_id):
 def test_reference_file_was_recorded_with_pytorch_2_13_for_every_case():
     assert REFERENCE["torch"].startswith("2.13")
     assert sorted(REFERENCE["cases"]) == sorted(case["id"] for case in CASES)
+    assert sorted(REFERENCE["cells"]) == sorted(case["id"] for case in CELL_CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case["id"])
 def test_recurrent_layer_matches_recorded_pytorch(case):
     assert_same_record(run_tracegrad(case), REFERENCE["cases"][case["id"]], case["id"])
+
+
+def run_tracegrad_cell(case):
+    arrays = build_cell(case)
+    kwargs = {"bias": case["bias"]}
+    if case["kind"] == "RNNCell":
+        kwargs["nonlinearity"] = case["nonlinearity"]
+    module = getattr(nn, case["kind"])(INPUT, HIDDEN, **kwargs)
+    module.load_state_dict(arrays["params"])
+    x = Tensor(arrays["input"], requires_grad=True)
+    leaves = {"input": x}
+    hx = arrays["hx"]
+    if hx is not None:
+        if case["kind"] == "LSTMCell":
+            hx = tuple(Tensor(h, requires_grad=True) for h in hx)
+            leaves.update(h0=hx[0], c0=hx[1])
+        else:
+            hx = Tensor(hx, requires_grad=True)
+            leaves["h0"] = hx
+    out = module(x, hx)
+    h, c = out if case["kind"] == "LSTMCell" else (out, None)
+    cot = arrays["cotangents"]
+    loss = (h * cot["h"]).sum() + (0 if c is None else (c * cot["c"]).sum())
+    leaves.update(dict(module.named_parameters()))
+    grads = grad(loss, list(leaves.values()))
+    result = {"h": h.data, "grads": {k: g.data for k, g in zip(leaves, grads)}}
+    if c is not None:
+        result["c"] = c.data
+    return result
+
+
+def assert_same_cell_record(ours, theirs, case_id):
+    assert ours.keys() == theirs.keys()
+    for key in ("h", "c"):
+        if key in ours:
+            assert_close(ours[key], theirs[key], f"{case_id} {key}")
+    assert ours["grads"].keys() == theirs["grads"].keys()
+    for key, value in theirs["grads"].items():
+        assert_close(ours["grads"][key], value, f"{case_id} gradient of {key}")
+
+
+@pytest.mark.parametrize("case", CELL_CASES, ids=lambda case: case["id"])
+def test_recurrent_cell_matches_recorded_pytorch(case):
+    assert_same_cell_record(run_tracegrad_cell(case), REFERENCE["cells"][case["id"]],
+                            case["id"])
+
+
+@pytest.mark.parametrize("case", CELL_CASES[::3], ids=lambda case: case["id"])
+def test_live_pytorch_cell_agrees(case):
+    pytest.importorskip("torch")
+    from .make_recurrent_reference import run_torch_cell
+
+    assert_same_cell_record(run_tracegrad_cell(case), run_torch_cell(case), case["id"])
 
 
 class Classifier(nn.Module):
