@@ -160,8 +160,8 @@ class RNNBase(Module):
     def _check_input(self, x):
         kind = type(self).__name__
         if x.ndim not in (2, 3):
-            raise ValueError(f"{kind}: expected a 3-d input (seq, batch, {self.input_size}) "
-                             f"{'(batch_first: batch, seq, ...)' if self.batch_first else ''}"
+            layout = "batch, seq" if self.batch_first else "seq, batch"
+            raise ValueError(f"{kind}: expected a 3-d input ({layout}, {self.input_size}) "
                              f"or a 2-d unbatched one (seq, {self.input_size}), got shape "
                              f"{x.shape}")
         if x.shape[-1] != self.input_size:
