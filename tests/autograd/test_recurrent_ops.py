@@ -94,3 +94,15 @@ def test_lstm_cell_refuses_shapes_that_do_not_fit(shapes):
     args = [np.zeros(s) for s in shapes]
     with pytest.raises(ValueError, match=r"lstm_cell: expected x \(batch, in\).*got x"):
         LSTMCell.apply(*[Tensor(a, requires_grad=True) for a in args])
+
+
+def test_lstm_cell_on_an_empty_batch_gives_zero_weight_gradients():
+    rng = np.random.default_rng(2)
+    w_ih = Tensor(rng.normal(size=(8, 3)), requires_grad=True)
+    w_hh = Tensor(rng.normal(size=(8, 2)), requires_grad=True)
+    biases = [Tensor(rng.normal(size=8), requires_grad=True) for _ in range(2)]
+    out = LSTMCell.apply(np.zeros((0, 3)), np.zeros((0, 12)), w_ih, w_hh, *biases)
+    assert out.shape == (0, 12)
+    out.sum().backward()
+    for param in (w_ih, w_hh, *biases):
+        np.testing.assert_array_equal(param.grad.data, np.zeros(param.shape))
