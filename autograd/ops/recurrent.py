@@ -20,7 +20,8 @@ class LSTMCell(Operator):
     state's gate columns are ignored, and the output carries the step's activated gates,
     so backward reads every intermediate from the output (saved, hence differentiable
     under create_graph) instead of recomputing the gates. Backward (δ = ∂L/∂):
-        δc' = δs'_c + δh'·o·(1 − tanh²c');   δ[i f g o] = [δc'·g, δc'·c, δc'·i, δh'·tanh c'] + δs'_gates
+        δc' = δs'_c + δh'·o·(1 − tanh²c')
+        δ[i f g o] = [δc'·g, δc'·c, δc'·i, δh'·tanh c'] + δs'_gates
         δpre = δ[i f g o] · [σ'(…) for i f o, 1 − g² for g];   σ' = a(1 − a)
         δx = δpre W_ih,  δs = [δpre W_hh | δc'·f | 0],  δW_ih = δpreᵀ x,  δW_hh = δpreᵀ h,
         δb_ih = δb_hh = Σ_batch δpre.

@@ -286,4 +286,6 @@ _HERE = str(pathlib.Path(__file__).parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 from test_surface_math import SURFACE_MATH_NAMES  # noqa: E402
+
+# isort: split
 from test_recurrent_ops import RECURRENT_NAMES  # noqa: E402  rnn (issue 16)

@@ -40,7 +40,8 @@ def parameter_shapes(case):
         width = INPUT if layer == 0 else HIDDEN * directions
         for direction in range(directions):
             suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            shapes += [("weight_ih" + suffix, (rows, width)), ("weight_hh" + suffix, (rows, HIDDEN))]
+            shapes += [("weight_ih" + suffix, (rows, width)),
+                       ("weight_hh" + suffix, (rows, HIDDEN))]
             if case["bias"]:
                 shapes += [("bias_ih" + suffix, (rows,)), ("bias_hh" + suffix, (rows,))]
     return shapes
