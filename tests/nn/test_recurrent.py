@@ -153,3 +153,37 @@ def test_batch_first_changes_only_the_input_and_output_layout():
     out_bf, (h_bf, _) = batch_first(x.swapaxes(0, 1))
     np.testing.assert_array_equal(out_bf.data, out.data.swapaxes(0, 1))
     np.testing.assert_array_equal(h_bf.data, h.data)  # h_n stays (layers, batch, hidden)
+
+
+def test_checkpoint_round_trip_and_dtype_conversion(tmp_path):
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, generator=5)
+    nn.save(lstm.state_dict(), tmp_path / "lstm.safetensors")
+    loaded = nn.load(tmp_path / "lstm.safetensors")
+    assert list(loaded) == list(lstm.state_dict())  # PyTorch's key order survives
+    other = nn.LSTM(3, 4, num_layers=2, bidirectional=True, generator=6)
+    other.load_state_dict(loaded)
+    x = np.random.default_rng(5).normal(size=(4, 2, 3))
+    np.testing.assert_array_equal(other(x)[0].data, lstm(x)[0].data)
+    other.to(np.float32)
+    out, (h, c) = other(x.astype(np.float32))
+    assert out.dtype == h.dtype == c.dtype == np.float32
+    np.testing.assert_allclose(out.data, lstm(x)[0].data, rtol=1e-5, atol=1e-6)
+
+
+def test_cells_step_by_step_equal_the_layer():
+    layer = nn.GRU(3, 4, generator=7)
+    cell = nn.GRUCell(3, 4)
+    cell.load_state_dict({k[:-3]: v for k, v in layer.state_dict().items()})  # drop "_l0"
+    x = np.random.default_rng(7).normal(size=(5, 2, 3))
+    h = None
+    for t in range(5):
+        h = cell(x[t], h)
+    np.testing.assert_allclose(h.data, layer(x)[1].data[0], rtol=1e-13)
+    lstm, lstm_cell = nn.LSTM(3, 4, generator=8), nn.LSTMCell(3, 4)
+    lstm_cell.load_state_dict({k[:-3]: v for k, v in lstm.state_dict().items()})
+    state = None
+    for t in range(5):
+        state = lstm_cell(x[t], state)
+    _, (h_n, c_n) = lstm(x)
+    np.testing.assert_allclose(state[0].data, h_n.data[0], rtol=1e-13)
+    np.testing.assert_allclose(state[1].data, c_n.data[0], rtol=1e-13)
