@@ -223,6 +223,7 @@ class _BatchNorm(Module):
                 self.num_batches_tracked[...] = 0
 
     def reset_parameters(self) -> None:
+        """Running statistics reset, weight ones, bias zeros (the initial state)."""
         self.reset_running_stats()
         if self.weight is not None:
             init.ones_(self.weight)
