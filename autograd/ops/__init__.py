@@ -64,6 +64,11 @@ from .reductions import Median, Prod
 from .scans import Cumprod, Cumsum, LogCumSumExp
 
 # isort: split
+# norm (issue 16)
+from .normalization import BatchNorm, GroupNorm, LayerNorm
+from .sparse import Embedding
+
+# isort: split
 from .recurrent import LSTMCell  # rnn (issue 16)
 
 ALL_OPERATORS = (
@@ -80,6 +85,8 @@ ALL_OPERATORS = (
     Prod, Median, Cumsum, Cumprod, LogCumSumExp,
     # surface-shape (issue 15)
     Einsum,
+    # norm (issue 16)
+    LayerNorm, BatchNorm, GroupNorm, Embedding,
     # rnn (issue 16)
     LSTMCell,
 )
