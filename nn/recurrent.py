@@ -64,6 +64,14 @@ def lstm_state(h, c):
     return Tensor(np.concatenate([h, c, zeros], axis=-1))
 
 
+def _uniform_init(module, generator):
+    """PyTorch's init of recurrent layers and cells: U(−1/√H, 1/√H) for every parameter."""
+    rng = init.get_generator(generator, type(module).__name__)
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for param in module.parameters():
+        init.uniform_(param, -bound, bound, rng)
+
+
 # -- the layers --------------------------------------------------------------------------
 
 class RNNBase(Module):
@@ -80,7 +88,7 @@ class RNNBase(Module):
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
                  dtype=np.float64, generator=None):
         super().__init__()
-        where = mode_name = "RNN" if mode.startswith("RNN") else mode
+        where = "RNN" if mode.startswith("RNN") else mode
         self.mode = mode
         self.input_size = _positive_int(input_size, where, "input_size")
         self.hidden_size = _positive_int(hidden_size, where, "hidden_size")
@@ -90,7 +98,7 @@ class RNNBase(Module):
             raise ValueError(f"{where}: dropout should be a number in [0, 1] giving the "
                              f"probability of an element being zeroed, got {dropout!r}")
         if proj_size != 0:
-            raise ValueError(f"{mode_name}: proj_size={proj_size!r} is not supported; tracegrad's "
+            raise ValueError(f"{where}: proj_size={proj_size!r} is not supported; tracegrad's "
                              "LSTM has no projection (use proj_size=0 and a Linear after it)")
         if dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{where}: dropout={dropout} acts between layers only, so with "
@@ -100,8 +108,6 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
         self.proj_size = 0
-        rng = init.get_generator(generator, where)
-        bound = 1.0 / math.sqrt(self.hidden_size)
         rows = _GATES[mode] * self.hidden_size
         directions = 2 if self.bidirectional else 1
         for layer in range(self.num_layers):
@@ -112,9 +118,13 @@ class RNNBase(Module):
                 if self.bias:
                     shapes.update(bias_ih=(rows,), bias_hh=(rows,))
                 for name, shape in shapes.items():
-                    param = Parameter(np.empty(shape, dtype=dtype))
-                    init.uniform_(param, -bound, bound, rng)
-                    setattr(self, name + suffix, param)
+                    setattr(self, name + suffix, Parameter(np.empty(shape, dtype=dtype)))
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """Every parameter from U(−1/√H, 1/√H), drawn in registration order from
+        `generator` (None: the default generator that nn.manual_seed controls)."""
+        _uniform_init(self, generator)
 
     def _weights(self, layer, direction):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
@@ -312,18 +322,19 @@ class RNNCellBase(Module):
         self.input_size = _positive_int(input_size, kind, "input_size")
         self.hidden_size = _positive_int(hidden_size, kind, "hidden_size")
         self.bias = bool(bias)
-        rng = init.get_generator(generator, kind)
-        bound = 1.0 / math.sqrt(self.hidden_size)
         rows = self.gates * self.hidden_size
         shapes = {"weight_ih": (rows, self.input_size), "weight_hh": (rows, self.hidden_size)}
         if self.bias:
             shapes.update(bias_ih=(rows,), bias_hh=(rows,))
         for name, shape in shapes.items():
-            param = Parameter(np.empty(shape, dtype=dtype))
-            init.uniform_(param, -bound, bound, rng)
-            setattr(self, name, param)
+            setattr(self, name, Parameter(np.empty(shape, dtype=dtype)))
         if not self.bias:
             self.bias_ih = self.bias_hh = None
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """Every parameter from U(−1/√H, 1/√H), as RNNBase.reset_parameters."""
+        _uniform_init(self, generator)
 
     def _weights(self):
         return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh

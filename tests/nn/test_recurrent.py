@@ -187,3 +187,18 @@ def test_cells_step_by_step_equal_the_layer():
     _, (h_n, c_n) = lstm(x)
     np.testing.assert_allclose(state[0].data, h_n.data[0], rtol=1e-13)
     np.testing.assert_allclose(state[1].data, c_n.data[0], rtol=1e-13)
+
+
+@pytest.mark.parametrize("make", [lambda g: nn.LSTM(3, 9, 2, generator=g),
+                                  lambda g: nn.GRUCell(3, 9, generator=g)],
+                         ids=["LSTM", "GRUCell"])
+def test_reset_parameters_redraws_from_the_same_range(make):
+    module = make(3)
+    before = {name: p.data.copy() for name, p in module.named_parameters()}
+    module.reset_parameters(generator=4)
+    for name, param in module.named_parameters():
+        assert not np.array_equal(param.data, before[name]), name
+        assert np.abs(param.data).max() <= 1 / 3  # 1/√9
+    again = make(4)  # the constructor draws the same way, in the same order
+    for param, other in zip(module.parameters(), again.parameters()):
+        np.testing.assert_array_equal(param.data, other.data)
