@@ -739,7 +739,8 @@ class Tensor(Variable):
     def floor(self): return _run(el.Floor, (self,))  # noqa: E704
     def ceil(self): return _run(el.Ceil, (self,))  # noqa: E704
     def trunc(self): return _run(el.Trunc, (self,))  # noqa: E704
-    def round(self, decimals=0): return el.Round.apply(self, decimals=decimals)  # noqa: E704
+    def round(self, decimals=0):
+        return Tensor._apply(el.Round, (self,), {"decimals": decimals})
     def floor_divide(self, other): return _run(el.FloorDivide, (self, other))  # noqa: E704
     def __floordiv__(self, other): return _run(el.FloorDivide, (self, other))  # noqa: E704
     def __rfloordiv__(self, other): return _run(el.FloorDivide, (other, self))  # noqa: E704
@@ -755,7 +756,8 @@ class Tensor(Variable):
         return self.round(0 if ndigits is None else ndigits)
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
-        return el.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+        return Tensor._apply(el.NanToNum, (self,), {"nan": nan, "posinf": posinf,
+                                                    "neginf": neginf})
 
     # Tests, not functions of x: no gradient, a bool tensor that does not require grad.
     def isnan(self): return Tensor._make(np.isnan(self._data))  # noqa: E704

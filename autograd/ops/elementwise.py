@@ -52,10 +52,7 @@ class Log(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        if type(x) is float:  # Scalar: float division raises, it does not warn
-            return grad_out / x
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / x
+        return grad_out / x  # Scalar: float division by 0 raises ZeroDivisionError
 
 
 class Sqrt(Operator):
@@ -72,8 +69,7 @@ class Sqrt(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0 is the answer
-            return grad_out / (2 * out)
+        return grad_out / (2 * out)
 
 
 class Sin(Operator):
@@ -339,8 +335,7 @@ class Arcsin(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / ctx.xp.sqrt(1 - x * x)
+        return grad_out / ctx.xp.sqrt(1 - x * x)
 
 
 class Arccos(Operator):
@@ -356,8 +351,7 @@ class Arccos(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return -(grad_out / ctx.xp.sqrt(1 - x * x))
+        return -(grad_out / ctx.xp.sqrt(1 - x * x))
 
 
 class Arctan(Operator):
@@ -390,9 +384,10 @@ class Arctan2(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         y, x = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = grad_out / (x * x + y * y)
-        return scale * x, -(scale * y)
+        y_in, x_in = ctx.inputs  # a constant input (requires_grad False) gets no product
+        scale = grad_out / (x * x + y * y)
+        return (scale * x if y_in.requires_grad else None,
+                -(scale * y) if x_in.requires_grad else None)
 
 
 class Sinh(Operator):
@@ -457,8 +452,7 @@ class Arccosh(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / ctx.xp.sqrt((x - 1) * (x + 1))
+        return grad_out / ctx.xp.sqrt((x - 1) * (x + 1))
 
 
 class Arctanh(Operator):
@@ -474,8 +468,7 @@ class Arctanh(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / ((1 - x) * (1 + x))
+        return grad_out / ((1 - x) * (1 + x))
 
 
 class Log2(Operator):
@@ -491,8 +484,7 @@ class Log2(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / (x * LN2)
+        return grad_out / (x * LN2)
 
 
 class Log10(Operator):
@@ -508,8 +500,7 @@ class Log10(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / (x * LN10)
+        return grad_out / (x * LN10)
 
 
 class Log1p(Operator):
@@ -525,8 +516,7 @@ class Log1p(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / (1 + x)
+        return grad_out / (1 + x)
 
 
 class Expm1(Operator):
@@ -577,8 +567,7 @@ class Rsqrt(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        with np.errstate(invalid="ignore"):
-            return grad_out * out * out * out * -0.5
+        return grad_out * out * out * out * -0.5
 
 
 class Reciprocal(Operator):
@@ -595,8 +584,7 @@ class Reciprocal(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        with np.errstate(invalid="ignore"):
-            return -(grad_out * out * out)
+        return -(grad_out * out * out)
 
 
 class Square(Operator):
@@ -630,8 +618,7 @@ class Cbrt(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / (3 * out * out)
+        return grad_out / (3 * out * out)
 
 
 class Rounding(Operator):
@@ -710,14 +697,15 @@ class Remainder(Operator):
 
     @staticmethod
     def forward(ctx, x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ctx.save(ctx.xp.floor_divide(x, y))
-            return ctx.xp.remainder(x, y)
+        ctx.save(x, y)
+        return ctx.xp.remainder(x, y)
 
     @staticmethod
     def backward(ctx, grad_out):
-        (quotient,) = ctx.saved
-        return grad_out, -(grad_out * quotient)
+        x, y = ctx.saved
+        if not ctx.inputs[1].requires_grad:  # a constant divisor gets no product
+            return grad_out, None
+        return grad_out, -(grad_out * ctx.xp.floor_divide(x, y))
 
 
 class Fmod(Operator):
@@ -728,14 +716,15 @@ class Fmod(Operator):
 
     @staticmethod
     def forward(ctx, x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ctx.save(ctx.xp.trunc(x / y))
-            return ctx.xp.fmod(x, y)
+        ctx.save(x, y)
+        return ctx.xp.fmod(x, y)
 
     @staticmethod
     def backward(ctx, grad_out):
-        (quotient,) = ctx.saved
-        return grad_out, -(grad_out * quotient)
+        x, y = ctx.saved
+        if not ctx.inputs[1].requires_grad:  # a constant divisor gets no product
+            return grad_out, None
+        return grad_out, -(grad_out * ctx.xp.trunc(x / y))
 
 
 class Hypot(Operator):
@@ -753,8 +742,10 @@ class Hypot(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y, out = ctx.saved
+        x_in, y_in = ctx.inputs  # a constant input (requires_grad False) gets no product
         scale = grad_out / ctx.xp.where(out == 0, 1, out)  # x = y = 0 there: gradient 0
-        return scale * x, scale * y
+        return (scale * x if x_in.requires_grad else None,
+                scale * y if y_in.requires_grad else None)
 
 
 class Lerp(Operator):
@@ -771,7 +762,10 @@ class Lerp(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y, weight = ctx.saved
-        return grad_out * (1 - weight), grad_out * weight, grad_out * (y - x)
+        x_in, y_in, weight_in = ctx.inputs  # a constant input gets no product
+        return (grad_out - grad_out * weight if x_in.requires_grad else None,
+                grad_out * weight if y_in.requires_grad else None,
+                grad_out * (y - x) if weight_in.requires_grad else None)
 
 
 class LogAddExp(Operator):
@@ -789,8 +783,9 @@ class LogAddExp(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y, out = ctx.saved
-        with np.errstate(invalid="ignore"):  # −inf − (−inf): nan, as in PyTorch
-            return grad_out * ctx.xp.exp(x - out), grad_out * ctx.xp.exp(y - out)
+        x_in, y_in = ctx.inputs  # a constant input (requires_grad False) gets no product
+        return (grad_out * ctx.xp.exp(x - out) if x_in.requires_grad else None,
+                grad_out * ctx.xp.exp(y - out) if y_in.requires_grad else None)
 
 
 class NanToNum(Operator):
@@ -804,7 +799,7 @@ class NanToNum(Operator):
         finite = ctx.xp.isfinite(x)
         ctx.save(finite)
         # the usual case, all finite: skip np.nan_to_num's Python-level checks
-        if finite is True or (finite is not False and finite.all()):
+        if finite is True or (finite is not False and ctx.xp.count_nonzero(finite) == x.size):
             return x + 0  # a new array (numpy's copy=True); a float on Scalars
         return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
