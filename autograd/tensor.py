@@ -770,41 +770,59 @@ class Tensor(Variable):
         return Tensor._make(np.asarray(np.isclose(self._data, other, rtol=rtol, atol=atol,
                                                   equal_nan=equal_nan)))
 
-    def prod(self, axis=None, keepdims=False):
+    def prod(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("prod", torch_names)
         return rd.Prod.of(self, axis, keepdims)
 
-    def median(self, axis=None, keepdims=False):
+    def median(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("median", torch_names)
         return rd.Median.of(self, axis, keepdims)
 
-    def cumsum(self, axis=None):
+    def cumsum(self, axis=None, **torch_names):
+        if torch_names:
+            _refuse_torch_names("cumsum", torch_names, scan=True)
         return sc.Cumsum.of(self, axis)
 
-    def cumprod(self, axis=None):
+    def cumprod(self, axis=None, **torch_names):
+        if torch_names:
+            _refuse_torch_names("cumprod", torch_names, scan=True)
         return sc.Cumprod.of(self, axis)
 
-    def logcumsumexp(self, axis=None):
+    def logcumsumexp(self, axis=None, **torch_names):
+        if torch_names:
+            _refuse_torch_names("logcumsumexp", torch_names, scan=True)
         return sc.LogCumSumExp.of(self, axis)
 
     # numpy's amax/amin are max/min: the same operator, ties split evenly.
     amax = max
     amin = min
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis=None, keepdims=False, **torch_names):
         """The index of the largest element (the first on ties), over the flattened tensor
         or along `axis`; an integer tensor without gradient."""
+        if torch_names:
+            _refuse_torch_names("argmax", torch_names)
         return _index_of("argmax", self, axis, keepdims)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis=None, keepdims=False, **torch_names):
         """The index of the smallest element (the first on ties); no gradient."""
+        if torch_names:
+            _refuse_torch_names("argmin", torch_names)
         return _index_of("argmin", self, axis, keepdims)
 
-    def any(self, axis=None, keepdims=False):
+    def any(self, axis=None, keepdims=False, **torch_names):
         """Whether any element is non-zero, over the axes; a bool tensor, no gradient."""
+        if torch_names:
+            _refuse_torch_names("any", torch_names)
         axes = rd.normalize_axes(axis, self.ndim, "any", self.shape) if axis is not None else None
         return Tensor._make(np.asarray(self._data.any(axis=axes, keepdims=keepdims)))
 
-    def all(self, axis=None, keepdims=False):
+    def all(self, axis=None, keepdims=False, **torch_names):
         """Whether every element is non-zero, over the axes; a bool tensor, no gradient."""
+        if torch_names:
+            _refuse_torch_names("all", torch_names)
         axes = rd.normalize_axes(axis, self.ndim, "all", self.shape) if axis is not None else None
         return Tensor._make(np.asarray(self._data.all(axis=axes, keepdims=keepdims)))
 
@@ -1213,12 +1231,17 @@ class _Size(int):
                         "x.size or x.numel() for the count")
 
 
-def _refuse_torch_names(method, names):
-    """A reduction called with PyTorch's dim= / keepdim=: refused with numpy's names
-    (a keyword catch-all in the signature costs nothing on the normal path)."""
-    unknown = sorted(set(names) - {"dim", "keepdim"})
+def _refuse_torch_names(method, names, scan=False, function=False):
+    """A reduction or scan called with PyTorch's dim= / keepdim=: refused with numpy's
+    names (a keyword catch-all in the signature costs nothing on the normal path). The one
+    mechanism for Tensor methods (`x.sum(dim=0)`) and autograd's functions (`function`:
+    `autograd.var_mean(x, dim=0)`); a scan (`scan`) has no keepdims, as in both libraries."""
+    torch_spelling = {"dim"} if scan else {"dim", "keepdim"}
+    owner, call = ("", f"{method}(x, ") if function else ("Tensor.", f"x.{method}(")
+    unknown = sorted(set(names) - torch_spelling)
     if unknown:
-        raise TypeError(f"Tensor.{method}() got an unexpected keyword argument {unknown[0]!r}")
-    raise TypeError(f"Tensor.{method}: tracegrad's Tensor methods use numpy's names; write "
-                    f"x.{method}(axis=..., keepdims=...) for PyTorch's dim= and keepdim= "
-                    f"(got {', '.join(sorted(names))}=)")
+        raise TypeError(f"{owner}{method}() got an unexpected keyword argument {unknown[0]!r}")
+    fix, spelling = ("axis=...", "dim=") if scan else \
+        ("axis=..., keepdims=...", "dim= and keepdim=")
+    raise TypeError(f"{owner}{method}: tracegrad uses numpy's names; write {call}{fix}) "
+                    f"for PyTorch's {spelling} (got {', '.join(sorted(names))}=)")
