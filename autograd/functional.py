@@ -642,9 +642,12 @@ def one_hot(indices, num_classes=-1, dtype=np.int64):
     """out[..., c] = 1 where indices[...] == c (no gradient); num_classes=-1 takes
     max(indices) + 1, as PyTorch's one_hot does."""
     indices = np.asarray(sh.raw_index(indices))
-    if indices.dtype.kind not in "iu" or (indices.size and indices.min() < 0):
-        raise ValueError(f"one_hot: indices must be integers >= 0, got {indices.dtype} "
-                         f"values {indices.ravel()[:5].tolist()}")
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: tensor must hold integer class labels, got dtype "
+                        f"{indices.dtype}; convert with y.astype(np.int64)")
+    if indices.size and indices.min() < 0:
+        raise ValueError(f"one_hot: class labels must be >= 0, got values "
+                         f"{indices.ravel()[:5].tolist()}")
     if num_classes == -1:
         num_classes = int(indices.max()) + 1 if indices.size else 0
     if indices.size and indices.max() >= num_classes:
