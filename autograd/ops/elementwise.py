@@ -439,20 +439,24 @@ class Arcsinh(Operator):
 
 
 class Arccosh(Operator):
-    """out = arccosh x (x ≥ 1);  ∂out/∂x = 1/√((x − 1)(x + 1)), inf at 1. The factored
-    form keeps x² − 1 exact near 1."""
+    """out = arccosh x (x ≥ 1);  ∂out/∂x = 1/√(x² − 1) = 1/sinh(out), inf at 1.
+
+    sinh of the saved output is one function call and accurate to the last bits near 1,
+    where x² − 1 would cancel.
+    """
 
     name = "arccosh"
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save(x)
-        return ctx.xp.arccosh(x)
+        out = ctx.xp.arccosh(x)
+        ctx.save(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        (x,) = ctx.saved
-        return grad_out / ctx.xp.sqrt((x - 1) * (x + 1))
+        (out,) = ctx.saved
+        return grad_out / ctx.xp.sinh(out)
 
 
 class Arctanh(Operator):
@@ -743,7 +747,9 @@ class Hypot(Operator):
     def backward(ctx, grad_out):
         x, y, out = ctx.saved
         x_in, y_in = ctx.inputs  # a constant input (requires_grad False) gets no product
-        scale = grad_out / ctx.xp.where(out == 0, 1, out)  # x = y = 0 there: gradient 0
+        if ctx.xp.count_nonzero(out) != out.size:  # x = y = 0 somewhere: gradient 0 there
+            out = ctx.xp.where(out == 0, 1, out)
+        scale = grad_out / out
         return (scale * x if x_in.requires_grad else None,
                 scale * y if y_in.requires_grad else None)
 
