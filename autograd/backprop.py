@@ -106,6 +106,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def _as_list(values):
     if values is None:
         return None
+    if isinstance(values, (Variable, np.ndarray)):  # one output or seed, before the ABC check
+        return [values]
     if isinstance(values, Sequence) and not isinstance(values, (str, bytes)):
         return list(values)
     return [values]
