@@ -907,15 +907,19 @@ class Tensor(Variable):
                 )
             seed = np.ones_like(output._data)
             return Tensor._make(seed) if create_graph else seed
-        if not isinstance(grad, Tensor):
+        if isinstance(grad, Tensor):
+            array = grad._data
+        else:
             _check_real_grad(grad, caller)
-            grad = Tensor._make(np.asarray(grad, dtype=output._data.dtype))
-        if grad.shape != output.shape:
+            array = np.asarray(grad, dtype=output._data.dtype)
+        if array.shape != output._data.shape:
             raise ValueError(
-                f"{caller}: grad has shape {grad.shape} but the output of "
+                f"{caller}: grad has shape {array.shape} but the output of "
                 f"'{_op_name(output)}' has shape {output.shape}; they must match"
             )
-        return grad if create_graph else grad._data
+        if not create_graph:
+            return array
+        return grad if isinstance(grad, Tensor) else Tensor._make(array)
 
     @staticmethod
     def _zeros_like(x):
