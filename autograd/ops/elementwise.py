@@ -804,9 +804,11 @@ class NanToNum(Operator):
     def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
         finite = ctx.xp.isfinite(x)
         ctx.save(finite)
+        if finite is True:  # a finite float (Scalar)
+            return x
         # the usual case, all finite: skip np.nan_to_num's Python-level checks
-        if finite is True or (finite is not False and ctx.xp.count_nonzero(finite) == x.size):
-            return x + 0  # a new array (numpy's copy=True); a float on Scalars
+        if finite is not False and ctx.xp.count_nonzero(finite) == x.size:
+            return x.copy()  # a new array, as numpy's copy=True gives
         return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod
