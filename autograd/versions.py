@@ -29,8 +29,8 @@ def note_saved(node, saved, out, variables, result):
     """Remember which saved value is the output (node.out_pos, for create_graph), and the
     version counters of the saved inputs and output with their current values."""
     # The common layouts first, without a search: the output alone (exp, tanh, sigmoid),
-    # the first one or two inputs in their own positions (mul, div, matmul, linear, log), or
-    # the inputs in order followed by the output.
+    # the first one or two inputs in their own positions (mul, div, matmul, linear, log),
+    # the first input and the output, or the inputs in order followed by the output.
     count = len(saved)
     if count == 1:
         value = saved[0]
@@ -43,13 +43,19 @@ def note_saved(node, saved, out, variables, result):
             counter = variables[0]._version_counter
             node.versions = ((0, counter, counter[0]),)
             return
-    elif count == 2 and len(variables) >= 2:
+    elif count == 2:
         first, second = saved
-        if first is variables[0]._data and second is variables[1]._data \
-                and first is not out and second is not out:
-            counter0, counter1 = variables[0]._version_counter, variables[1]._version_counter
-            node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
-            return
+        if first is variables[0]._data and first is not out:
+            counter0 = variables[0]._version_counter
+            if second is out:  # the input and the output (prod, std, the scans)
+                node.out_pos = 1
+                counter = result._version_counter
+                node.versions = ((0, counter0, counter0[0]), (None, counter, counter[0]))
+                return
+            if len(variables) >= 2 and second is variables[1]._data and second is not out:
+                counter1 = variables[1]._version_counter
+                node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
+                return
     if count > 1:  # inputs in argument order, then perhaps the output (lerp, hypot, prod, std)
         inputs = count - 1 if saved[-1] is out else count
         if inputs <= len(variables):

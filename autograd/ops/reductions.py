@@ -419,7 +419,8 @@ class Prod(Reduction):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        out = x.prod(axis=axes, keepdims=keepdims)
+        # the ufunc's reduce: what ndarray.prod runs (the same dtypes), without its wrapper
+        out = np.multiply.reduce(x, axis=axes, keepdims=keepdims)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         ctx.save(x, out)
@@ -428,11 +429,10 @@ class Prod(Reduction):
     @staticmethod
     def backward(ctx, grad_out):
         x, out = ctx.saved
-        axes = ctx.params["axes"]
         if ctx.xp.count_nonzero(out) == out.size:  # no zero, and no product that underflowed
             return expand_reduced(grad_out * out, ctx) / x
         grad_out = expand_reduced(grad_out, ctx)
-        flat, perm = _to_last(x, axes)
+        flat, perm = _to_last(x, ctx.params["axes"])
         n = flat.shape[-1]
         # row i of the N×N matrix is the group with xᵢ replaced by 1
         others_in = ctx.xp.where(np.eye(n, dtype=bool), 1, flat[..., None, :])
