@@ -211,7 +211,7 @@ class NumpyXP:
 
     @staticmethod
     def rsqrt(x):
-        return 1.0 / np.sqrt(x)
+        return np.reciprocal(np.sqrt(x))  # sqrt's result is float, even for integer x
 
     @staticmethod
     def reciprocal(x):
