@@ -958,6 +958,9 @@ class Tensor(Variable):
                 out = op.forward(ctx, variables[0]._data, variables[1]._data, **params)
             elif len(variables) == 1:
                 out = op.forward(ctx, variables[0]._data, **params)
+            elif len(variables) == 3:
+                out = op.forward(ctx, variables[0]._data, variables[1]._data,
+                                 variables[2]._data, **params)
             else:
                 out = op.forward(ctx, *[v._data for v in variables], **params)
         except (ValueError, TypeError, IndexError) as error:
