@@ -15,7 +15,7 @@ shape:
 - reductions, cumsum and cumprod: sum (issue 15: "or sum");
 - logcumsumexp: logsumexp, the reduction it accumulates. Both are stable log-sum-exps
   whose backward exponentiates x − out (sum's backward only broadcasts); the scan's weighs
-  every later output, one n×n exponent per line (logsumexp itself costs about 1.8× sum);
+  every later output, one n×n exponent per line (logsumexp itself costs about 1.7× sum);
 - median: tracegrad's sort (one stable argsort, and a gather whose backward scatters).
   A median must sort: numpy's own median of 8 numbers costs ten np.sum calls, so against
   sum the ratio would measure numpy, not tracegrad.
