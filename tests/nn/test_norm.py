@@ -386,3 +386,16 @@ def test_embedding_module_init_padding_and_from_pretrained():
 def test_embedding_refuses_bad_input_by_name(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_modules_cast_to_float32_keep_float32_and_an_int64_batch_count():
+    x = np.random.default_rng(5).normal(size=(4, 2, 3)).astype(np.float32)
+    for layer in (nn.BatchNorm1d(2), nn.GroupNorm(2, 2), nn.LayerNorm(3)):
+        layer.to(np.float32)
+        assert layer(x).dtype == np.float32
+        assert all(b.dtype == np.float32 for n, b in layer.named_buffers()
+                   if n != "num_batches_tracked")
+    batch_norm = nn.BatchNorm1d(2).to(np.float32)
+    batch_norm(x)
+    assert batch_norm.num_batches_tracked.dtype == np.int64
+    assert batch_norm.running_mean.dtype == np.float32
