@@ -342,6 +342,15 @@ def test_embedding_padding_row_gets_no_gradient_and_repeats_accumulate():
     np.testing.assert_array_equal(out.data[0, 1], [6.0, 7.0, 8.0])  # the row is still read
 
 
+def test_embedding_of_no_indices_is_empty_with_a_zero_gradient():
+    weight = Tensor(np.ones((3, 2)), requires_grad=True)
+    out = F.embedding(np.zeros((0, 4), dtype=np.int64), weight, padding_idx=1,
+                      scale_grad_by_freq=True)
+    assert out.shape == (0, 4, 2)
+    out.sum().backward()
+    assert weight.grad.data.tolist() == [[0.0, 0.0]] * 3
+
+
 def test_embedding_scale_grad_by_freq_divides_by_the_count_in_the_batch():
     weight = Tensor(np.zeros((3, 2)), requires_grad=True)
     out = F.embedding(np.array([0, 0, 0, 1]), weight, scale_grad_by_freq=True)
