@@ -408,3 +408,30 @@ def test_modules_cast_to_float32_keep_float32_and_an_int64_batch_count():
     batch_norm(x)
     assert batch_norm.num_batches_tracked.dtype == np.int64
     assert batch_norm.running_mean.dtype == np.float32
+
+
+# -- numerical stability (docs/reliability.md, §2) ---------------------------------------
+
+NORMALISATIONS = [
+    ("layer_norm", lambda x: F.layer_norm(x, x.shape[-1:])),
+    ("batch_norm", lambda x: F.batch_norm(x, None, None, training=True)),
+    ("group_norm", lambda x: F.group_norm(x, 2)),
+]
+
+
+@pytest.mark.parametrize("name, fn", NORMALISATIONS, ids=[n for n, _ in NORMALISATIONS])
+def test_normalisation_row_two_passes_survive_a_huge_offset(name, fn):
+    x = np.random.default_rng(6).normal(size=(4, 6))
+    with np.errstate(all="raise"):
+        shifted = fn(Tensor(x + 1e8))
+    # E[x²] − E[x]² would lose every digit here (1e16 − 1e16); mean first keeps ~8
+    np.testing.assert_allclose(shifted.data, fn(Tensor(x)).data, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, fn", NORMALISATIONS, ids=[n for n, _ in NORMALISATIONS])
+def test_normalisation_row_of_a_constant_is_zero_with_a_finite_gradient(name, fn):
+    x = Tensor(np.full((4, 6), 5.0), requires_grad=True)
+    with np.errstate(all="raise"):
+        out = fn(x)
+        (out * Tensor(np.arange(24.0).reshape(4, 6))).sum().backward()
+    assert np.all(out.data == 0) and np.all(np.isfinite(x.grad.data))
