@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import nn
 import nn.functional as F
-from autograd import Tensor, grad, gradgradcheck
+from autograd import Tensor, grad, gradgradcheck, no_grad
 from autograd.testing import assert_gradients_close, floats_in, shapes, tensors
 
 # The operators these tests check by gradient (test_operator_gradients' coverage table).
@@ -193,6 +193,27 @@ def test_batchnorm_eval_uses_the_running_statistics_and_changes_nothing():
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
     for key, value in layer.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
+
+
+def test_batchnorm_reset_running_stats_and_parameters_restore_the_initial_state():
+    layer = nn.BatchNorm1d(2)
+    running_mean = layer.running_mean
+    layer(np.random.default_rng(7).normal(size=(5, 2)))
+    with no_grad():
+        layer.weight[...] = 3.0
+    layer.reset_running_stats()
+    assert layer.running_mean is running_mean and running_mean.data.tolist() == [0.0, 0.0]
+    assert layer.running_var.data.tolist() == [1.0, 1.0]
+    assert int(layer.num_batches_tracked.data) == 0 and layer.weight.data.tolist() == [3, 3]
+    layer.reset_parameters()
+    assert layer.weight.data.tolist() == [1.0, 1.0] and layer.bias.data.tolist() == [0, 0]
+
+
+def test_batch_norm_running_update_stays_out_of_the_graph():
+    mean, var = Tensor(np.zeros(2)), Tensor(np.ones(2))
+    x = Tensor(np.random.default_rng(8).normal(size=(3, 2)), requires_grad=True)
+    F.batch_norm(x, mean, var, training=True).sum().backward()
+    assert mean.grad_fn is None and not mean.requires_grad and mean.grad is None
 
 
 def test_batchnorm_without_running_stats_uses_batch_statistics_in_eval_too():
