@@ -258,6 +258,8 @@ def test_batchnorm_training_batch_of_one_is_refused_before_counting_it():
     (lambda: F.batch_norm(np.zeros((2, 3)), None, None), ValueError, "training=False"),
     (lambda: F.batch_norm(np.zeros((2, 3)), Tensor(np.zeros(3)), None), ValueError, "both"),
     (lambda: F.batch_norm(np.zeros(3), None, None, training=True), ValueError, "at least 2"),
+    (lambda: F.batch_norm(np.ones((2, 3)), Tensor(np.zeros(3)), Tensor(np.ones(3)),
+                          training=True, momentum=None), TypeError, "momentum must be a number"),
     (lambda: nn.BatchNorm1d(0), ValueError, "num_features"),
     (lambda: nn.BatchNorm1d(2, momentum=2.0), ValueError, "momentum"),
 ])
