@@ -109,3 +109,20 @@ __all__ = [
     "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
 ]
+
+# conv (issue 16): convolutional layers and their functions (nn/conv.py)
+from . import conv  # noqa: E402
+from .conv import (  # noqa: E402
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    Flatten,
+    MaxPool1d,
+    MaxPool2d,
+    Unflatten,
+)
+
+__all__ += ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool2d",
+            "AdaptiveAvgPool2d", "Flatten", "Unflatten", "conv"]

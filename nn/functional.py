@@ -292,3 +292,19 @@ for _f in (mse_loss, l1_loss, smooth_l1_loss, huber_loss, kl_div, cross_entropy,
            binary_cross_entropy, binary_cross_entropy_with_logits):
     _f.__doc__ = getattr(_losses, _f.__name__).__doc__
 del _f
+
+
+# conv (issue 16): convolution, pooling and resampling, defined in nn.conv
+from .conv import (  # noqa: E402
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+)
+
+__all__ += ["conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool2d",
+            "adaptive_avg_pool2d", "interpolate"]

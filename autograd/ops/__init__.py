@@ -63,6 +63,18 @@ from .elementwise import (
 from .reductions import Median, Prod
 from .scans import Cumprod, Cumsum, LogCumSumExp
 
+# isort: split
+# conv (issue 16)
+from .conv import (
+                          AdaptiveAvgPool,
+                          AvgPool,
+                          ConvTranspose,
+                          Convolution,
+                          ConvWeight,
+                          Interpolate,
+                          MaxPool,
+)
+
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
     Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
@@ -77,6 +89,8 @@ ALL_OPERATORS = (
     Prod, Median, Cumsum, Cumprod, LogCumSumExp,
     # surface-shape (issue 15)
     Einsum,
+    # conv (issue 16)
+    Convolution, ConvTranspose, ConvWeight, MaxPool, AvgPool, AdaptiveAvgPool, Interpolate,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]
