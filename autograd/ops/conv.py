@@ -235,8 +235,9 @@ class MaxPool(Operator):
         grad_x[n, c, i] = Σ over windows whose max is at i of grad_out[n, c, p]
 
     Ties (PyTorch's rule): the first maximum in the window, in row-major order, gets the
-    gradient. A NaN in a window is its maximum (it propagates). The argmax positions are
-    saved as flat indices into x, so backward is one scatter-add.
+    gradient. A NaN in a window is its maximum (it propagates) and its first NaN gets the
+    gradient (PyTorch's scan gives it to the last). The argmax positions are saved as
+    flat indices into x, so backward is one scatter-add.
     """
 
     name = "max_pool"
@@ -248,11 +249,24 @@ class MaxPool(Operator):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation):
         view = windows(x, kernel, stride, padding, dilation, fill=-np.inf)
-        d = len(kernel)
-        out_shape = view.shape[:2 + d]
-        flat = view.reshape(out_shape + (-1,))
-        first = flat.argmax(axis=-1)  # argmax keeps the first of equal maxima, and NaN
-        out = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
+        # The window's offsets one at a time: a running maximum, then which offset first
+        # reached it (strided passes over the output: an argmax along a short last axis of
+        # a copied window array took 3× longer in W9).
+        at = [view[(Ellipsis,) + offset] for offset in np.ndindex(*kernel)]
+        out = at[0].copy()
+        for values in at[1:]:
+            np.maximum(out, values, out=out)
+        first = np.zeros(out.shape, dtype=np.int8 if len(at) < 128 else np.intp)
+        found = np.zeros(out.shape, dtype=bool)
+        for k, values in enumerate(at):
+            hit = values == out
+            if k:
+                hit &= ~found
+                first += hit.astype(first.dtype) * first.dtype.type(k)
+            found |= hit
+        if not found.all():  # a NaN (never equal to itself) is its window's maximum
+            for k in range(len(at) - 1, -1, -1):
+                first[~found & np.isnan(at[k])] = k
         ctx.save(_flat_indices(first, x.shape, kernel, stride, padding, dilation))
         return out
 
@@ -266,18 +280,20 @@ class MaxPool(Operator):
 
 def _flat_indices(first, shape, kernel, stride, padding, dilation):
     """Flat indices into x (of `shape`) of each window's chosen element, `first` being its
-    position inside the window (C order over the kernel axes)."""
+    position inside the window (C order over the kernel axes): the window's corner plus
+    the chosen offset, both in elements of x's C-ordered layout."""
     d = len(kernel)
-    offsets = np.unravel_index(first, kernel)
-    index = np.zeros(first.shape, dtype=np.intp)
-    for axis in range(2):
-        grid = np.arange(first.shape[axis]).reshape((-1,) + (1,) * (first.ndim - 1 - axis))
-        index = index * shape[axis] + grid
-    for axis in range(d):
-        places = np.arange(first.shape[2 + axis]) * stride[axis] - padding[axis][0]
-        places = places.reshape((-1,) + (1,) * (d - 1 - axis))
-        index = index * shape[2 + axis] + places + offsets[axis] * dilation[axis]
-    return index
+    steps = [int(np.prod(shape[axis + 1:])) for axis in range(len(shape))]
+    corner = np.zeros((1,) * first.ndim, dtype=np.intp)
+    for axis in range(first.ndim):
+        places = np.arange(first.shape[axis], dtype=np.intp)
+        if axis >= 2:
+            places = places * stride[axis - 2] - padding[axis - 2][0]
+        corner = corner + (places * steps[axis]).reshape(
+            (-1,) + (1,) * (first.ndim - 1 - axis))
+    offsets = np.indices(kernel).reshape(d, -1)
+    table = sum(offsets[a] * dilation[a] * steps[2 + a] for a in range(d))
+    return corner + table[first]
 
 
 class AvgPool(Operator):
