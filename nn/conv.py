@@ -19,8 +19,8 @@ from autograd import Tensor
 from autograd.ops.conv import (
     AdaptiveAvgPool,
     AvgPool,
-    ConvTranspose,
     Convolution,
+    ConvTranspose,
     Interpolate,
     MaxPool,
     output_size,

@@ -68,8 +68,8 @@ from .scans import Cumprod, Cumsum, LogCumSumExp
 from .conv import (
                           AdaptiveAvgPool,
                           AvgPool,
-                          ConvTranspose,
                           Convolution,
+                          ConvTranspose,
                           ConvWeight,
                           Interpolate,
                           MaxPool,

@@ -258,8 +258,11 @@ class MaxPool(Operator):
             np.maximum(out, values, out=out)
         first = np.zeros(out.shape, dtype=np.int8 if len(at) < 128 else np.intp)
         found = np.zeros(out.shape, dtype=bool)
+        inside = _inside_masks(x.shape[2:], out.shape[2:], kernel, stride, padding, dilation)
         for k, values in enumerate(at):
             hit = values == out
+            if inside is not None:  # a window of −∞ inputs picks an input, not the padding
+                hit &= inside[k]
             if k:
                 hit &= ~found
                 first += hit.astype(first.dtype) * first.dtype.type(k)
@@ -276,6 +279,23 @@ class MaxPool(Operator):
         x = ctx.inputs[0]
         grad = ctx.xp.scatter_add(grad_out.reshape(-1), index.reshape(-1), (x.size,))
         return grad.reshape(x.shape)
+
+
+def _inside_masks(size, out, kernel, stride, padding, dilation):
+    """Per kernel offset, which windows (output positions) have that offset inside the
+    unpadded input; None without padding, where every offset is."""
+    if not any(lo or hi for lo, hi in padding):
+        return None
+    masks = []
+    for offset in np.ndindex(*kernel):
+        mask = np.ones((), dtype=bool)
+        for axis, (n, m, k, s, (lo, _), dl) in enumerate(zip(size, out, offset, stride, padding,
+                                                               dilation)):
+            place = np.arange(m) * s + k * dl - lo
+            inside = (place >= 0) & (place < n)
+            mask = mask[..., None] & inside if axis else inside
+        masks.append(mask)
+    return masks
 
 
 def _flat_indices(first, shape, kernel, stride, padding, dilation):

@@ -146,8 +146,9 @@ def lenet(lib):
     model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(16 * side * side, 10))
-    for i, (key, p) in enumerate(sorted(model.named_parameters())):
-        lib.assign(p, 0.3 * array(lib.shape(p), 700 + i))
+    params = dict(model.named_parameters())
+    for i, key in enumerate(sorted(params)):
+        lib.assign(params[key], 0.3 * array(lib.shape(params[key]), 700 + i))
     return model
 
 

@@ -537,45 +537,65 @@ def einsum_recipe(rng, pool):
 RECIPES[ops.Einsum] = einsum_recipe
 
 
-# conv (issue 16): 1-d windows over (N, C, L) values, with constant kernels
-def _window_recipe(title, make):
-    """A recipe applying `make(x, constant_rng)` (an operator call) to an (N, C, L≥2) value."""
+# conv (issue 16): 1-d windows over (N, C, L≥2) values, with constant kernels drawn from
+# the program's choices; padding 1 and kernel 2, so every length has an output
+def window_recipe(title, make_fn, ok=lambda x: True):
     def recipe(rng, pool):
-        i = pick(rng, pool, lambda v: v.ndim == 3 and v.shape[2] >= 2)
+        i = pick(rng, pool, lambda v: v.ndim == 3 and v.shape[2] >= 2 and ok(v))
         if i is None:
             return None
         constants = np.random.default_rng(rng.integer(0, 2**16))
-        fn = make(pool[i], constants)
-        return None if fn is None else Step(title, fn, (i,))
+        return Step(title, make_fn(pool[i].shape, constants), (i,))
     return recipe
 
 
-def _conv_geometry(**extra):
-    return dict(stride=(1,), padding=((1, 1),), dilation=(1,), groups=1, **extra)
+GEOMETRY_1D = dict(stride=(1,), padding=((1, 1),), dilation=(1,), groups=1)
 
 
-RECIPES[ops.Convolution] = _window_recipe("conv1d[k=2, pad 1]", lambda x, c: (
-    lambda a, w=c.uniform(-1, 1, (2, x.shape[1], 2)): ops.Convolution.apply(
-        a, w, **_conv_geometry())))
-RECIPES[ops.ConvTranspose] = _window_recipe("conv_transpose1d[k=2, pad 1]", lambda x, c: (
-    lambda a, w=c.uniform(-1, 1, (x.shape[1], 2, 2)): ops.ConvTranspose.apply(
-        a, w, **_conv_geometry(size=(x.shape[2] - 1,)))))
-RECIPES[ops.ConvWeight] = _window_recipe("conv_weight[k=2, pad 1]", lambda x, c: (
-    lambda a, g=c.uniform(-1, 1, (x.shape[0], 2, x.shape[2] + 1)): ops.ConvWeight.apply(
-        a, g, **_conv_geometry(kernel=(2,)))))
-RECIPES[ops.MaxPool] = _window_recipe("max_pool1d[k=2, s=1]", lambda x, c: None if np.abs(
-    np.diff(x, axis=2)).min() < MARGIN else (lambda a: ops.MaxPool.apply(
-        a, kernel=(2,), stride=(1,), padding=((0, 0),), dilation=(1,))))
-RECIPES[ops.AvgPool] = _window_recipe("avg_pool1d[k=2, s=1]", lambda x, c: (
-    lambda a: ops.AvgPool.apply(a, kernel=(2,), stride=(1,), padding=((0, 0),),
-                                divisor=np.full(x.shape[2] - 1, 2.0))))
-RECIPES[ops.AdaptiveAvgPool] = _window_recipe("adaptive_avg_pool1d[1]", lambda x, c: (
-    lambda a: ops.AdaptiveAvgPool.apply(a, matrices=(np.full((1, x.shape[2]),
-                                                              1 / x.shape[2]),),
-                                        mode="average")))
-RECIPES[ops.Interpolate] = _window_recipe("interpolate[nearest ×2]", lambda x, c: (
-    lambda a: ops.Interpolate.apply(a, matrices=(np.eye(x.shape[2])[
-        np.repeat(np.arange(x.shape[2]), 2)],), mode="nearest")))
+def conv_fn(shape, constants):
+    w = constants.uniform(-1, 1, (2, shape[1], 2))
+    return lambda a: ops.Convolution.apply(a, w, **GEOMETRY_1D)
+
+
+def conv_transpose_fn(shape, constants):
+    w = constants.uniform(-1, 1, (shape[1], 2, 2))
+    return lambda a: ops.ConvTranspose.apply(a, w, size=(shape[2] - 1,), **GEOMETRY_1D)
+
+
+def conv_weight_fn(shape, constants):
+    g = constants.uniform(-1, 1, (shape[0], 2, shape[2] + 1))
+    return lambda a: ops.ConvWeight.apply(a, g, kernel=(2,), **GEOMETRY_1D)
+
+
+def max_pool_fn(shape, constants):
+    return lambda a: ops.MaxPool.apply(a, kernel=(2,), stride=(1,), padding=((0, 0),),
+                                       dilation=(1,))
+
+
+def avg_pool_fn(shape, constants):
+    divisor = np.full(shape[2] - 1, 2.0)
+    return lambda a: ops.AvgPool.apply(a, kernel=(2,), stride=(1,), padding=((0, 0),),
+                                       divisor=divisor)
+
+
+def adaptive_avg_pool_fn(shape, constants):
+    average = np.full((1, shape[2]), 1 / shape[2])
+    return lambda a: ops.AdaptiveAvgPool.apply(a, matrices=(average,), mode="average")
+
+
+def interpolate_fn(shape, constants):
+    doubling = np.eye(shape[2])[np.repeat(np.arange(shape[2]), 2)]  # nearest, ×2
+    return lambda a: ops.Interpolate.apply(a, matrices=(doubling,), mode="nearest")
+
+
+RECIPES[ops.Convolution] = window_recipe("conv1d[k=2, pad 1]", conv_fn)
+RECIPES[ops.ConvTranspose] = window_recipe("conv_transpose1d[k=2, pad 1]", conv_transpose_fn)
+RECIPES[ops.ConvWeight] = window_recipe("conv_weight[k=2, pad 1]", conv_weight_fn)
+RECIPES[ops.MaxPool] = window_recipe("max_pool1d[k=2, s=1]", max_pool_fn,
+                                     lambda x: np.abs(np.diff(x, axis=2)).min() > MARGIN)
+RECIPES[ops.AvgPool] = window_recipe("avg_pool1d[k=2, s=1]", avg_pool_fn)
+RECIPES[ops.AdaptiveAvgPool] = window_recipe("adaptive_avg_pool1d[1]", adaptive_avg_pool_fn)
+RECIPES[ops.Interpolate] = window_recipe("interpolate[nearest ×2]", interpolate_fn)
 
 
 OPERATORS = list(RECIPES)
