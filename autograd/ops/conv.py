@@ -52,7 +52,8 @@ def _columns(view, groups):
     d = (view.ndim - 2) // 2
     axes = (0, 1) + tuple(range(2 + d, 2 + 2 * d)) + tuple(range(2, 2 + d))
     length = math.prod(view.shape[2:2 + d])
-    return view.transpose(axes).reshape(n, groups, -1, length)
+    depth = c // groups * math.prod(view.shape[2 + d:])
+    return view.transpose(axes).reshape(n, groups, depth, length)
 
 
 def _convolve(x, w, stride, padding, dilation, groups):
@@ -74,7 +75,7 @@ def _convolve_weight(x, g, kernel, stride, padding, dilation, groups):
     view = view[(slice(None), slice(None)) + tuple(slice(0, m) for m in g.shape[2:])]
     cols = _columns(view, groups)
     n, o = g.shape[:2]
-    rows = g.reshape(n, groups, o // groups, -1)
+    rows = g.reshape(n, groups, o // groups, math.prod(g.shape[2:]))
     grad = np.matmul(rows, cols.swapaxes(-1, -2)).sum(axis=0)
     return grad.reshape((o, x.shape[1] // groups) + tuple(kernel))
 
@@ -86,7 +87,7 @@ def _convolve_transpose(g, w, size, stride, padding, dilation, groups):
     kernel = w.shape[2:]
     out = g.shape[2:]
     kernels = w.reshape(groups, o // groups, -1).swapaxes(-1, -2)
-    cols = np.matmul(kernels, g.reshape(n, groups, o // groups, -1))
+    cols = np.matmul(kernels, g.reshape(n, groups, o // groups, math.prod(out)))
     c = w.shape[1] * groups
     cols = cols.reshape((n, c) + tuple(kernel) + tuple(out))
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
@@ -248,7 +249,9 @@ class MaxPool(Operator):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation):
-        view = windows(x, kernel, stride, padding, dilation, fill=-np.inf)
+        # Padding that never wins: −∞, or an integer dtype's least value.
+        lowest = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
+        view = windows(x, kernel, stride, padding, dilation, fill=lowest)
         # The window's offsets one at a time: a running maximum, then which offset first
         # reached it (strided passes over the output: an argmax along a short last axis of
         # a copied window array took 3× longer in W9).

@@ -363,6 +363,24 @@ def test_unbatched_input_works_as_in_pytorch():
     assert F.max_pool2d(x, 2).shape == (2, 2, 2)
 
 
+def test_an_empty_batch_gives_empty_outputs_and_zero_kernel_gradients():
+    # PyTorch accepts N = 0; the im2col buffer is empty, so reshapes must not infer sizes.
+    x, w = leaf(0, 2, 5, 5), leaf(3, 2, 3, 3)
+    y = F.conv2d(x, w, padding=1)
+    assert y.shape == (0, 3, 5, 5)
+    (y.sum() + F.max_pool2d(x, 2).sum() + F.avg_pool2d(x, 2).sum()).backward()
+    assert x.grad.shape == (0, 2, 5, 5)
+    np.testing.assert_array_equal(w.grad.data, np.zeros((3, 2, 3, 3)))
+    assert F.conv_transpose2d(x, leaf(2, 3, 3, 3)).shape == (0, 3, 7, 7)
+
+
+def test_max_pool_pads_integers_with_their_least_value():
+    x = Tensor(np.arange(-8, 8).reshape(1, 1, 4, 4))
+    out = F.max_pool2d(x, 3, 1, padding=1)
+    assert out.dtype == x.dtype
+    np.testing.assert_array_equal(out.data[0, 0, 0], [-3, -2, -1, -1])
+
+
 def test_operators_show_their_dimension_in_listings():
     x = leaf(1, 1, 4, 4)
     y = F.max_pool2d(F.conv2d(x, leaf(1, 1, 3, 3), padding=1), 2)
