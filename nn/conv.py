@@ -43,10 +43,11 @@ __all__ = [
 
 def _ints(value, d, where, name, minimum):
     """`value` (an int or d ints) as a tuple of d ints ≥ minimum."""
-    values = (value,) * d if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != d or not all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
-            for v in values):
+    values = (value,) * d if isinstance(value, (int, np.integer)) else value
+    if not isinstance(values, (tuple, list)) or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{where}: {name} must be an int or {d} ints, got {value!r}")
+    if len(values) != d or min(values) < minimum:
         raise ValueError(f"{where}: {name} must be an int >= {minimum} or {d} of them, "
                          f"got {value!r}")
     return tuple(int(v) for v in values)

@@ -420,6 +420,16 @@ def test_bad_input_names_the_function_and_the_fix(call, message):
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize("call", [
+    lambda: F.conv2d(leaf(1, 1, 5, 5), leaf(2, 1, 3, 3), stride=1.5),
+    lambda: F.max_pool2d(leaf(1, 1, 4, 4), "2"),
+    lambda: nn.Conv2d(1, 2, kernel_size=(3, None)),
+])
+def test_arguments_of_the_wrong_kind_raise_type_error_naming_them(call):
+    with pytest.raises(TypeError, match="must be an int"):
+        call()
+
+
 # -- modules -------------------------------------------------------------------------------
 
 
