@@ -126,3 +126,17 @@ from .conv import (  # noqa: E402
 
 __all__ += ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool2d",
             "AdaptiveAvgPool2d", "Flatten", "Unflatten", "conv"]
+# norm (issue 16): normalisation and embedding layers
+from .normalization import (  # noqa: E402
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    LayerNorm,
+    batch_norm,
+    group_norm,
+    layer_norm,
+)
+from .sparse import Embedding, embedding  # noqa: E402
+
+__all__ += ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "Embedding",
+            "layer_norm", "batch_norm", "group_norm", "embedding"]

@@ -308,3 +308,8 @@ from .conv import (  # noqa: E402
 
 __all__ += ["conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool2d",
             "adaptive_avg_pool2d", "interpolate"]
+# norm (issue 16): normalisation and embedding
+from .normalization import batch_norm, group_norm, layer_norm  # noqa: E402
+from .sparse import embedding  # noqa: E402
+
+__all__ += ["layer_norm", "batch_norm", "group_norm", "embedding"]

@@ -75,6 +75,10 @@ from .conv import (
                           MaxPool,
 )
 
+# norm (issue 16)
+from .normalization import BatchNorm, GroupNorm, LayerNorm
+from .sparse import Embedding
+
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
     Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
@@ -91,6 +95,8 @@ ALL_OPERATORS = (
     Einsum,
     # conv (issue 16)
     Convolution, ConvTranspose, ConvWeight, MaxPool, AvgPool, AdaptiveAvgPool, Interpolate,
+    # norm (issue 16)
+    LayerNorm, BatchNorm, GroupNorm, Embedding,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]
