@@ -133,6 +133,35 @@ def run_module(lib, index):
     return lib.numpy(out), named, state, module.extra_repr()
 
 
+# Second order: the gradient of Σ tanh(f(inputs))²·c, recorded with create_graph, then
+# differentiated again along random directions v (a Hessian-vector product per input).
+SECOND_ORDER = [
+    ("conv2d", [X4, (6, 2, 3, 3), (6,)], {"groups": 2, "stride": 2, "padding": 1}),
+    ("conv2d", [X4, (3, 4, 2, 3)], {"dilation": (2, 1), "padding": "same"}),
+    ("conv1d", [(2, 3, 9), (4, 3, 3)], {"stride": 2, "padding": 1}),
+    ("conv_transpose2d", [X4, (4, 3, 3, 3)], {"stride": 2, "padding": 1,
+                                              "output_padding": 1}),
+    ("max_pool2d", [X4], {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ("avg_pool2d", [X4], {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ("adaptive_avg_pool2d", [X4], {"output_size": (3, 2)}),
+    ("interpolate", [X4], {"size": (7, 6), "mode": "bilinear"}),
+]
+
+
+def run_second_order(lib, index):
+    """[d/d input_i of Σ_j ⟨∂L/∂input_j, v_j⟩] for a SECOND_ORDER case on `lib`."""
+    fn, shapes, kwargs = SECOND_ORDER[index]
+    inputs = [lib.tensor(array(shape, 300 + 100 * index + i)) for i, shape in enumerate(shapes)]
+    out = getattr(lib.F, fn)(*inputs, **kwargs)
+    c = lib.tensor(cotangent(lib.shape(out), 200 + index), False)
+    loss = (out.tanh() ** 2 * c).sum()
+    first = lib.grad(loss, inputs, create_graph=True)
+    directions = [lib.tensor(cotangent(lib.shape(x), 400 + 10 * index + i), False)
+                  for i, x in enumerate(inputs)]
+    total = sum((g * v).sum() for g, v in zip(first, directions))
+    return [lib.numpy(g) for g in lib.grad(total, inputs)]
+
+
 LENET_BATCHES = 5
 LENET_BATCH = 8
 LENET_SIDE = 16  # 16×16 images: the flattened size 16·4·4 keeps the recording small

@@ -15,7 +15,15 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from conv_cases import FUNCTIONAL, MODULES, run_functional, run_module, train_lenet  # noqa: E402
+from conv_cases import (  # noqa: E402
+    FUNCTIONAL,
+    MODULES,
+    SECOND_ORDER,
+    run_functional,
+    run_module,
+    run_second_order,
+    train_lenet,
+)
 
 OUT = pathlib.Path(__file__).with_name("conv_reference.json")
 
@@ -25,8 +33,8 @@ def _assign(param, values):
         param.copy_(torch.tensor(values))
 
 
-def _grad(output, inputs):
-    return torch.autograd.grad(output, inputs)
+def _grad(output, inputs, create_graph=False):
+    return torch.autograd.grad(output, inputs, create_graph=create_graph)
 
 
 TORCH = types.SimpleNamespace(
@@ -54,11 +62,14 @@ def record():
         out, grads, state, extra = run_module(TORCH, i)
         modules.append({"out": out.tolist(), "grads": {k: g.tolist() for k, g in grads.items()},
                         "state_dict": state, "extra_repr": extra})
+    second_order = [[g.tolist() for g in run_second_order(TORCH, i)]
+                    for i in range(len(SECOND_ORDER))]
     losses, first_grads, final = train_lenet(TORCH)
     return {
         "torch": torch.__version__,
         "functional": functional,
         "modules": modules,
+        "second_order": second_order,
         "lenet": {"losses": losses,
                   "first_grads": {k: g.tolist() for k, g in first_grads.items()},
                   "final": {k: p.tolist() for k, p in final.items()}},

@@ -19,7 +19,15 @@ import nn.functional as F
 import optim
 from autograd import Tensor, grad, no_grad
 
-from .conv_cases import FUNCTIONAL, MODULES, run_functional, run_module, train_lenet
+from .conv_cases import (
+    FUNCTIONAL,
+    MODULES,
+    SECOND_ORDER,
+    run_functional,
+    run_module,
+    run_second_order,
+    train_lenet,
+)
 
 REFERENCE = json.loads(pathlib.Path(__file__).with_name("conv_reference.json").read_text())
 RTOL = 1e-10
@@ -74,6 +82,15 @@ def test_module_matches_the_pytorch_recording(index):
         close(g, recorded["grads"][key], f"gradient of {key}")
 
 
+@pytest.mark.parametrize("index", range(len(SECOND_ORDER)),
+                         ids=[f"{fn}-{i}" for i, (fn, *_) in enumerate(SECOND_ORDER)])
+def test_second_derivatives_through_create_graph_match_pytorch(index):
+    hessian_vector = run_second_order(TRACEGRAD, index)
+    recorded = REFERENCE["second_order"][index]
+    for i, (hv, expected) in enumerate(zip(hessian_vector, recorded, strict=True)):
+        close(hv, expected, f"second derivative for input {i}")
+
+
 def test_lenet_trained_five_steps_matches_pytorch():
     losses, first_grads, final = train_lenet(TRACEGRAD)
     recorded = REFERENCE["lenet"]
@@ -88,6 +105,7 @@ def test_the_recording_is_pytorchs_and_complete():
     assert REFERENCE["torch"].startswith("2.13")
     assert len(REFERENCE["functional"]) == len(FUNCTIONAL)
     assert len(REFERENCE["modules"]) == len(MODULES)
+    assert len(REFERENCE["second_order"]) == len(SECOND_ORDER)
 
 
 # -- live PyTorch, when installed --------------------------------------------------------
@@ -111,5 +129,9 @@ def test_live_pytorch_agrees_with_tracegrad(live):
         assert (state, extra) == (live["modules"][index]["state_dict"],
                                   live["modules"][index]["extra_repr"])
         close(out, live["modules"][index]["out"], f"module {index}")
+    for index in range(len(SECOND_ORDER)):
+        for hv, expected in zip(run_second_order(TRACEGRAD, index), live["second_order"][index],
+                                strict=True):
+            close(hv, expected, f"second order {index}")
     losses, _, _ = train_lenet(TRACEGRAD)
     close(np.array(losses), live["lenet"]["losses"], "lenet losses")
