@@ -113,10 +113,13 @@ __all__ = [
 # conv (issue 16): convolutional layers and their functions (nn/conv.py)
 from . import conv  # noqa: E402
 from .conv import (  # noqa: E402
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AvgPool1d,
     AvgPool2d,
     Conv1d,
     Conv2d,
+    ConvTranspose1d,
     ConvTranspose2d,
     Flatten,
     MaxPool1d,
@@ -124,8 +127,9 @@ from .conv import (  # noqa: E402
     Unflatten,
 )
 
-__all__ += ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool2d",
-            "AdaptiveAvgPool2d", "Flatten", "Unflatten", "conv"]
+__all__ += ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d",
+            "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+            "Flatten", "Unflatten", "conv"]
 # norm (issue 16): normalisation and embedding layers
 from .normalization import (  # noqa: E402
     BatchNorm1d,

@@ -1,7 +1,7 @@
 """Convolutional layers: torch.nn.functional's conv, pool and interpolate functions with
-PyTorch's signatures, and the modules Conv1d Conv2d ConvTranspose2d MaxPool1d MaxPool2d
-AvgPool2d AdaptiveAvgPool2d Flatten Unflatten (PyTorch's arguments, parameter names,
-shapes, initialisation and repr).
+PyTorch's signatures, and the modules Conv1d Conv2d ConvTranspose1d ConvTranspose2d
+MaxPool1d MaxPool2d AvgPool1d AvgPool2d AdaptiveAvgPool1d AdaptiveAvgPool2d Flatten
+Unflatten (PyTorch's arguments, parameter names, shapes, initialisation and repr).
 
 Layout is PyTorch's: (N, C, L) for one spatial axis, (N, C, H, W) for two; an unbatched
 input (C, L) or (C, H, W) is accepted as PyTorch does. Each function is one operator of
@@ -10,6 +10,7 @@ autograd.ops.conv; this module checks the arguments and turns them into its geom
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -31,10 +32,10 @@ from .activations import as_tensor
 from .module import Module, Parameter
 
 __all__ = [
-    "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool2d",
-    "adaptive_avg_pool2d", "interpolate",
-    "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool2d",
-    "AdaptiveAvgPool2d", "Flatten", "Unflatten",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+    "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "interpolate",
+    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d",
+    "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Unflatten",
 ]
 
 
@@ -143,23 +144,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     return _conv(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                     groups=1, dilation=1) -> Tensor:
-    """Transposed 2-d convolution of input (N, C_in, H, W) with weight (C_in, C_out/groups,
-    kH, kW): the gradient of conv2d by its input, so each input pixel spreads its kernel
-    onto the output. Output size (H − 1)·stride − 2·padding + dilation·(kH − 1) +
-    output_padding + 1 (output_padding picks among the sizes a strided conv2d maps to H)."""
-    where = "conv_transpose2d"
-    x, added = _batched(input, 2, where)
+def _conv_transpose(d, where, input, weight, bias, stride, padding, output_padding, groups,
+                    dilation):
+    x, added = _batched(input, d, where)
     w = as_tensor(weight)
-    if w.ndim != 4:
+    if w.ndim != d + 2:
         raise ValueError(f"{where}: weight must have shape (in_channels, out_channels/groups, "
-                         f"kH, kW), got {w.shape}")
+                         f"*kernel) with {d} kernel axes, got {w.shape}")
     groups = _ints(groups, 1, where, "groups", 1)[0]
-    stride = _ints(stride, 2, where, "stride", 1)
-    dilation = _ints(dilation, 2, where, "dilation", 1)
-    padding = _ints(padding, 2, where, "padding", 0)
-    extra = _ints(output_padding, 2, where, "output_padding", 0)
+    stride = _ints(stride, d, where, "stride", 1)
+    dilation = _ints(dilation, d, where, "dilation", 1)
+    padding = _ints(padding, d, where, "padding", 0)
+    extra = _ints(output_padding, d, where, "output_padding", 0)
     if w.shape[0] != x.shape[1] or w.shape[0] % groups:
         raise ValueError(f"{where}: input of shape {x.shape} and weight of shape {w.shape} "
                          f"do not fit with groups={groups}: expected weight.shape[0] = "
@@ -177,6 +173,25 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                               padding=tuple((p, p) for p in padding), dilation=dilation,
                               groups=groups)
     return _unbatched(out, added)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """Transposed 1-d convolution of input (N, C_in, L) with weight (C_in, C_out/groups, k):
+    the gradient of conv1d by its input. Output length (L − 1)·stride − 2·padding +
+    dilation·(k − 1) + output_padding + 1."""
+    return _conv_transpose(1, "conv_transpose1d", input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """Transposed 2-d convolution of input (N, C_in, H, W) with weight (C_in, C_out/groups,
+    kH, kW): the gradient of conv2d by its input, so each input pixel spreads its kernel
+    onto the output. Output size (H − 1)·stride − 2·padding + dilation·(kH − 1) +
+    output_padding + 1 (output_padding picks among the sizes a strided conv2d maps to H)."""
+    return _conv_transpose(2, "conv_transpose2d", input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
 
 
 def _pool_geometry(where, shape, kernel_size, stride, padding, dilation, ceil_mode, d):
@@ -237,15 +252,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      ceil_mode, return_indices)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None) -> Tensor:
-    """Mean over kH×kW windows of input (N, C, H, W), zero padding. The divisor is
-    PyTorch's: the window clipped to the padded input (count_include_pad=True), only its
-    inputs (False), or divisor_override."""
-    where = "avg_pool2d"
-    x, added = _batched(input, 2, where)
+def _avg_pool(d, where, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    x, added = _batched(input, d, where)
     kernel, stride, pads, _, size = _pool_geometry(where, x.shape, kernel_size, stride,
-                                                   padding, 1, ceil_mode, 2)
+                                                   padding, 1, ceil_mode, d)
     if divisor_override is not None:
         if isinstance(divisor_override, bool) or not isinstance(
                 divisor_override, (int, np.integer)) or divisor_override == 0:
@@ -255,9 +266,25 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     else:
         counts = [_window_counts(n, k, s, lo, m, count_include_pad) for n, k, s, (lo, _), m
                   in zip(x.shape[2:], kernel, stride, pads, size)]
-        divisor = np.multiply.outer(*counts)
+        divisor = functools.reduce(np.multiply.outer, counts)
     out = AvgPool.apply(x, kernel=kernel, stride=stride, padding=pads, divisor=divisor)
     return _unbatched(out, added)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True) -> Tensor:
+    """Mean over windows along L of input (N, C, L), zero padding, PyTorch's divisor."""
+    return _avg_pool(1, "avg_pool1d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """Mean over kH×kW windows of input (N, C, H, W), zero padding. The divisor is
+    PyTorch's: the window clipped to the padded input (count_include_pad=True), only its
+    inputs (False), or divisor_override."""
+    return _avg_pool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
 
 
 def _window_counts(n, k, s, p, m, count_include_pad):
@@ -269,18 +296,27 @@ def _window_counts(n, k, s, p, m, count_include_pad):
     return (end - start).astype(np.float64)
 
 
-def adaptive_avg_pool2d(input, output_size) -> Tensor:
-    """Average pooling to a fixed output size (oH, oW) (an int, a pair, None keeping that
-    axis): output cell i of an axis n → m averages inputs ⌊i·n/m⌋ … ⌈(i+1)·n/m⌉ − 1."""
-    where = "adaptive_avg_pool2d"
-    x, added = _batched(input, 2, where)
-    sizes = (output_size,) * 2 if output_size is None or isinstance(
+def _adaptive_avg_pool(d, where, input, output_size):
+    x, added = _batched(input, d, where)
+    sizes = (output_size,) * d if output_size is None or isinstance(
         output_size, (int, np.integer)) else tuple(output_size)
     sizes = tuple(n if m is None else m for n, m in zip(x.shape[2:], sizes))
-    sizes = _ints(sizes, 2, where, "output_size", 1)
+    sizes = _ints(sizes, d, where, "output_size", 1)
     matrices = tuple(_average_matrix(n, m) for n, m in zip(x.shape[2:], sizes))
     out = AdaptiveAvgPool.apply(x, matrices=matrices, mode="average")
     return _unbatched(out, added)
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """Average pooling of (N, C, L) to a fixed length: output cell i of L → m averages
+    inputs ⌊i·L/m⌋ … ⌈(i+1)·L/m⌉ − 1."""
+    return _adaptive_avg_pool(1, "adaptive_avg_pool1d", input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """Average pooling to a fixed output size (oH, oW) (an int, a pair, None keeping that
+    axis): output cell i of an axis n → m averages inputs ⌊i·n/m⌋ … ⌈(i+1)·n/m⌉ − 1."""
+    return _adaptive_avg_pool(2, "adaptive_avg_pool2d", input, output_size)
 
 
 def _average_matrix(n, m):
@@ -500,38 +536,51 @@ class Conv2d(_ConvNd):
                       self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-d convolution layer (upsampling): weight (in_channels,
-    out_channels/groups, kH, kW), bias (out_channels,); forward(input, output_size=None)
-    is F.conv_transpose2d, output_size choosing the output_padding."""
+class _ConvTransposeNd(_ConvNd):
+    """What ConvTranspose1d and ConvTranspose2d share: forward(input, output_size=None),
+    output_size choosing the output_padding."""
 
     _transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                  device=None, dtype=np.float64, generator=None):
-        _cpu_only(device, "ConvTranspose2d")
+        where = type(self).__name__
+        _cpu_only(device, where)
         if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got "
+            raise ValueError(f"{where}: padding must be an int or {self._d} ints, got "
                              f"{padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, dtype, generator)
 
     def forward(self, input, output_size=None):
-        extra = self.output_padding
+        extra, d = self.output_padding, self._d
         if output_size is not None:
             x = as_tensor(input)
-            wanted = tuple(output_size)[-2:]
+            wanted = tuple(output_size)[-d:]
             least = tuple((n - 1) * s - 2 * p + dl * (k - 1) + 1 for n, s, p, dl, k in zip(
-                x.shape[-2:], self.stride, self.padding, self.dilation, self.kernel_size))
+                x.shape[-d:], self.stride, self.padding, self.dilation, self.kernel_size))
             extra = tuple(w - m for w, m in zip(wanted, least))
-            if len(wanted) != 2 or any(e < 0 or e >= max(s, dl) for e, s, dl in
+            if len(wanted) != d or any(e < 0 or e >= max(s, dl) for e, s, dl in
                                        zip(extra, self.stride, self.dilation)):
-                raise ValueError(f"ConvTranspose2d: output_size {tuple(output_size)} is not "
-                                 f"reachable from input {x.shape}; sizes from {least} up to "
-                                 "one stride more are")
-        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                extra, self.groups, self.dilation)
+                raise ValueError(f"{type(self).__name__}: output_size {tuple(output_size)} "
+                                 f"is not reachable from input {x.shape}; sizes from {least} "
+                                 "up to one stride more are")
+        return _conv_transpose(d, f"conv_transpose{d}d", input, self.weight, self.bias,
+                               self.stride, self.padding, extra, self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-d convolution layer: weight (in_channels, out_channels/groups,
+    kernel_size), bias (out_channels,); forward is F.conv_transpose1d."""
+
+    _d = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-d convolution layer (upsampling): weight (in_channels,
+    out_channels/groups, kH, kW), bias (out_channels,); forward(input, output_size=None)
+    is F.conv_transpose2d, output_size choosing the output_padding."""
 
 
 def _cpu_only(device, where):
@@ -574,6 +623,28 @@ class MaxPool2d(_MaxPoolNd):
     kernel_size, so MaxPool2d(2) halves each side."""
 
 
+class AvgPool1d(Module):
+    """Average pooling over windows along L of (N, C, L) (F.avg_pool1d); PyTorch keeps
+    its sizes as 1-tuples."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _ints(kernel_size, 1, "AvgPool1d", "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else _ints(stride, 1, "AvgPool1d",
+                                                                    "stride", 1)
+        self.padding = _ints(padding, 1, "AvgPool1d", "padding", 0)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
 class AvgPool2d(Module):
     """Average pooling over kH×kW windows of (N, C, H, W) (F.avg_pool2d)."""
 
@@ -593,6 +664,20 @@ class AvgPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling of (N, C, L) to a fixed length (F.adaptive_avg_pool1d)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
 
 
 class AdaptiveAvgPool2d(Module):

@@ -63,6 +63,13 @@ FUNCTIONAL = [
                            "recompute_scale_factor": True}),
     ("interpolate", [X4], {"size": (3, 4), "mode": "area"}),
     ("interpolate", [(2, 3, 9)], {"scale_factor": 2.5, "mode": "linear"}),
+    ("conv_transpose1d", [(2, 4, 6), (4, 3, 3), (3,)], {"stride": 2, "padding": 1,
+                                                        "output_padding": 1}),
+    ("conv_transpose1d", [(2, 4, 6), (4, 1, 2)], {"groups": 2, "dilation": 2}),
+    ("avg_pool1d", [(2, 3, 9)], {"kernel_size": 3, "stride": 2, "padding": 1,
+                                 "ceil_mode": True, "count_include_pad": False}),
+    ("avg_pool1d", [(2, 3, 9)], {"kernel_size": 2}),
+    ("adaptive_avg_pool1d", [(2, 3, 9)], {"output_size": 4}),
 ]
 
 MODULES = [
@@ -86,6 +93,9 @@ MODULES = [
     ("Flatten", (), {}, X4),
     ("Flatten", (0, 2), {}, X4),
     ("Unflatten", (1, (2, 2)), {}, X4),
+    ("ConvTranspose1d", (4, 6, 3), {"stride": 2, "groups": 2}, (2, 4, 6)),
+    ("AvgPool1d", (3,), {"stride": 2, "padding": 1}, (2, 3, 9)),
+    ("AdaptiveAvgPool1d", (4,), {}, (2, 3, 9)),
 ]
 
 

@@ -181,6 +181,19 @@ def test_conv1d_is_conv2d_on_a_height_one_image_and_has_gradients(n, c, length, 
     assert gradgradcheck(fn, (x, w, b))
 
 
+@pytest.mark.parametrize("fn", [
+    lambda x: F.conv_transpose1d(x, Tensor(np.linspace(-1, 1, 12).reshape(2, 3, 2)),
+                                 stride=2, padding=1, output_padding=1),
+    lambda x: F.avg_pool1d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    lambda x: F.adaptive_avg_pool1d(x, 3),
+    lambda x: F.interpolate(x, scale_factor=1.5, mode="linear", align_corners=True),
+], ids=["conv_transpose1d", "avg_pool1d", "adaptive_avg_pool1d", "interpolate_linear"])
+def test_one_dimensional_forms_have_first_and_second_derivatives(fn):
+    x = leaf(2, 2, 7)
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
 def test_conv_weight_operator_has_second_derivatives():
     # conv_weight appears only in graphs recorded by create_graph; check it on its own too.
     x, g = leaf(2, 2, 5, 4), leaf(2, 3, 3, 2)
@@ -439,6 +452,7 @@ def test_module_parameter_shapes_and_state_dict_keys_are_pytorchs():
         (nn.Conv2d(1, 8, 3, padding=1), {"weight": (8, 1, 3, 3), "bias": (8,)}),
         (nn.Conv2d(4, 8, (3, 2), bias=False), {"weight": (8, 4, 3, 2)}),
         (nn.ConvTranspose2d(4, 6, 3, groups=2), {"weight": (4, 3, 3, 3), "bias": (6,)}),
+        (nn.ConvTranspose1d(4, 6, 3, bias=False), {"weight": (4, 6, 3)}),
     ]
     for module, shapes in cases:
         assert {k: v.shape for k, v in module.state_dict().items()} == shapes
