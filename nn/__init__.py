@@ -109,3 +109,8 @@ __all__ = [
     "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
 ]
+
+# attn (issue 16): attention and transformers
+from .attention import MultiheadAttention  # noqa: E402
+
+__all__ += ["MultiheadAttention"]

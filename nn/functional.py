@@ -292,3 +292,10 @@ for _f in (mse_loss, l1_loss, smooth_l1_loss, huber_loss, kl_div, cross_entropy,
            binary_cross_entropy, binary_cross_entropy_with_logits):
     _f.__doc__ = getattr(_losses, _f.__name__).__doc__
 del _f
+
+
+# -- attn (issue 16): attention ----------------------------------------------------------
+
+from .attention import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]

@@ -63,6 +63,10 @@ from .elementwise import (
 from .reductions import Median, Prod
 from .scans import Cumprod, Cumsum, LogCumSumExp
 
+# isort: split
+# attn (issue 16)
+from .attention import ScaledDotProductAttention
+
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
     Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
@@ -77,6 +81,8 @@ ALL_OPERATORS = (
     Prod, Median, Cumsum, Cumprod, LogCumSumExp,
     # surface-shape (issue 15)
     Einsum,
+    # attn (issue 16)
+    ScaledDotProductAttention,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]

@@ -1,0 +1,217 @@
+"""scaled_dot_product_attention (one operator) and MultiheadAttention: gradients against
+finite differences (first and second order) over hypothesis-drawn shapes, masks, causal
+and dropout, the forward against a numpy reference, and bad input."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import nn
+import nn.functional as F
+from autograd import Tensor, gradcheck, gradgradcheck, no_grad
+from autograd.ops import ALL_OPERATORS, ScaledDotProductAttention
+from autograd.testing import floats_in, tensors
+
+# the operator table's row (tests/autograd/test_operator_gradients.py imports it)
+ATTENTION_NAMES = {"scaled_dot_product_attention"}
+
+VALUES = floats_in(-2.0, 2.0)
+
+
+def reference_attention(q, k, v, mask=None, is_causal=False, scale=None, keep=None):
+    """softmax(q kᵀ · scale + mask) v in plain numpy, rows with no key giving 0."""
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    s = q @ np.swapaxes(k, -1, -2) * scale
+    if mask is not None:
+        s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
+    if is_causal:
+        s = np.where(np.tri(*s.shape[-2:], dtype=bool), s, -np.inf)
+    allowed = np.isfinite(s)
+    m = s.max(axis=-1, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0)
+    e = np.where(allowed, np.exp(np.where(allowed, s - m, 0)), 0)
+    total = e.sum(axis=-1, keepdims=True)
+    w = e / np.where(total == 0, 1, total)
+    return (w if keep is None else w * keep) @ v
+
+
+@st.composite
+def attention_cases(draw, sizes=None):
+    """q, k, v (Tensors) with broadcasting batch axes, and a mask kind."""
+    batch_q, batch_k, batch_v = draw(hnp.mutually_broadcastable_shapes(
+        num_shapes=3, max_dims=2, max_side=2).map(lambda r: r.input_shapes))
+    sizes = st.integers(1, 3) if sizes is None else sizes
+    length, source, e, ev = (draw(sizes) for _ in range(4))
+    q = draw(tensors(batch_q + (length, e), elements=VALUES))
+    k = draw(tensors(batch_k + (source, e), elements=VALUES))
+    v = draw(tensors(batch_v + (source, ev), elements=VALUES))
+    batch = np.broadcast_shapes(batch_q, batch_k, batch_v)
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    mask = None
+    if kind in ("bool", "float"):
+        full = batch + (length, source)
+        mask_shape = tuple(n if draw(st.booleans()) else 1 for n in full)
+        mask_shape = mask_shape[draw(st.integers(0, len(mask_shape) - 2)):]
+        if kind == "bool":
+            mask = np.asarray(draw(hnp.arrays(bool, mask_shape)))
+        else:
+            mask = draw(tensors(mask_shape, elements=VALUES))
+    scale = draw(st.one_of(st.none(), floats_in(0.2, 1.5)))
+    return q, k, v, kind, mask, scale
+
+
+@settings(max_examples=40)
+@given(case=attention_cases())
+def test_sdpa_gradients_match_finite_differences(case):
+    q, k, v, kind, mask, scale = case
+    causal = kind == "causal"
+    if kind == "float":
+        def fn(q, k, v, m):
+            return F.scaled_dot_product_attention(q, k, v, m, is_causal=causal, scale=scale)
+        inputs = (q, k, v, mask)
+    else:
+        def fn(q, k, v):
+            return F.scaled_dot_product_attention(q, k, v, mask, is_causal=causal, scale=scale)
+        inputs = (q, k, v)
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+@settings(max_examples=30)
+@given(case=attention_cases(sizes=st.integers(0, 3)))
+def test_sdpa_forward_matches_numpy_including_empty_axes(case):
+    q, k, v, kind, mask, scale = case
+    mask_data = mask.data if isinstance(mask, Tensor) else mask
+    out = F.scaled_dot_product_attention(q, k, v, mask, is_causal=kind == "causal",
+                                         scale=scale)
+    if q.shape[-1] == 0 and scale is None:
+        scale = 1.0  # PyTorch: no features, every score 0, so the scale does not matter
+    expected = reference_attention(q.data, k.data, v.data, mask_data, kind == "causal", scale)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=20)
+@given(case=attention_cases(), seed=st.integers(0, 2**32 - 1))
+def test_sdpa_dropout_gradients_with_fixed_multipliers(case, seed):
+    q, k, v, kind, mask, scale = case
+    if kind == "float":
+        mask = mask.data
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    shape = batch + (q.shape[-2], k.shape[-2])
+    keep = (np.random.default_rng(seed).random(shape) >= 0.4) / 0.6
+
+    def fn(q, k, v):
+        return ScaledDotProductAttention.of(q, k, v, mask, kind == "causal", scale, keep)
+
+    assert gradcheck(fn, (q, k, v))
+    assert gradgradcheck(fn, (q, k, v))
+    expected = reference_attention(q.data, k.data, v.data, mask, kind == "causal", scale, keep)
+    np.testing.assert_allclose(fn(q, k, v).data, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_sdpa_dropout_keeps_the_expectation_and_follows_manual_seed():
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal((2, 3, 4, 8)), rng.standard_normal((2, 3, 6, 8))
+    v = np.ones((2, 3, 6, 5))
+    nn.manual_seed(1)
+    first = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    nn.manual_seed(1)
+    again = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    np.testing.assert_array_equal(first.data, again.data)
+    plain = F.scaled_dot_product_attention(q, k, v)
+    np.testing.assert_allclose(plain.data, 1.0)  # weights sum to 1, v is all ones
+    assert not np.allclose(first.data, 1.0)
+    # each output is Σ_j w_j keep_j with E[keep] = 1: the mean over many draws is near 1
+    assert abs(first.data.mean() - 1.0) < 0.15
+    nothing = F.scaled_dot_product_attention(q, k, v, dropout_p=1.0)
+    np.testing.assert_array_equal(nothing.data, 0.0)
+
+
+def test_sdpa_is_one_operator_node_with_its_primitives_on_expand():
+    q, k, v = (Tensor(np.ones((2, 3, 4)), requires_grad=True) for _ in range(3))
+    out = F.scaled_dot_product_attention(q, k, v, np.tri(3, 3, dtype=bool))
+    assert out.grad_fn.name == "scaled_dot_product_attention"
+    assert all(x.grad_fn is None for x in out.grad_fn.inputs)
+    steps = out.grad_fn.op.expand(out.grad_fn)
+    assert [s.op for s in steps] == ["transpose", "matmul", "mul", "where", "softmax",
+                                     "matmul"]
+    np.testing.assert_allclose(steps[-1].value, out.data)
+
+
+def test_sdpa_row_with_every_key_masked_gives_zero_and_zero_gradient():
+    rng = np.random.default_rng(1)
+    q, k, v = (Tensor(rng.standard_normal(s), requires_grad=True)
+               for s in ((3, 4), (5, 4), (5, 2)))
+    mask = np.ones((3, 5), bool)
+    mask[1] = False
+    out = F.scaled_dot_product_attention(q, k, v, mask)
+    np.testing.assert_array_equal(out.data[1], 0.0)
+    out.sum().backward()
+    np.testing.assert_array_equal(q.grad.data[1], 0.0)
+    assert np.isfinite(k.grad.data).all() and np.isfinite(v.grad.data).all()
+
+
+def test_sdpa_float_mask_of_minus_inf_rows_is_safe_under_create_graph():
+    q = Tensor(np.random.default_rng(2).standard_normal((3, 4)), requires_grad=True)
+    mask = np.zeros((3, 3))
+    mask[0] = -np.inf
+    out = F.scaled_dot_product_attention(q, q, q, mask)
+    (grad,) = __import__("autograd").grad(out.sum(), [q], create_graph=True)
+    assert np.isfinite(grad.data).all()
+    grad.sum().backward()
+    assert np.isfinite(q.grad.data).all()
+
+
+def test_sdpa_keeps_float32():
+    q = Tensor(np.ones((2, 3, 4), np.float32), requires_grad=True)
+    out = F.scaled_dot_product_attention(q, q, q, np.zeros((3, 3)), scale=0.5)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert q.grad.dtype == np.float32
+
+
+def test_sdpa_grouped_query_attention_shares_key_heads():
+    rng = np.random.default_rng(3)
+    q = Tensor(rng.standard_normal((2, 4, 3, 5)), requires_grad=True)
+    k = Tensor(rng.standard_normal((2, 2, 6, 5)), requires_grad=True)
+    v = Tensor(rng.standard_normal((2, 2, 6, 7)), requires_grad=True)
+    out = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+    expected = reference_attention(q.data, np.repeat(k.data, 2, axis=1),
+                                   np.repeat(v.data, 2, axis=1))
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    assert gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+                     (q, k, v))
+
+
+@pytest.mark.parametrize("shapes, message", [
+    (((3,), (3,), (3,)), "at least 2-d"),
+    (((2, 3, 4), (2, 5, 3), (2, 5, 6)), "same last axis"),
+    (((2, 3, 4), (2, 5, 4), (2, 4, 6)), "same sequence axis"),
+    (((2, 3, 4), (3, 5, 4), (3, 5, 6)), "cannot be broadcast"),
+])
+def test_sdpa_refuses_shapes_that_do_not_fit(shapes, message):
+    q, k, v = (np.ones(s) for s in shapes)
+    with pytest.raises(ValueError, match=f"scaled_dot_product_attention.*{message}"):
+        F.scaled_dot_product_attention(q, k, v)
+
+
+def test_sdpa_refuses_a_mask_together_with_is_causal_and_a_mask_that_does_not_fit():
+    q = np.ones((2, 3, 4))
+    with pytest.raises(ValueError, match="attn_mask cannot be combined with is_causal"):
+        F.scaled_dot_product_attention(q, q, q, np.ones((3, 3), bool), is_causal=True)
+    with pytest.raises(ValueError, match=r"attn_mask of shape \(4, 3\).*\(2, 3, 3\)"):
+        F.scaled_dot_product_attention(q, q, q, np.ones((4, 3), bool))
+    with pytest.raises(ValueError, match="dropout_p|probability"):
+        F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
+    with pytest.raises(ValueError, match="enable_gqa"):
+        F.scaled_dot_product_attention(np.ones((3, 2, 4)), np.ones((2, 2, 4)),
+                                       np.ones((2, 2, 4)), enable_gqa=True)
+
+
+def test_sdpa_is_registered():
+    assert ScaledDotProductAttention in ALL_OPERATORS
+    with no_grad():
+        assert F.scaled_dot_product_attention(np.ones((1, 2)), np.ones((1, 2)),
+                                              np.ones((1, 3))).shape == (1, 3)
