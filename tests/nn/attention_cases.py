@@ -1,0 +1,113 @@
+"""The cases compared with PyTorch for attention and transformers (issue 16, attn): every
+array (inputs, masks, weights under PyTorch's state-dict keys, upstream gradients) comes
+from numpy generators seeded by the case, so the recorder (make_attention_reference.py,
+torch) and the test (test_attention_torch.py, tracegrad) build the same numbers and the
+recording holds only results."""
+
+import numpy as np
+
+SDPA_CASES = [
+    {"id": "sdpa_plain", "q": (2, 3, 4), "k": (2, 5, 4), "v": (2, 5, 6)},
+    {"id": "sdpa_heads_broadcast", "q": (3, 1, 3, 4), "k": (1, 2, 5, 4), "v": (1, 2, 5, 6)},
+    {"id": "sdpa_unbatched", "q": (3, 4), "k": (5, 4), "v": (5, 2)},
+    {"id": "sdpa_bool_mask", "q": (2, 2, 3, 4), "k": (2, 2, 5, 4), "v": (2, 2, 5, 3),
+     "mask": "bool", "mask_shape": (2, 1, 3, 5)},
+    {"id": "sdpa_bool_mask_dead_row", "q": (2, 3, 4), "k": (2, 5, 4), "v": (2, 5, 3),
+     "mask": "dead", "mask_shape": (3, 5)},
+    {"id": "sdpa_float_mask", "q": (2, 3, 4), "k": (2, 5, 4), "v": (2, 5, 6),
+     "mask": "float", "mask_shape": (3, 5)},
+    {"id": "sdpa_causal", "q": (2, 2, 4, 3), "k": (2, 2, 4, 3), "v": (2, 2, 4, 5),
+     "is_causal": True},
+    {"id": "sdpa_causal_longer_keys_scale", "q": (2, 3, 4), "k": (2, 6, 4), "v": (2, 6, 2),
+     "is_causal": True, "scale": 0.3},
+]
+
+MHA_CASES = [
+    {"id": "mha_default"},
+    {"id": "mha_batch_first", "batch_first": True},
+    {"id": "mha_kdim_vdim", "kdim": 3, "vdim": 5},
+    {"id": "mha_key_padding", "key_padding_mask": True},
+    {"id": "mha_per_head_weights", "average_attn_weights": False, "key_padding_mask": True,
+     "attn_mask": "float"},
+    {"id": "mha_bool_mask_no_weights", "attn_mask": "bool", "need_weights": False},
+    {"id": "mha_self_causal_no_weights", "self": True, "attn_mask": "causal",
+     "is_causal": True, "need_weights": False},
+    {"id": "mha_self_causal_batch_first", "self": True, "attn_mask": "causal",
+     "is_causal": True, "batch_first": True},
+    {"id": "mha_no_bias", "bias": False, "key_padding_mask": True, "need_weights": False},
+    {"id": "mha_unbatched", "unbatched": True, "attn_mask": "bool"},
+]
+MHA_E, MHA_H, MHA_L, MHA_S, MHA_N = 8, 2, 3, 4, 2
+
+
+def rng_for(case_id: str) -> np.random.Generator:
+    return np.random.default_rng(sum(ord(c) * 31**i for i, c in enumerate(case_id)) % 2**32)
+
+
+def sdpa_arrays(case):
+    """q, k, v, mask (or None) and the upstream gradient."""
+    rng = rng_for(case["id"])
+    q, k, v = (rng.standard_normal(case[name]) for name in "qkv")
+    mask = None
+    if case.get("mask") == "bool":
+        mask = rng.random(case["mask_shape"]) < 0.7
+    elif case.get("mask") == "dead":
+        mask = rng.random(case["mask_shape"]) < 0.7
+        mask[1] = False  # a query that may attend to nothing
+        mask[0, 0] = True
+    elif case.get("mask") == "float":
+        mask = rng.standard_normal(case["mask_shape"])
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    cotangent = rng.standard_normal(batch + (q.shape[-2], v.shape[-1]))
+    return q, k, v, mask, cotangent
+
+
+def mha_state(case, keys):
+    """A state dict under PyTorch's keys (`keys`: name -> shape), drawn from the case."""
+    rng = rng_for(case["id"] + "/weights")
+    return {name: rng.standard_normal(shape) * 0.4 for name, shape in keys.items()}
+
+
+def mha_arrays(case):
+    """query, key, value in the module's layout, the masks and the upstream gradient."""
+    rng = rng_for(case["id"])
+    e, length, source, batch = MHA_E, MHA_L, MHA_S, MHA_N
+    if case.get("self"):
+        source = length
+
+    def layout(n, d):
+        if case.get("unbatched"):
+            return (n, d)
+        return (batch, n, d) if case.get("batch_first") else (n, batch, d)
+
+    query = rng.standard_normal(layout(length, e))
+    if case.get("self"):
+        key = value = query
+    else:
+        key = rng.standard_normal(layout(source, case.get("kdim", e)))
+        value = rng.standard_normal(layout(source, case.get("vdim", e)))
+    padding = None
+    if case.get("key_padding_mask"):
+        padding = rng.random((batch, source)) < 0.3
+        padding[:, 0] = False  # every query keeps a key: no nan rows
+    mask = None
+    if case.get("attn_mask") == "bool":
+        mask = rng.random((length, source)) < 0.3
+        mask[:, 0] = False
+    elif case.get("attn_mask") == "float":
+        mask = rng.standard_normal((batch * MHA_H, length, source))
+    elif case.get("attn_mask") == "causal":
+        mask = np.triu(np.ones((length, source), bool), 1)
+    cotangent = rng.standard_normal(query.shape[:-1] + (e,))
+    return query, key, value, padding, mask, cotangent
+
+
+def mha_kwargs(case):
+    """The constructor's arguments besides embed_dim and num_heads."""
+    return {name: case[name] for name in ("kdim", "vdim", "batch_first", "bias") if name in case}
+
+
+def mha_call_kwargs(case):
+    return {"need_weights": case.get("need_weights", True),
+            "average_attn_weights": case.get("average_attn_weights", True),
+            "is_causal": case.get("is_causal", False)}
