@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 import nn
 import nn.functional as F
 from autograd import Tensor, gradcheck, gradgradcheck, no_grad
+from autograd.graph import Graph
 from autograd.ops import ALL_OPERATORS, ScaledDotProductAttention
 from autograd.testing import floats_in, tensors
 
@@ -215,3 +216,106 @@ def test_sdpa_is_registered():
     with no_grad():
         assert F.scaled_dot_product_attention(np.ones((1, 2)), np.ones((1, 2)),
                                               np.ones((1, 3))).shape == (1, 3)
+
+
+# -- MultiheadAttention ---------------------------------------------------------------------
+
+
+def test_multihead_attention_parameters_and_init_are_pytorchs():
+    mha = nn.MultiheadAttention(64, 4, generator=0)
+    assert [(n, p.shape) for n, p in mha.named_parameters()] == [
+        ("in_proj_weight", (192, 64)), ("in_proj_bias", (192,)),
+        ("out_proj.weight", (64, 64)), ("out_proj.bias", (64,))]
+    bound = np.sqrt(6 / (64 + 192))  # Xavier-uniform over the packed (3E, E) matrix
+    w = mha.in_proj_weight.data
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
+    assert abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound
+    np.testing.assert_array_equal(mha.in_proj_bias.data, 0.0)
+    np.testing.assert_array_equal(mha.out_proj.bias.data, 0.0)
+    assert np.abs(mha.out_proj.weight.data).max() <= 1 / np.sqrt(64)  # Linear's own init
+    separate = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False)
+    assert list(separate.state_dict()) == ["q_proj_weight", "k_proj_weight", "v_proj_weight",
+                                           "out_proj.weight"]
+    assert separate.k_proj_weight.shape == (8, 3) and separate.in_proj_weight is None
+
+
+def test_multihead_attention_dropout_acts_in_training_only():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 2, 8))
+    mha = nn.MultiheadAttention(8, 2, dropout=0.5)
+    nn.manual_seed(0)
+    train_out, train_w = mha(x, x, x)
+    mha.eval()
+    out, w = mha(x, x, x)
+    np.testing.assert_allclose(w.data.sum(axis=-1), 1.0)  # averaged weights are rows of 1
+    assert not np.allclose(train_out.data, out.data)
+    again, _ = mha(x, x, x, need_weights=False)
+    np.testing.assert_allclose(again.data, out.data, rtol=1e-12)
+
+
+def test_multihead_attention_heads_are_one_node_per_step():
+    x = Tensor(np.ones((4, 2, 8)), requires_grad=True)
+    out, _ = nn.MultiheadAttention(8, 4)(x, x, x, need_weights=False)
+    names = [op.name for op in Graph.from_outputs(out)]
+    assert names.count("scaled_dot_product_attention") == 1  # all four heads in one node
+    assert names.count("linear") == 4  # q, k, v projections and out_proj
+
+
+def test_multihead_attention_unbatched_input_equals_a_batch_of_one():
+    rng = np.random.default_rng(1)
+    mha = nn.MultiheadAttention(6, 3, batch_first=True)
+    q, k = rng.standard_normal((4, 6)), rng.standard_normal((5, 6))
+    padding = np.array([False, True, False, False, True])
+    out, w = mha(q, k, k, key_padding_mask=padding)
+    batched, bw = mha(q[None], k[None], k[None], key_padding_mask=padding[None])
+    np.testing.assert_allclose(out.data, batched.data[0], rtol=1e-12)
+    np.testing.assert_allclose(w.data, bw.data[0], rtol=1e-12)
+    assert w.shape == (4, 5) and np.all(w.data[:, [1, 4]] == 0)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda m: m(np.ones((3, 2, 7)), np.ones((3, 2, 8)), np.ones((3, 2, 8))), ValueError,
+     r"query of shape \(3, 2, 7\) has last axis 7, expected 8"),
+    (lambda m: m(np.ones((3, 2, 8)), np.ones((4, 2, 8)), np.ones((5, 2, 8))), ValueError,
+     "same sequence and batch sizes"),
+    (lambda m: m(np.ones((3, 2, 8)), np.ones((4, 3, 8)), np.ones((4, 3, 8))), ValueError,
+     "different batch sizes"),
+    (lambda m: m(np.ones((3, 2, 8)), np.ones((4, 2, 8)), np.ones((4, 2, 8)),
+                 attn_mask=np.ones((4, 4), bool)), ValueError, r"attn_mask of shape \(4, 4\)"),
+    (lambda m: m(np.ones((3, 2, 8)), np.ones((4, 2, 8)), np.ones((4, 2, 8)),
+                 key_padding_mask=np.ones((4, 2), bool)), ValueError, "key_padding_mask of shape"),
+    (lambda m: m(np.ones((3, 2, 8)), np.ones((4, 2, 8)), np.ones((4, 2, 8)),
+                 key_padding_mask=np.ones((2, 4), int)), TypeError, "must be bool or float"),
+    (lambda m: m(np.ones((3, 3, 2, 8)), np.ones((4, 2, 8)), np.ones((4, 2, 8))), ValueError,
+     "3-d .batched. or 2-d"),
+    (lambda m: m(np.ones((3, 2, 8)), np.ones((3, 2, 8)), np.ones((3, 2, 8)), is_causal=True),
+     ValueError, "is_causal=True is a hint and needs attn_mask"),
+])
+def test_multihead_attention_refuses_bad_input_naming_the_shapes(call, error, message):
+    with pytest.raises(error, match=f"MultiheadAttention: .*{message}"):
+        call(nn.MultiheadAttention(8, 2))
+
+
+def test_multihead_attention_refuses_bad_settings():
+    with pytest.raises(ValueError, match=r"embed_dim \(10\) must be divisible by num_heads"):
+        nn.MultiheadAttention(10, 3)
+    with pytest.raises(NotImplementedError, match="add_bias_kv and add_zero_attn"):
+        nn.MultiheadAttention(8, 2, add_bias_kv=True)
+    with pytest.raises(ValueError, match="probability"):
+        nn.MultiheadAttention(8, 2, dropout=2.0)
+
+
+def test_multihead_attention_key_padding_masks_every_head_and_query():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 5, 8))
+    padding = np.zeros((2, 5), bool)
+    padding[0, 3:] = True
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    _, w = mha(x, x, x, key_padding_mask=padding, average_attn_weights=False)
+    assert w.shape == (2, 2, 5, 5)
+    np.testing.assert_array_equal(w.data[0, :, :, 3:], 0.0)
+    assert np.all(w.data[1] > 0)
+    # padded keys change nothing: dropping them gives the same outputs
+    out, _ = mha(x, x, x, key_padding_mask=padding)
+    short, _ = mha(x[:1], x[:1, :3], x[:1, :3])
+    np.testing.assert_allclose(out.data[0], short.data[0], rtol=1e-12)
