@@ -160,6 +160,7 @@ class MultiheadAttention(Module):
         query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
         batched = query.ndim == 3
         self._check_inputs(query, key, value, batched)
+        self_attention = query is key and key is value
         if not batched:  # (L, E): a batch of one
             query, key, value = (x.unsqueeze(1) for x in (query, key, value))
         elif self.batch_first:
@@ -174,14 +175,19 @@ class MultiheadAttention(Module):
         mask = self._merged_mask(attn_mask, key_padding_mask, batched, length, source, batch,
                                  query.dtype)
         use_causal = is_causal and key_padding_mask is None and not need_weights
-        (w_q, w_k, w_v), (b_q, b_k, b_v) = self._projections()
+        if self_attention and self._qkv_same_embed_dim:
+            # one projection by the packed matrix, as PyTorch does for x, x, x: one GEMM
+            qkv = linear(query, self.in_proj_weight, self.in_proj_bias)
+            q, k, v = qkv.reshape(length, batch, 3, heads, d).transpose(2, 1, 3, 0, 4)
+        else:
+            (w_q, w_k, w_v), (b_q, b_k, b_v) = self._projections()
 
-        def split_heads(x, w, b, n):  # (n, N, E) -> (N, H, n, d)
-            return linear(x, w, b).reshape(n, batch, heads, d).transpose(1, 2, 0, 3)
+            def split_heads(x, w, b, n):  # (n, N, E) -> (N, H, n, d)
+                return linear(x, w, b).reshape(n, batch, heads, d).transpose(1, 2, 0, 3)
 
-        q = split_heads(query, w_q, b_q, length)
-        k = split_heads(key, w_k, b_k, source)
-        v = split_heads(value, w_v, b_v, source)
+            q = split_heads(query, w_q, b_q, length)
+            k = split_heads(key, w_k, b_k, source)
+            v = split_heads(value, w_v, b_v, source)
         p = self.dropout if self.training else 0.0
         weights = None
         if need_weights:  # the weights are wanted: primitives, as PyTorch computes them
