@@ -161,13 +161,11 @@ class MultiheadAttention(Module):
         batched = query.ndim == 3
         self._check_inputs(query, key, value, batched)
         self_attention = query is key and key is value
-        if not batched:  # (L, E): a batch of one
+        if not batched:  # (L, E): a batch of one, (L, 1, E)
             query, key, value = (x.unsqueeze(1) for x in (query, key, value))
-        elif self.batch_first:
-            query, key, value = (x.swapaxes(0, 1) for x in (query, key, value))
-        # from here on (L, N, E), PyTorch's own layout; heads become an axis below
-        length, batch, _ = query.shape
-        source = key.shape[0]
+        # (L, N, E), or (N, L, E) with batch_first: the heads become an axis, (N, H, L, d)
+        seq = 1 if batched and self.batch_first else 0
+        length, batch, source = query.shape[seq], query.shape[1 - seq], key.shape[seq]
         heads, d = self.num_heads, self.head_dim
         if is_causal and attn_mask is None:
             raise ValueError(f"{where}: is_causal=True is a hint and needs attn_mask too "
@@ -178,16 +176,17 @@ class MultiheadAttention(Module):
         if self_attention and self._qkv_same_embed_dim:
             # one projection by the packed matrix, as PyTorch does for x, x, x: one GEMM
             qkv = linear(query, self.in_proj_weight, self.in_proj_bias)
-            q, k, v = qkv.reshape(length, batch, 3, heads, d).transpose(2, 1, 3, 0, 4)
+            qkv = qkv.reshape(query.shape[:2] + (3, heads, d))
+            q, k, v = qkv.transpose((2, 1, 3, 0, 4) if seq == 0 else (2, 0, 3, 1, 4))
         else:
             (w_q, w_k, w_v), (b_q, b_k, b_v) = self._projections()
 
-            def split_heads(x, w, b, n):  # (n, N, E) -> (N, H, n, d)
-                return linear(x, w, b).reshape(n, batch, heads, d).transpose(1, 2, 0, 3)
+            def split_heads(x, w, b):  # (n, N, E) or (N, n, E) -> (N, H, n, d)
+                x = linear(x, w, b).reshape(x.shape[:2] + (heads, d))
+                return x.transpose((1, 2, 0, 3) if seq == 0 else (0, 2, 1, 3))
 
-            q = split_heads(query, w_q, b_q, length)
-            k = split_heads(key, w_k, b_k, source)
-            v = split_heads(value, w_v, b_v, source)
+            q, k, v = (split_heads(x, w, b) for x, w, b in zip((query, key, value),
+                                                             (w_q, w_k, w_v), (b_q, b_k, b_v)))
         p = self.dropout if self.training else 0.0
         weights = None
         if need_weights:  # the weights are wanted: primitives, as PyTorch computes them
@@ -199,12 +198,10 @@ class MultiheadAttention(Module):
         else:
             heads_out = scaled_dot_product_attention(
                 q, k, v, None if use_causal else mask, p, use_causal)
-        out = heads_out.transpose(2, 0, 1, 3).reshape(length, batch, self.embed_dim)
-        out = self.out_proj(out)
+        out = heads_out.transpose((2, 0, 1, 3) if seq == 0 else (0, 2, 1, 3))
+        out = self.out_proj(out.reshape(query.shape[:2] + (self.embed_dim,)))
         if not batched:
             out = out.squeeze(1)
-        elif self.batch_first:
-            out = out.swapaxes(0, 1)
         if weights is not None:
             if average_attn_weights:
                 weights = weights.mean(axis=1)

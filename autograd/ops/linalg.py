@@ -111,7 +111,11 @@ class Linear(Operator):
     def forward(ctx, x, weight, *bias):
         check_linear_shapes(x.shape, weight.shape, bias)
         ctx.save(x, weight)
-        out = np.matmul(x, weight.T)
+        if x.ndim > 2:  # (..., in) as one (rows, in) matrix: one GEMM, not one per batch row
+            out = np.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(
+                x.shape[:-1] + weight.shape[:1])
+        else:
+            out = np.matmul(x, weight.T)
         if bias:
             (b,) = bias
             out = out + b
