@@ -120,14 +120,16 @@ class ScaledDotProductAttention(Operator):
             kt = k.swapaxes(-1, -2)
             product = q @ kt
             s = product * scale
-            steps = [Step.of(Transpose, ("x",), "kᵀ", kt),
-                     Step.of(Matmul, ("x", 0), "q kᵀ", product),
+            steps = [Step(Transpose.name, ("x1",), "kᵀ", kt, "(·)ᵀ"),
+                     Step.of(Matmul, ("x0", 0), "q kᵀ", product),
                      Step.of(Mul, (1,), "s = q kᵀ · scale", s)]
             masked = _masked(s, mask, node.params["is_causal"])
             if mask and mask[0].dtype != bool:
-                steps.append(Step.of(Add, (2, "x"), "s + mask", masked))
-            elif mask or node.params["is_causal"]:
-                steps.append(Step.of(Where, (2,), "s, −∞ where masked", masked))
+                steps.append(Step.of(Add, (2, "x3"), "s + mask", masked))
+            elif mask:
+                steps.append(Step.of(Where, (2, "x3"), "s, −∞ where mask is False", masked))
+            elif node.params["is_causal"]:
+                steps.append(Step.of(Where, (2,), "s, −∞ above the diagonal", masked))
             e = np.exp(masked - _stable_max(masked, -1))
             total = e.sum(axis=-1, keepdims=True)
             w = e / np.where(total == 0, 1, total)
@@ -135,7 +137,7 @@ class ScaledDotProductAttention(Operator):
             if keep is not None:
                 w = w * keep
                 steps.append(Step("dropout", (len(steps) - 1,), "w ⊙ keep", w))
-            steps.append(Step.of(Matmul, (len(steps) - 1, "x"), "w v", w @ v))
+            steps.append(Step.of(Matmul, (len(steps) - 1, "x2"), "w v", w @ v))
         return steps
 
 

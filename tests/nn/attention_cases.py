@@ -111,3 +111,69 @@ def mha_call_kwargs(case):
     return {"need_weights": case.get("need_weights", True),
             "average_attn_weights": case.get("average_attn_weights", True),
             "is_causal": case.get("is_causal", False)}
+
+
+# -- transformer encoder ---------------------------------------------------------------------
+
+ENC_D, ENC_H, ENC_FF, ENC_L, ENC_N = 8, 2, 16, 5, 3
+
+ENCODER_CASES = [
+    {"id": "enc_post_relu_padding", "key_padding_mask": True},
+    {"id": "enc_pre_gelu_batch_first_causal", "norm_first": True, "activation": "gelu",
+     "batch_first": True, "src_mask": "causal", "is_causal": True},
+    {"id": "enc_post_gelu_float_mask", "activation": "gelu", "src_mask": "float"},
+    {"id": "enc_pre_relu_no_bias_eps", "norm_first": True, "bias": False,
+     "layer_norm_eps": 1e-3, "key_padding_mask": True, "batch_first": True},
+    {"id": "encoder_two_layers_norm", "stack": 2, "final_norm": True, "key_padding_mask": True,
+     "src_mask": "causal"},
+    {"id": "encoder_pre_norm_three_layers", "stack": 3, "norm_first": True, "batch_first": True},
+]
+
+
+def encoder_layer_kwargs(case):
+    kwargs = {"dim_feedforward": ENC_FF, "dropout": 0.0}
+    kwargs.update({name: case[name] for name in ("activation", "batch_first", "norm_first",
+                                                 "bias", "layer_norm_eps") if name in case})
+    return kwargs
+
+
+def encoder_arrays(case):
+    """src in the module's layout, src_mask, src_key_padding_mask, upstream gradient."""
+    rng = rng_for(case["id"])
+    shape = (ENC_N, ENC_L, ENC_D) if case.get("batch_first") else (ENC_L, ENC_N, ENC_D)
+    src = rng.standard_normal(shape)
+    padding = None
+    if case.get("key_padding_mask"):
+        padding = rng.random((ENC_N, ENC_L)) < 0.3
+        padding[:, 0] = False
+    mask = None
+    if case.get("src_mask") == "causal":
+        mask = np.triu(np.ones((ENC_L, ENC_L), bool), 1)
+    elif case.get("src_mask") == "float":
+        mask = rng.standard_normal((ENC_L, ENC_L))
+    return src, mask, padding, rng.standard_normal(shape)
+
+
+def encoder_state(case, keys):
+    """Weights under PyTorch's keys; layer norms near 1 and 0, as trained ones are."""
+    rng = rng_for(case["id"] + "/weights")
+    state = {}
+    for name, shape in keys.items():
+        values = rng.standard_normal(shape) * 0.3
+        state[name] = 1 + values if name.endswith("norm1.weight") or name.endswith(
+            "norm2.weight") or name == "norm.weight" else values
+    return state
+
+
+# -- a small transformer trained five steps ---------------------------------------------------
+
+TRAIN = {"id": "transformer_train", "features": 5, "d_model": 8, "heads": 2, "ff": 16,
+         "layers": 2, "classes": 3, "length": 6, "batch": 4, "steps": 5, "lr": 0.01}
+
+
+def train_batches():
+    """Five (x (N, L, features), labels (N,)) batches."""
+    rng = rng_for(TRAIN["id"])
+    shape = (TRAIN["batch"], TRAIN["length"], TRAIN["features"])
+    return [(rng.standard_normal(shape), rng.integers(0, TRAIN["classes"], TRAIN["batch"]))
+            for _ in range(TRAIN["steps"])]

@@ -65,6 +65,75 @@ def run_mha(case):
             "keys": {name: list(shape) for name, shape in keys.items()}}
 
 
+def encoder_module(case):
+    layer = torch.nn.TransformerEncoderLayer(cases.ENC_D, cases.ENC_H,
+                                             **cases.encoder_layer_kwargs(case))
+    if case.get("stack"):
+        norm = torch.nn.LayerNorm(cases.ENC_D) if case.get("final_norm") else None
+        module = torch.nn.TransformerEncoder(layer, case["stack"], norm=norm,
+                                             enable_nested_tensor=False)
+    else:
+        module = layer
+    keys = {name: tuple(value.shape) for name, value in module.state_dict().items()}
+    module.load_state_dict({name: torch.tensor(value)
+                            for name, value in cases.encoder_state(case, keys).items()})
+    return module, keys
+
+
+def run_encoder(case):
+    """{"value", "grads", "keys"} of TransformerEncoderLayer or TransformerEncoder."""
+    module, keys = encoder_module(case)
+    src, mask, padding, cotangent = cases.encoder_arrays(case)
+    src_t = _tensor(src, True)
+    if case.get("stack"):
+        out = module(src_t, mask=_tensor(mask), src_key_padding_mask=_tensor(padding),
+                     is_causal=case.get("is_causal"))
+    else:
+        out = module(src_t, src_mask=_tensor(mask), src_key_padding_mask=_tensor(padding),
+                     is_causal=case.get("is_causal", False))
+    leaves = {"src": src_t, **dict(module.named_parameters())}
+    grads = torch.autograd.grad(out, list(leaves.values()), torch.tensor(cotangent))
+    return {"value": out.detach().numpy(),
+            "grads": {name: g.numpy() for name, g in zip(leaves, grads)},
+            "keys": {name: list(shape) for name, shape in keys.items()}}
+
+
+class SmallTransformer(torch.nn.Module):
+    """A linear input projection, a TransformerEncoder, the mean over positions, a head."""
+
+    def __init__(self, t):
+        super().__init__()
+        self.proj = torch.nn.Linear(t["features"], t["d_model"])
+        layer = torch.nn.TransformerEncoderLayer(t["d_model"], t["heads"], t["ff"], dropout=0.0,
+                                                 batch_first=True)
+        self.encoder = torch.nn.TransformerEncoder(layer, t["layers"],
+                                                   enable_nested_tensor=False)
+        self.head = torch.nn.Linear(t["d_model"], t["classes"])
+
+    def forward(self, x):
+        return self.head(self.encoder(self.proj(x)).mean(dim=1))
+
+
+def run_training():
+    """Adam on the small transformer, five steps: losses, last gradients, final weights."""
+    model = SmallTransformer(cases.TRAIN)
+    keys = {name: tuple(value.shape) for name, value in model.state_dict().items()}
+    model.load_state_dict({name: torch.tensor(value) for name, value in
+                           cases.encoder_state(cases.TRAIN, keys).items()})
+    optimizer = torch.optim.Adam(model.parameters(), lr=cases.TRAIN["lr"])
+    losses = []
+    for x, labels in cases.train_batches():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(torch.tensor(x)), torch.tensor(labels))
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return {"losses": losses,
+            "grads": {name: p.grad.numpy() for name, p in model.named_parameters()},
+            "state": {name: v.numpy() for name, v in model.state_dict().items()},
+            "keys": {name: list(shape) for name, shape in keys.items()}}
+
+
 def _json(result):
     def plain(value):
         if isinstance(value, np.ndarray):
@@ -82,6 +151,9 @@ def main():
         recorded[case["id"]] = _json(run_sdpa(case))
     for case in cases.MHA_CASES:
         recorded[case["id"]] = _json(run_mha(case))
+    for case in cases.ENCODER_CASES:
+        recorded[case["id"]] = _json(run_encoder(case))
+    recorded[cases.TRAIN["id"]] = _json(run_training())
     OUT.write_text(json.dumps({"torch_version": torch.__version__, "cases": recorded},
                               indent=0) + "\n")
     print(f"wrote {len(recorded)} cases to {OUT}")

@@ -2,6 +2,8 @@
 finite differences (first and second order) over hypothesis-drawn shapes, masks, causal
 and dropout, the forward against a numpy reference, and bad input."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 import nn
 import nn.functional as F
-from autograd import Tensor, gradcheck, gradgradcheck, no_grad
+from autograd import Tensor, gradcheck, gradgradcheck, no_grad, viz
 from autograd.graph import Graph
 from autograd.ops import ALL_OPERATORS, ScaledDotProductAttention
 from autograd.testing import floats_in, tensors
@@ -139,6 +141,20 @@ def test_sdpa_is_one_operator_node_with_its_primitives_on_expand():
     assert [s.op for s in steps] == ["transpose", "matmul", "mul", "where", "softmax",
                                      "matmul"]
     np.testing.assert_allclose(steps[-1].value, out.data)
+
+
+def test_sdpa_expanded_picture_feeds_each_input_to_the_step_that_reads_it():
+    rng = np.random.default_rng(0)
+    q, k, v = (Tensor(rng.standard_normal(s), requires_grad=True, name=n)
+               for s, n in (((3, 2), "q"), ((4, 2), "k"), ((4, 2), "v")))
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    source = viz.forward_graph(out, expand=True).source
+    ids = {name: re.search(rf"\t(v\d+) \[label=<<B>{name}</B>", source).group(1)
+           for name in "qkv"}
+    edges = re.findall(r"\t(v\d+) -> (op\d+_\d+)", source)
+    steps = {name: [step for variable, step in edges if variable == ids[name]]
+             for name in "qkv"}
+    assert steps == {"k": ["op0_0"], "q": ["op0_1"], "v": ["op0_5"]}  # kᵀ, q kᵀ, w v
 
 
 def test_sdpa_row_with_every_key_masked_gives_zero_and_zero_gradient():
