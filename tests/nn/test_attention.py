@@ -336,3 +336,30 @@ def test_multihead_attention_key_padding_masks_every_head_and_query():
     out, _ = mha(x, x, x, key_padding_mask=padding)
     short, _ = mha(x[:1], x[:1, :3], x[:1, :3])
     np.testing.assert_allclose(out.data[0], short.data[0], rtol=1e-12)
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_multihead_attention_gradients_match_finite_differences(data):
+    heads = data.draw(st.sampled_from([1, 2]))
+    embed = heads * data.draw(st.integers(1, 2))
+    length, source, batch = (data.draw(st.integers(1, 3)) for _ in range(3))
+    batch_first, need_weights = data.draw(st.booleans()), data.draw(st.booleans())
+    nn.manual_seed(data.draw(st.integers(0, 100)))
+    mha = nn.MultiheadAttention(embed, heads, batch_first=batch_first)
+
+    def layout(n):
+        return (batch, n, embed) if batch_first else (n, batch, embed)
+
+    query = data.draw(tensors(layout(length), elements=VALUES))
+    key = data.draw(tensors(layout(source), elements=VALUES))
+    value = data.draw(tensors(layout(source), elements=VALUES))
+    padding = np.asarray(data.draw(hnp.arrays(bool, (batch, source))))
+    padding[:, 0] = False  # every query keeps a key (an all-masked row is nan with weights)
+
+    def fn(q, k, v):
+        out, _ = mha(q, k, v, key_padding_mask=padding, need_weights=need_weights)
+        return out
+
+    assert gradcheck(fn, (query, key, value))
+    assert gradgradcheck(fn, (query, key, value))
