@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, broadcast_to, concatenate
 from autograd.ops.attention import ScaledDotProductAttention
 
 from . import init
@@ -90,7 +90,9 @@ class MultiheadAttention(Module):
     Parameters as PyTorch: in_proj_weight (3E, E) = [W_q; W_k; W_v] and in_proj_bias (3E,)
     (q_proj_weight, k_proj_weight, v_proj_weight when kdim or vdim differ from E), and
     out_proj, a Linear(E, E); Xavier-uniform projections, zero biases, out_proj's weight
-    Linear's own init. Inputs are (L, N, E) or, batch_first, (N, L, E), or unbatched (L, E).
+    Linear's own init. add_bias_kv appends a learned key and value (bias_k, bias_v of shape
+    (1, 1, E), Xavier-normal) to every sequence, add_zero_attn a zero one. Inputs are
+    (L, N, E) or, batch_first, (N, L, E), or unbatched (L, E).
 
     forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
     average_attn_weights=True, is_causal=False) returns (output, weights): weights
@@ -112,10 +114,6 @@ class MultiheadAttention(Module):
         if self.embed_dim % self.num_heads:
             raise ValueError(f"{where}: embed_dim ({embed_dim}) must be divisible by "
                              f"num_heads ({num_heads})")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError(f"{where}: add_bias_kv and add_zero_attn are not "
-                                      "supported; append a learned or zero position to key "
-                                      "and value yourself (or to the masks) instead")
         _check_probability(dropout, where)
         self.kdim = embed_dim if kdim is None else _positive_int(kdim, where, "kdim")
         self.vdim = embed_dim if vdim is None else _positive_int(vdim, where, "vdim")
@@ -123,8 +121,7 @@ class MultiheadAttention(Module):
         self.dropout = float(dropout)
         self.batch_first = bool(batch_first)
         self.head_dim = embed_dim // num_heads
-        self.bias_k = self.bias_v = None
-        self.add_zero_attn = False
+        self.add_zero_attn = bool(add_zero_attn)
         rng = init.get_generator(generator, where)
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
@@ -138,6 +135,13 @@ class MultiheadAttention(Module):
             for weight in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
                 init.xavier_uniform_(weight, generator=rng)
         self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype=dtype)) if bias else None
+        if add_bias_kv:  # one learned key and value appended to every sequence
+            self.bias_k = Parameter(np.empty((1, 1, embed_dim), dtype=dtype))
+            self.bias_v = Parameter(np.empty((1, 1, embed_dim), dtype=dtype))
+            init.xavier_normal_(self.bias_k, generator=rng)
+            init.xavier_normal_(self.bias_v, generator=rng)
+        else:
+            self.bias_k = self.bias_v = None
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype, generator=rng)
         if bias:
             init.zeros_(self.out_proj.bias)
@@ -187,6 +191,7 @@ class MultiheadAttention(Module):
 
             q, k, v = (split_heads(x, w, b) for x, w, b in zip((query, key, value),
                                                              (w_q, w_k, w_v), (b_q, b_k, b_v)))
+        k, v, mask = self._extra_keys(k, v, mask)
         p = self.dropout if self.training else 0.0
         weights = None
         if need_weights:  # the weights are wanted: primitives, as PyTorch computes them
@@ -208,6 +213,24 @@ class MultiheadAttention(Module):
             if not batched:
                 weights = weights.squeeze(0)
         return out, weights
+
+    def _extra_keys(self, k, v, mask):
+        """k, v (N, H, S, d) with bias_k/bias_v and then a zero key and value appended, as
+        add_bias_kv and add_zero_attn ask; the mask gets a 0 (take part) column for each."""
+        extra = []
+        if self.bias_k is not None:
+            extra.append((self.bias_k, self.bias_v))
+        if self.add_zero_attn:
+            zero = np.zeros(k.shape[1:2] + (1, k.shape[3]), dtype=k.dtype)
+            extra.append((zero, zero))
+        for key_row, value_row in extra:
+            shape = k.shape[:2] + (1, k.shape[3])  # (N, H, 1, d)
+            k, v = (concatenate([x, broadcast_to(row.reshape(shape[1], 1, shape[3]), shape)],
+                                axis=2) for x, row in ((k, key_row), (v, value_row)))
+            if mask is not None:
+                mask = concatenate([mask, np.zeros(mask.shape[:-1] + (1,), mask.dtype)],
+                                   axis=-1)
+        return k, v, mask
 
     def _check_inputs(self, query, key, value, batched):
         where = "MultiheadAttention"

@@ -36,6 +36,12 @@ MHA_CASES = [
      "is_causal": True, "batch_first": True},
     {"id": "mha_no_bias", "bias": False, "key_padding_mask": True, "need_weights": False},
     {"id": "mha_unbatched", "unbatched": True, "attn_mask": "bool"},
+    {"id": "mha_bias_kv", "add_bias_kv": True, "key_padding_mask": True},
+    {"id": "mha_zero_attn", "add_zero_attn": True, "attn_mask": "float",
+     "average_attn_weights": False},
+    {"id": "mha_bias_kv_zero_attn_no_weights", "add_bias_kv": True, "add_zero_attn": True,
+     "attn_mask": "bool", "key_padding_mask": True, "need_weights": False,
+     "batch_first": True},
 ]
 MHA_E, MHA_H, MHA_L, MHA_S, MHA_N = 8, 2, 3, 4, 2
 
@@ -104,7 +110,8 @@ def mha_arrays(case):
 
 def mha_kwargs(case):
     """The constructor's arguments besides embed_dim and num_heads."""
-    return {name: case[name] for name in ("kdim", "vdim", "batch_first", "bias") if name in case}
+    return {name: case[name] for name in ("kdim", "vdim", "batch_first", "bias", "add_bias_kv",
+                                          "add_zero_attn") if name in case}
 
 
 def mha_call_kwargs(case):

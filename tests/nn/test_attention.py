@@ -316,10 +316,19 @@ def test_multihead_attention_refuses_bad_input_naming_the_shapes(call, error, me
 def test_multihead_attention_refuses_bad_settings():
     with pytest.raises(ValueError, match=r"embed_dim \(10\) must be divisible by num_heads"):
         nn.MultiheadAttention(10, 3)
-    with pytest.raises(NotImplementedError, match="add_bias_kv and add_zero_attn"):
-        nn.MultiheadAttention(8, 2, add_bias_kv=True)
     with pytest.raises(ValueError, match="probability"):
         nn.MultiheadAttention(8, 2, dropout=2.0)
+
+
+def test_multihead_attention_bias_kv_and_zero_attn_add_one_key_each():
+    mha = nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True)
+    assert list(mha.state_dict()) == ["in_proj_weight", "in_proj_bias", "bias_k", "bias_v",
+                                      "out_proj.weight", "out_proj.bias"]  # PyTorch's order
+    assert mha.bias_k.shape == (1, 1, 8)
+    x = np.random.default_rng(4).standard_normal((3, 2, 8))
+    out, w = mha(x, x, x)
+    assert out.shape == (3, 2, 8) and w.shape == (2, 3, 5)  # 3 keys, bias_k, the zero key
+    np.testing.assert_allclose(w.data.sum(axis=-1), 1.0)
 
 
 def test_multihead_attention_key_padding_masks_every_head_and_query():
