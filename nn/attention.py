@@ -188,17 +188,7 @@ class MultiheadAttention(Module):
         q, k, v = (split_heads(x, w, b) for x, w, b in zip((query, key, value), (w_q, w_k, w_v),
                                                          (b_q, b_k, b_v)))
         k, v, mask = self._extra_keys(k, v, mask)
-        p = self.dropout if self.training else 0.0
-        weights = None
-        if need_weights:  # the weights are wanted: primitives, as PyTorch computes them
-            scores = (q * math.sqrt(1.0 / d)) @ k.swapaxes(-1, -2)
-            if mask is not None:
-                scores = scores + mask
-            weights = scores.softmax(axis=-1)
-            heads_out = dropout(weights, p, p > 0) @ v
-        else:
-            heads_out = scaled_dot_product_attention(
-                q, k, v, None if use_causal else mask, p, use_causal)
+        heads_out, weights = self._attend(q, k, v, mask, need_weights, use_causal)
         out = heads_out.transpose((2, 0, 1, 3) if seq == 0 else (0, 2, 1, 3))
         out = self.out_proj(out.reshape(query.shape[:2] + (self.embed_dim,)))
         if not batched:
@@ -209,6 +199,19 @@ class MultiheadAttention(Module):
             if not batched:
                 weights = weights.squeeze(0)
         return out, weights
+
+    def _attend(self, q, k, v, mask, need_weights, use_causal):
+        """Every head's output (N, H, L, d) and, with need_weights, the weights."""
+        p = self.dropout if self.training else 0.0
+        if not need_weights:
+            return scaled_dot_product_attention(q, k, v, None if use_causal else mask, p,
+                                                use_causal), None
+        # the weights are wanted: primitives, as PyTorch computes them (q scaled first)
+        scores = (q * math.sqrt(1.0 / self.head_dim)) @ k.swapaxes(-1, -2)
+        if mask is not None:
+            scores = scores + mask
+        weights = scores.softmax(axis=-1)
+        return dropout(weights, p, p > 0) @ v, weights
 
     def _extra_keys(self, k, v, mask):
         """k, v (N, H, S, d) with bias_k/bias_v and then a zero key and value appended, as
