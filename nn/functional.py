@@ -294,6 +294,13 @@ for _f in (mse_loss, l1_loss, smooth_l1_loss, huber_loss, kl_div, cross_entropy,
 del _f
 
 
+# norm (issue 16): normalisation and embedding
+from .normalization import batch_norm, group_norm, layer_norm  # noqa: E402
+from .sparse import embedding  # noqa: E402
+
+__all__ += ["layer_norm", "batch_norm", "group_norm", "embedding"]
+
+
 # -- attn (issue 16): attention ----------------------------------------------------------
 
 from .attention import scaled_dot_product_attention  # noqa: E402

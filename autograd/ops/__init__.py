@@ -64,6 +64,11 @@ from .reductions import Median, Prod
 from .scans import Cumprod, Cumsum, LogCumSumExp
 
 # isort: split
+# norm (issue 16)
+from .normalization import BatchNorm, GroupNorm, LayerNorm
+from .sparse import Embedding
+
+# isort: split
 # attn (issue 16)
 from .attention import ScaledDotProductAttention
 
@@ -81,6 +86,8 @@ ALL_OPERATORS = (
     Prod, Median, Cumsum, Cumprod, LogCumSumExp,
     # surface-shape (issue 15)
     Einsum,
+    # norm (issue 16)
+    LayerNorm, BatchNorm, GroupNorm, Embedding,
     # attn (issue 16)
     ScaledDotProductAttention,
 )
