@@ -127,5 +127,6 @@ __all__ += ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "Embedding",
 
 # attn (issue 16): attention and transformers
 from .attention import MultiheadAttention  # noqa: E402
+from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
 
-__all__ += ["MultiheadAttention"]
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
