@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Tensor, gradcheck, gradgradcheck
+from autograd import Tensor, gradcheck, gradgradcheck, viz
 from nn.transformer import _is_causal_mask
 
 
@@ -111,3 +111,13 @@ def test_repr_prints_the_children_as_pytorch():
                   "out_features=4, bias=True)", "(linear1): Linear(in_features=4, "
                   "out_features=6, bias=True)", "(norm1): LayerNorm(", "(dropout1): Dropout("):
         assert child in text
+
+
+def test_gradient_flow_picture_crosses_the_attention_heads():
+    layer = small_layer(batch_first=True)
+    x = Tensor(np.random.default_rng(6).standard_normal((2, 3, 4)), requires_grad=True,
+               name="x")
+    figure = viz.gradient_flow(layer(x).sum(), run_backward=True)
+    assert "scaled_" in figure.source  # one node for every head (its name wraps)
+    assert x.grad is not None and np.isfinite(x.grad.data).all()
+    assert all(p.grad is not None for p in layer.parameters())  # every head's weights
