@@ -16,4 +16,5 @@ WORKLOADS = {
     "W8": "benchmarks.w8_per_operator",  # surface-math (issue 15): one row per operator
     "W9": "benchmarks.w9_lenet",  # conv (issue 16): LeNet-style CNN step
     "W10": "benchmarks.w10_lstm",  # rnn (issue 16): LSTM training step
+    "W10T": "benchmarks.w10_transformer",  # attn (issue 16): a transformer encoder block step
 }

@@ -149,3 +149,9 @@ __all__ += ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "Embedding",
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
 
 __all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+
+# attn (issue 16): attention and transformers
+from .attention import MultiheadAttention  # noqa: E402
+from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]

@@ -82,6 +82,10 @@ from .sparse import Embedding
 # isort: split
 from .recurrent import LSTMCell  # rnn (issue 16)
 
+# isort: split
+# attn (issue 16)
+from .attention import ScaledDotProductAttention
+
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
     Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
@@ -102,6 +106,8 @@ ALL_OPERATORS = (
     LayerNorm, BatchNorm, GroupNorm, Embedding,
     # rnn (issue 16)
     LSTMCell,
+    # attn (issue 16)
+    ScaledDotProductAttention,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]

@@ -269,6 +269,7 @@ def test_the_operator_table_covers_every_built_in_operator():
     tested |= CONV_NAMES  # conv (issue 16): tests/nn/test_conv.py
     tested |= NORM_NAMES  # norm (issue 16): rows in tests/nn/test_norm.py
     tested |= RECURRENT_NAMES  # rnn (issue 16): rows in test_recurrent_ops.py
+    tested |= ATTENTION_NAMES  # attn (issue 16): rows in tests/nn/test_attention.py
     names = {op.name for op in ALL_OPERATORS}
     missing = {n for n in names if not any(n == t or t.startswith(n) for t in tested)}
     assert not missing, f"operators without a gradient test: {sorted(missing)}"
@@ -301,3 +302,8 @@ from test_norm import NORM_NAMES  # noqa: E402
 
 # isort: split
 from test_recurrent_ops import RECURRENT_NAMES  # noqa: E402  rnn (issue 16)
+
+# isort: split
+# attn (issue 16): scaled_dot_product_attention's gradient tests live in tests/nn
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "nn"))
+from test_attention import ATTENTION_NAMES  # noqa: E402

@@ -659,6 +659,19 @@ def lstm_cell_recipe(rng, pool):
 
 
 RECIPES[ops.LSTMCell] = lstm_cell_recipe
+
+# attn (issue 16)
+def attention_recipe(rng, pool):
+    # self-attention of a value with at least 2 axes (rows attend to rows), causal or not
+    i = pick(rng, pool, lambda v: v.ndim >= 2)
+    if i is None:
+        return None
+    causal = rng.boolean()
+    return Step(f"scaled_dot_product_attention[causal={causal}]",
+                lambda a: ops.ScaledDotProductAttention.of(a, a, a, is_causal=causal), (i,))
+
+
+RECIPES[ops.ScaledDotProductAttention] = attention_recipe
 OPERATORS = list(RECIPES)
 FALLBACK = unary("tanh", Tensor.tanh)  # always applicable and always safe
 
