@@ -1,0 +1,431 @@
+"""ONNX translations of the built-in operators, keyed by operator class.
+
+A translation is `(node, g) -> value name` (autograd.export.builder says what g offers).
+An operator may carry its own as a static method `onnx(node, g)` (the nn losses and
+activations do, and so can yours); the export asks the operator first, then this table.
+`REFUSED` lists the operators ONNX has no faithful equivalent for, with the reason the
+export's error gives. `describe(op)` is the row of the table in docs/design.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ops import arithmetic as ar
+from ..ops import elementwise as el
+from ..ops import linalg as la
+from ..ops import reductions as rd
+from ..ops import scans as sc
+from ..ops import shape as sh
+from .builder import onnx_dtype
+
+TRANSLATIONS: dict = {}  # operator class -> translation
+ONNX_OPS: dict = {}  # operator class -> what it becomes, for the docs' table
+REFUSED: dict = {}  # operator class -> why there is no translation
+
+
+def translates(op, onnx_ops: str):
+    """Register the decorated function as `op`'s translation (`onnx_ops`: the ONNX
+    operators it emits, as the table shows them)."""
+    def register(translation):
+        TRANSLATIONS[op] = translation
+        ONNX_OPS[op] = onnx_ops
+        return translation
+    return register
+
+
+def translation_of(op):
+    """The operator's own `onnx` method, else the table's translation, else None."""
+    own = getattr(op, "onnx", None)
+    return own if callable(own) else TRANSLATIONS.get(op)
+
+
+def describe(op) -> tuple:
+    """("covered", ONNX operators) or ("refused", reason) for an operator class."""
+    own = getattr(op, "onnx", None)
+    if callable(own):
+        return "covered", (own.__doc__ or "its own onnx method").strip().splitlines()[0]
+    if op in TRANSLATIONS:
+        return "covered", ONNX_OPS[op]
+    return "refused", REFUSED.get(op, "no ONNX translation")
+
+
+# -- elementwise, one ONNX operator each ---------------------------------------------------
+
+UNARY = {
+    ar.Neg: "Neg", el.Exp: "Exp", el.Log: "Log", el.Sqrt: "Sqrt", el.Sin: "Sin",
+    el.Cos: "Cos", el.Abs: "Abs", el.Tanh: "Tanh", el.Sigmoid: "Sigmoid", el.Relu: "Relu",
+    el.Softplus: "Softplus", el.Sign: "Sign", el.Tan: "Tan", el.Arcsin: "Asin",
+    el.Arccos: "Acos", el.Arctan: "Atan", el.Sinh: "Sinh", el.Cosh: "Cosh",
+    el.Arcsinh: "Asinh", el.Arccosh: "Acosh", el.Arctanh: "Atanh",
+    el.Reciprocal: "Reciprocal", el.Floor: "Floor", el.Ceil: "Ceil",
+}
+BINARY = {
+    ar.Add: "Add", ar.Sub: "Sub", ar.Mul: "Mul", ar.Div: "Div", ar.PowTensor: "Pow",
+    el.Maximum: "Max", el.Minimum: "Min",
+}
+
+
+def _unary(onnx_op):
+    return lambda node, g: g.op(onnx_op, g.input(0, g.out_dtype))
+
+
+def _binary(onnx_op):
+    return lambda node, g: g.op(onnx_op, g.input(0, g.out_dtype), g.input(1, g.out_dtype))
+
+
+for _op, _onnx_op in UNARY.items():
+    translates(_op, _onnx_op)(_unary(_onnx_op))
+for _op, _onnx_op in BINARY.items():
+    translates(_op, _onnx_op)(_binary(_onnx_op))
+
+
+@translates(ar.Pow, "Pow")
+def _pow(node, g):
+    return g.op("Pow", g.input(0), g.constant(g.params["exponent"]))
+
+
+@translates(el.Square, "Mul")
+def _square(node, g):
+    x = g.input(0)
+    return g.op("Mul", x, x)
+
+
+@translates(el.Exp2, "Pow")
+def _exp2(node, g):
+    return g.op("Pow", g.constant(2.0), g.input(0))
+
+
+@translates(el.Fmod, "Mod (fmod=1)")
+def _fmod(node, g):
+    return g.op("Mod", g.input(0, g.out_dtype), g.input(1, g.out_dtype), fmod=1)
+
+
+@translates(el.Clip, "Clip")
+def _clip(node, g):
+    low, high = g.params["low"], g.params["high"]
+    return g.op("Clip", g.input(0), None if low is None else g.constant(low),
+                None if high is None else g.constant(high))
+
+
+@translates(el.Where, "Where")
+def _where(node, g):
+    condition = g.constant(np.asarray(g.params["condition"], dtype=bool))
+    return g.op("Where", condition, g.input(0, g.out_dtype), g.input(1, g.out_dtype))
+
+
+@translates(el.Round, "Round (×10ᵈ for decimals d)")
+def _round(node, g):
+    decimals = g.params.get("decimals", 0) or 0
+    if decimals == 0:
+        return g.op("Round", g.input(0))
+    scale = g.constant(10.0 ** decimals)  # numpy's own method: round(x·10ᵈ)/10ᵈ
+    return g.op("Div", g.op("Round", g.op("Mul", g.input(0), scale)), scale)
+
+
+# -- elementwise, a few ONNX operators each (one model-local function) ---------------------
+
+def _log_base(base):
+    def translation(node, g):
+        return g.op("Div", g.op("Log", g.input(0)), g.constant(math.log(base)))
+    return translation
+
+
+translates(el.Log2, "Log, Div")(_log_base(2.0))
+translates(el.Log10, "Log, Div")(_log_base(10.0))
+
+
+@translates(el.Log1p, "Add, Log")
+def _log1p(node, g):
+    # ONNX has no log1p: log(1 + x) loses the digits of x below the float's epsilon.
+    return g.op("Log", g.op("Add", g.input(0), g.constant(1.0)))
+
+
+@translates(el.Expm1, "Exp, Sub")
+def _expm1(node, g):
+    # ONNX has no expm1: eˣ − 1 loses the digits of small x, as log1p does.
+    return g.op("Sub", g.op("Exp", g.input(0)), g.constant(1.0))
+
+
+@translates(el.Rsqrt, "Sqrt, Reciprocal")
+def _rsqrt(node, g):
+    return g.op("Reciprocal", g.op("Sqrt", g.input(0)))
+
+
+@translates(el.Cbrt, "Abs, Pow, Sign, Mul")
+def _cbrt(node, g):
+    x = g.input(0)
+    magnitude = g.op("Pow", g.op("Abs", x), g.constant(1.0 / 3.0))
+    return g.op("Mul", g.op("Sign", x), magnitude)
+
+
+@translates(el.Trunc, "Floor, Ceil, Where")
+def _trunc(node, g):
+    x = g.input(0)
+    negative = g.op("Less", x, g.constant(0.0))
+    return g.op("Where", negative, g.op("Ceil", x), g.op("Floor", x))
+
+
+@translates(el.FloorDivide, "Div, Floor")
+def _floor_divide(node, g):
+    return g.op("Floor", g.op("Div", g.input(0, g.out_dtype), g.input(1, g.out_dtype)))
+
+
+@translates(el.Remainder, "Div, Floor, Mul, Sub")
+def _remainder(node, g):
+    # numpy's sign convention (the divisor's): x − floor(x / y)·y
+    x, y = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+    return g.op("Sub", x, g.op("Mul", g.op("Floor", g.op("Div", x, y)), y))
+
+
+@translates(el.Hypot, "Mul, Add, Sqrt")
+def _hypot(node, g):
+    x, y = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+    return g.op("Sqrt", g.op("Add", g.op("Mul", x, x), g.op("Mul", y, y)))
+
+
+@translates(el.Lerp, "Sub, Mul, Add")
+def _lerp(node, g):
+    x, y, w = (g.input(i, g.out_dtype) for i in range(3))
+    return g.op("Add", x, g.op("Mul", w, g.op("Sub", y, x)))
+
+
+@translates(el.LogAddExp, "Max, Sub, Abs, Neg, Exp, Add, Log")
+def _logaddexp(node, g):
+    # max(x, y) + log(1 + e^(−|x − y|)): no overflow at ±1000, as tracegrad's forward
+    x, y = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+    gap = g.op("Neg", g.op("Abs", g.op("Sub", x, y)))
+    tail = g.op("Log", g.op("Add", g.constant(1.0), g.op("Exp", gap)))
+    return g.op("Add", g.op("Max", x, y), tail)
+
+
+@translates(el.Arctan2, "Div, Atan, Less, Where, Add")
+def _arctan2(node, g):
+    # atan(y/x), moved by ±π into the left half-plane (x < 0) by the sign of y
+    y, x = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+    base = g.op("Atan", g.op("Div", y, x))
+    zero = g.constant(0.0)
+    turn = g.op("Where", g.op("Less", y, zero), g.constant(-math.pi), g.constant(math.pi))
+    return g.op("Add", base, g.op("Where", g.op("Less", x, zero), turn, zero))
+
+
+@translates(el.NanToNum, "IsNaN, IsInf, Where")
+def _nan_to_num(node, g):
+    x = g.input(0)
+    finfo = np.finfo(g.out_dtype)
+    nan, posinf, neginf = (g.params.get(k) for k in ("nan", "posinf", "neginf"))
+    posinf = finfo.max if posinf is None else posinf
+    neginf = finfo.min if neginf is None else neginf
+    out = g.op("Where", g.op("IsNaN", x), g.constant(nan or 0.0), x)
+    out = g.op("Where", g.op("IsInf", x, detect_negative=0), g.constant(posinf), out)
+    return g.op("Where", g.op("IsInf", x, detect_positive=0), g.constant(neginf), out)
+
+
+# -- reductions and the softmax family ----------------------------------------------------
+
+REDUCE = {rd.Sum: "ReduceSum", rd.Mean: "ReduceMean", rd.Max: "ReduceMax",
+          rd.Min: "ReduceMin", rd.Prod: "ReduceProd", rd.LogSumExp: "ReduceLogSumExp"}
+
+
+def _axes(g):
+    axes = g.params["axes"]
+    return tuple(axes) if axes else None  # () on a 0-d input: nothing to reduce over
+
+
+def _reduce(onnx_op):
+    return lambda node, g: g.reduce(onnx_op, g.input(0), _axes(g), g.params["keepdims"])
+
+
+for _op, _onnx_op in REDUCE.items():
+    translates(_op, _onnx_op)(_reduce(_onnx_op))
+
+
+def _variance(g):
+    x = g.input(0)
+    axes, keepdims, ddof = _axes(g), g.params["keepdims"], g.params["ddof"]
+    centred = g.op("Sub", x, g.reduce("ReduceMean", x, axes, True))
+    variance = g.reduce("ReduceMean", g.op("Mul", centred, centred), axes, keepdims)
+    if not ddof:
+        return variance
+    shape = g.shape(0)
+    sizes = [shape[a] for a in (axes if axes is not None else range(len(shape)))]
+    if None in sizes:
+        g.refuse(f"ddof={ddof} needs the size of the reduced axes, and one is dynamic")
+    n = math.prod(sizes)
+    return g.op("Mul", variance, g.constant(n / (n - ddof)))
+
+
+@translates(rd.Var, "ReduceMean, Sub, Mul")
+def _var(node, g):
+    return _variance(g)
+
+
+@translates(rd.Std, "ReduceMean, Sub, Mul, Sqrt")
+def _std(node, g):
+    return g.op("Sqrt", _variance(g))
+
+
+def _along_axis(onnx_op):
+    def translation(node, g):
+        axis = g.params["axis"]
+        if axis is None:
+            g.refuse("a 0-d input (axis None) has no axis for ONNX's " + onnx_op)
+        return g.op(onnx_op, g.input(0), axis=int(axis))
+    return translation
+
+
+translates(rd.Softmax, "Softmax")(_along_axis("Softmax"))
+translates(rd.LogSoftmax, "LogSoftmax")(_along_axis("LogSoftmax"))
+
+
+@translates(sc.Cumsum, "CumSum")
+def _cumsum(node, g):
+    return g.op("CumSum", g.input(0), g.constant(np.int64(g.params["axis"]), np.int64))
+
+
+REFUSED[rd.Median] = ("ONNX has no median (TopK cannot average the two middle values of "
+                      "an even count the way numpy does)")
+REFUSED[sc.Cumprod] = ("ONNX has no cumulative product (exp(cumsum(log x)) fails for zeros "
+                       "and negative values)")
+REFUSED[sc.LogCumSumExp] = ("ONNX has no stable running log-sum-exp (log(cumsum(exp x)) "
+                            "overflows where tracegrad's does not)")
+REFUSED[sh.ScatterAdd] = "the backward of indexing; export the forward computation instead"
+
+
+# -- shapes -------------------------------------------------------------------------------
+
+def _dynamic_shape(g, key, input_shape, keep_as: int):
+    """A shape parameter for ONNX: where it changes with a dynamic axis, `keep_as` (0:
+    copy the input's size, Reshape's convention; 1: keep it, Expand's), or −1 for the one
+    size Reshape can infer."""
+    here, there = g.varying(key)
+    shape = [int(n) for n in here]
+    changed = [i for i, (a, b) in enumerate(zip(here, there)) if a != b]
+    for i in changed:
+        if i < len(input_shape) and input_shape[i] is None:
+            shape[i] = keep_as
+        elif keep_as == 0 and i == changed[-1] and -1 not in shape:
+            shape[i] = -1
+        else:
+            g.refuse(f"its {key} {tuple(here)} changes with a dynamic axis in a way ONNX "
+                     "cannot express; leave that axis static (drop it from dynamic_axes)")
+    return shape
+
+
+@translates(sh.Reshape, "Reshape")
+def _reshape(node, g):
+    shape = _dynamic_shape(g, "shape", g.shape(0), 0)
+    return g.op("Reshape", g.input(0), g.ints(shape))
+
+
+@translates(sh.BroadcastTo, "Expand")
+def _broadcast_to(node, g):
+    input_shape = (None,) * (len(g.out_shape) - len(g.shape(0))) + tuple(g.shape(0))
+    return g.op("Expand", g.input(0), g.ints(_dynamic_shape(g, "shape", input_shape, 1)))
+
+
+@translates(sh.Transpose, "Transpose")
+def _transpose(node, g):
+    return g.op("Transpose", g.input(0), perm=[int(a) for a in g.params["axes"]])
+
+
+@translates(sh.Concatenate, "Concat")
+def _concatenate(node, g):
+    inputs = [g.input(i, g.out_dtype) for i in range(g.n_inputs)]
+    return g.op("Concat", *inputs, axis=int(g.params["axis"]))
+
+
+@translates(sh.Stack, "Unsqueeze, Concat")
+def _stack(node, g):
+    axis = int(g.params["axis"]) % len(g.out_shape)
+    inputs = [g.op("Unsqueeze", g.input(i, g.out_dtype), g.ints([axis]))
+              for i in range(g.n_inputs)]
+    return g.op("Concat", *inputs, axis=axis)
+
+
+@translates(sh.AsType, "Cast")
+def _astype(node, g):
+    return g.op("Cast", g.input(0), to=onnx_dtype(g.out_dtype))
+
+
+@translates(sh.GetItem, "Slice | Gather | Reshape, Gather")
+def _getitem(node, g):
+    index = g.params["index"]
+    parts = index if isinstance(index, tuple) else (index,)
+    shape = g.shape(0)
+    x = g.input(0)
+    if all(isinstance(p, slice) for p in parts) and len(parts) <= len(shape):
+        return _slices(g, x, parts, shape)
+    if len(parts) <= len(shape):
+        arrays = [i for i, p in enumerate(parts) if not _is_full(p)]
+        if len(arrays) == 1 and _is_integers(parts[arrays[0]]):
+            axis = arrays[0]
+            found = g.input_for("index", lambda idx: _part(idx, axis))
+            position = found if found is not None else g.constant(
+                np.asarray(parts[axis], dtype=np.int64))
+            return g.op("Gather", x, position, axis=axis)
+    if None in shape:
+        g.refuse(f"index {index!r} on an input with a dynamic axis: only slices and one "
+                 "integer (array) along one axis are exported with dynamic axes")
+    # Any other index of fixed shapes: the positions it picks in the flattened input
+    positions = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)[index]
+    flat = g.op("Reshape", x, g.ints([-1]))
+    return g.op("Gather", flat, g.constant(positions, np.int64), axis=0)
+
+
+def _part(index, axis):
+    return (index if isinstance(index, tuple) else (index,))[axis]
+
+
+def _is_full(part) -> bool:
+    return isinstance(part, slice) and part == slice(None)
+
+
+def _is_integers(part) -> bool:
+    if isinstance(part, (bool, np.bool_)):
+        return False
+    array = np.asarray(part)
+    return array.dtype.kind in "iu" and not isinstance(part, slice)
+
+
+def _slices(g, x, parts, shape):
+    starts, ends, axes, steps = [], [], [], []
+    for axis, part in enumerate(parts):
+        if _is_full(part):
+            continue
+        if shape[axis] is None:
+            g.refuse(f"slice {part} along dynamic axis {axis}: only full slices (:) along "
+                     "a dynamic axis are exported")
+        start, stop, step = part.indices(shape[axis])
+        if step < 0 and stop < 0:
+            stop = -(2 ** 63)  # ONNX's "through the first element" going backwards
+        starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
+    if not axes:
+        return g.op("Identity", x)
+    return g.op("Slice", x, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps))
+
+
+# -- linear algebra -----------------------------------------------------------------------
+
+@translates(la.Matmul, "MatMul")
+def _matmul(node, g):
+    return g.op("MatMul", g.input(0, g.out_dtype), g.input(1, g.out_dtype))
+
+
+@translates(la.Linear, "Gemm (2-d input) | MatMul, Add")
+def _linear(node, g):
+    x, w = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+    bias = g.input(2, g.out_dtype) if g.n_inputs > 2 else None
+    if len(g.shape(0)) == 2:
+        return g.op("Gemm", x, w, bias, transB=1)
+    out = g.op("MatMul", x, g.op("Transpose", w, perm=[1, 0]))
+    return g.op("Add", out, bias) if bias is not None else out
+
+
+@translates(la.Einsum, "Einsum")
+def _einsum(node, g):
+    # Einsum.of made the subscripts explicit, one letter per axis: ONNX's own spelling
+    inputs = [g.input(i, g.out_dtype) for i in range(g.n_inputs)]
+    return g.op("Einsum", *inputs, equation=g.params["subscripts"])
