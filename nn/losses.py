@@ -85,6 +85,21 @@ class CrossEntropy(Operator):
         return grad_out.reshape(grad_out.shape + (1,)) * (softmax - ctx.params["target"])
 
     @staticmethod
+    def onnx(node, g):
+        """SoftmaxCrossEntropyLoss (2-d logits, one-hot targets) | LogSoftmax, Mul, ReduceSum
+
+        The labels stay an input of the model when they were one (autograd.export)."""
+        q = g.params["target"]
+        one_hot = np.array_equal(q, np.eye(q.shape[-1], dtype=q.dtype)[q.argmax(-1)])
+        if one_hot and len(g.shape(0)) == 2:
+            labels = g.input_for("target", lambda target: target.argmax(-1))
+            if labels is None:
+                labels = g.constant(q.argmax(-1), np.int64)
+            return g.op("SoftmaxCrossEntropyLoss", g.input(0), labels, reduction="none")
+        weighted = g.op("Mul", g.constant(q), g.op("LogSoftmax", g.input(0), axis=-1))
+        return g.op("Neg", g.reduce("ReduceSum", weighted, (len(g.shape(0)) - 1,), False))
+
+    @staticmethod
     def expand(node):
         """log_softmax's primitives, then −Σ_c q_c · log p_c."""
         x, q = np.asarray(node.inputs[0].data), np.asarray(node.params["target"])
@@ -129,6 +144,16 @@ class BinaryCrossEntropy(Operator):
             log_not_p = xp.maximum(xp.log(1 - p), LOG_CLAMP)
         return grad_p, grad_out * (log_not_p - log_p)
 
+    @staticmethod
+    def onnx(node, g):
+        """Log, Max, Sub, Mul, Add, Neg (the clamps at −100 kept)"""
+        p, y = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+        one, clamp = g.constant(1.0), g.constant(LOG_CLAMP)
+        log_p = g.op("Max", g.op("Log", p), clamp)
+        log_not_p = g.op("Max", g.op("Log", g.op("Sub", one, p)), clamp)
+        total = g.op("Add", g.op("Mul", y, log_p), g.op("Mul", g.op("Sub", one, y), log_not_p))
+        return g.op("Neg", total)
+
 
 class BinaryCrossEntropyWithLogits(Operator):
     """Binary cross-entropy of σ(x) against y, computed from the logit x without σ:
@@ -152,6 +177,14 @@ class BinaryCrossEntropyWithLogits(Operator):
         x, y = ctx.saved
         grad_y = -grad_out * x if ctx.needs_input_grad[1] else None
         return grad_out * (ctx.xp.sigmoid(x) - y), grad_y
+
+    @staticmethod
+    def onnx(node, g):
+        """Relu, Mul, Sub, Abs, Neg, Exp, Add, Log (the stable form)"""
+        x, y = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+        tail = g.op("Log", g.op("Add", g.constant(1.0),
+                                g.op("Exp", g.op("Neg", g.op("Abs", x)))))
+        return g.op("Add", g.op("Sub", g.op("Relu", x), g.op("Mul", x, y)), tail)
 
     @staticmethod
     def expand(node):

@@ -110,6 +110,13 @@ class Builder:
         here = dict.__getitem__(self.params, key)
         return here, (dict.__getitem__(other, key) if other is not None else here)
 
+    def copies_input_axis(self, i: int, axis: int, here: int, there: int) -> bool:
+        """Whether sizes `here` / `there` (this trace / the one with the dynamic axes
+        changed) are input i's sizes along `axis` in both."""
+        ours = self.node.inputs[i].shape
+        theirs = self._exporter.other_input_shape(self._position, i)
+        return axis < len(ours) and ours[axis] == here and theirs[axis] == there
+
     def input_for(self, key, derive=lambda value: value) -> str | None:
         """The name of an integer graph input equal to derive(params[key]) in every trace
         (class labels, indices), or None: a parameter the function computed from that
@@ -144,7 +151,7 @@ class Builder:
             kind = array.dtype.kind
             dtype = self.out_dtype if kind == "f" else np.int64 if kind in "iu" else array.dtype
         name = self.fresh()
-        self.constants.append((name, np.ascontiguousarray(array, dtype=dtype)))
+        self.constants.append((name, np.array(array, dtype=dtype, order="C")))
         return name
 
     def ints(self, values) -> str:

@@ -291,20 +291,19 @@ REFUSED[sc.Cumprod] = ("ONNX has no cumulative product (exp(cumsum(log x)) fails
                        "and negative values)")
 REFUSED[sc.LogCumSumExp] = ("ONNX has no stable running log-sum-exp (log(cumsum(exp x)) "
                             "overflows where tracegrad's does not)")
-REFUSED[sh.ScatterAdd] = "the backward of indexing; export the forward computation instead"
 
 
 # -- shapes -------------------------------------------------------------------------------
 
-def _dynamic_shape(g, key, input_shape, keep_as: int):
-    """A shape parameter for ONNX: where it changes with a dynamic axis, `keep_as` (0:
-    copy the input's size, Reshape's convention; 1: keep it, Expand's), or −1 for the one
-    size Reshape can infer."""
+def _dynamic_shape(g, key, keep_as: int, lead: int = 0):
+    """A shape parameter for ONNX: where it changes with a dynamic axis, `keep_as` where
+    it is the input's own size (0: Reshape's "copy"; 1: Expand's "keep"), or −1 for the
+    one size Reshape can infer. `lead`: axes the output has before the input's."""
     here, there = g.varying(key)
     shape = [int(n) for n in here]
     changed = [i for i, (a, b) in enumerate(zip(here, there)) if a != b]
     for i in changed:
-        if i < len(input_shape) and input_shape[i] is None:
+        if i >= lead and g.copies_input_axis(0, i - lead, here[i], there[i]):
             shape[i] = keep_as
         elif keep_as == 0 and i == changed[-1] and -1 not in shape:
             shape[i] = -1
@@ -316,14 +315,13 @@ def _dynamic_shape(g, key, input_shape, keep_as: int):
 
 @translates(sh.Reshape, "Reshape")
 def _reshape(node, g):
-    shape = _dynamic_shape(g, "shape", g.shape(0), 0)
-    return g.op("Reshape", g.input(0), g.ints(shape))
+    return g.op("Reshape", g.input(0), g.ints(_dynamic_shape(g, "shape", 0)))
 
 
 @translates(sh.BroadcastTo, "Expand")
 def _broadcast_to(node, g):
-    input_shape = (None,) * (len(g.out_shape) - len(g.shape(0))) + tuple(g.shape(0))
-    return g.op("Expand", g.input(0), g.ints(_dynamic_shape(g, "shape", input_shape, 1)))
+    lead = len(g.out_shape) - len(g.shape(0))
+    return g.op("Expand", g.input(0), g.ints(_dynamic_shape(g, "shape", 1, lead)))
 
 
 @translates(sh.Transpose, "Transpose")
@@ -405,6 +403,21 @@ def _slices(g, x, parts, shape):
     if not axes:
         return g.op("Identity", x)
     return g.op("Slice", x, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps))
+
+
+@translates(sh.ScatterAdd, "Reshape, ScatterElements (reduction add)")
+def _scatter_add(node, g):
+    shape = tuple(g.params["shape"])
+    if None in g.shape(0) or None in g.out_shape:
+        g.refuse("scatter_add with a dynamic axis: its positions are fixed by the shapes")
+    # out = zeros(shape) with x added at index: the positions index picks, in out's flat
+    # order, receive x's elements (repeats add up, as np.add.at)
+    positions = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)[g.params["index"]]
+    flat = g.op("ScatterElements", g.constant(np.zeros(math.prod(shape))),
+                g.constant(positions.reshape(-1), np.int64),
+                g.op("Reshape", g.input(0, g.out_dtype), g.ints([-1])), axis=0,
+                reduction="add")
+    return g.op("Reshape", flat, g.ints(shape))
 
 
 # -- linear algebra -----------------------------------------------------------------------

@@ -159,7 +159,7 @@ class _Exporter:
         """other's operations, checked to be the same program as the first trace's."""
         mine, theirs = self.ops, list(other)
         for k, (a, b) in enumerate(zip(mine, theirs)):
-            if type(a.node.op) is not type(b.node.op) or len(a.inputs) != len(b.inputs):
+            if a.node.op is not b.node.op or len(a.inputs) != len(b.inputs):
                 raise ExportError(self.refusal(
                     a.node, f"with {why} the function recorded {b.name} here instead: its "
                     "operations depend on the inputs (Python control flow on values or "
@@ -266,6 +266,11 @@ class _Exporter:
     def other_params(self, position, which):
         graph = self.other[which]
         return None if graph is None else list(graph)[position].node.params
+
+    def other_input_shape(self, position, i):
+        """Input i's shape in the trace with the dynamic axes changed."""
+        graph = self.other["dynamic"] or self.graph
+        return shape_of(list(graph)[position].inputs[i])
 
     def matching_input(self, position, key, derive):
         """An integer input equal to derive(params[key]) in every trace, or None."""
