@@ -235,7 +235,11 @@ def _axes(g):
 
 
 def _reduce(onnx_op):
-    return lambda node, g: g.reduce(onnx_op, g.input(0), _axes(g), g.params["keepdims"])
+    def translation(node, g):
+        if not g.shape(0):  # a 0-d input is its own sum, mean, max, ...
+            return g.op("Identity", g.input(0))
+        return g.reduce(onnx_op, g.input(0), _axes(g), g.params["keepdims"])
+    return translation
 
 
 for _op, _onnx_op in REDUCE.items():

@@ -2,6 +2,9 @@
 ONNX Runtime computes what tracegrad computes, in float32 and float64, with a dynamic
 batch axis; random programs over every covered operator round-trip too."""
 
+import subprocess
+import sys
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -272,3 +275,42 @@ def test_flatten_keeps_a_dynamic_batch_axis():
     proto = autograd.export.onnx(flat, x, dynamic_axes={"x0": {0: "n"}})
     other = np.random.default_rng(1).normal(size=(7, 2, 5))
     np.testing.assert_allclose(run(proto, other)[0], np.tanh(other.reshape(7, -1)))
+
+
+# -- the listing and the ONNX graph (item 2) ------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_listing_and_onnx_graph_have_the_same_nodes_and_names(dtype):
+    model, loss_fn, split = digits_model_and_loss()
+    _cast(model, dtype)
+    X, y = Tensor(split.X_train[:8].astype(dtype), name="images"), split.y_train[:8]
+
+    def loss(x, labels):
+        return loss_fn(model(x), labels).std() + expression(x[:4, :4], x[4:8, 4:8])
+
+    graph = ag.trace(loss, X, Tensor(y, name="labels"))
+    proto = autograd.export.onnx(loss, (X, Tensor(y, name="labels")))
+    assert len(proto.graph.node) == len(graph) > 20
+    listed = [graph.name_of(op.output) for op in graph]
+    assert [node.name for node in proto.graph.node] == listed
+    assert [node.output[0] for node in proto.graph.node] == listed
+    for op, node in zip(graph, proto.graph.node):  # inputs by the listing's names too
+        names = [graph.name_of(v) for v in op.inputs]
+        assert [n for n in node.input if n in names] == [n for n in names if n in node.input]
+        # the rest: the node's own constants (t3/1), or labels that stayed an input
+        extra = [n for n in node.input if n not in names]
+        assert all(n.startswith(node.name + "/") or n == "labels" for n in extra), extra
+
+
+# -- the optional extra (item 5) --------------------------------------------------------
+
+
+def test_import_without_onnx_names_the_extra():
+    code = ("import sys; sys.modules['onnx'] = None\n"
+            "try:\n    import autograd.export\n"
+            "except ImportError as error:\n    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert "pip install tracegrad[export]" in result.stdout
+    assert "autograd.export needs the onnx package" in result.stdout
