@@ -75,6 +75,7 @@ class Builder:
         self._position = position
         self._count = 0
         self.explained: set = set()  # parameters resolved to a graph input
+        self.follows_axes: set = set()  # parameters translated for dynamic axes
 
     # -- reading the node -----------------------------------------------------------------
 
@@ -103,9 +104,9 @@ class Builder:
 
     def varying(self, key) -> tuple:
         """(value here, value in the trace with the dynamic axes changed) of parameter
-        `key`, for a translation that turns a shape parameter into ONNX's 0 / −1; the
-        parameter is then not compared across traces."""
-        self.explained.add(key)
+        `key`, for a translation that makes it follow the dynamic axes (ONNX's 0 / −1 in
+        a shape); it is then not compared with that trace (still with other values)."""
+        self.follows_axes.add(key)
         other = self._exporter.other_params(self._position, "dynamic")
         here = dict.__getitem__(self.params, key)
         return here, (dict.__getitem__(other, key) if other is not None else here)

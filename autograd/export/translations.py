@@ -57,7 +57,7 @@ def describe(op) -> tuple:
 UNARY = {
     ar.Neg: "Neg", el.Exp: "Exp", el.Log: "Log", el.Sqrt: "Sqrt", el.Sin: "Sin",
     el.Cos: "Cos", el.Abs: "Abs", el.Tanh: "Tanh", el.Sigmoid: "Sigmoid", el.Relu: "Relu",
-    el.Softplus: "Softplus", el.Sign: "Sign", el.Tan: "Tan", el.Arcsin: "Asin",
+    el.Sign: "Sign", el.Tan: "Tan", el.Arcsin: "Asin",
     el.Arccos: "Acos", el.Arctan: "Atan", el.Sinh: "Sinh", el.Cosh: "Cosh",
     el.Arcsinh: "Asinh", el.Arccosh: "Acosh", el.Arctanh: "Atanh",
     el.Reciprocal: "Reciprocal", el.Floor: "Floor", el.Ceil: "Ceil",
@@ -80,6 +80,16 @@ for _op, _onnx_op in UNARY.items():
     translates(_op, _onnx_op)(_unary(_onnx_op))
 for _op, _onnx_op in BINARY.items():
     translates(_op, _onnx_op)(_binary(_onnx_op))
+
+
+@translates(el.Softplus, "Softplus (float64: Relu, Abs, Neg, Exp, Add, Log)")
+def _softplus(node, g):
+    x = g.input(0)
+    if g.out_dtype != np.float64:
+        return g.op("Softplus", x)
+    # onnxruntime has no float64 Softplus kernel: the stable form, max(x, 0) + log(1 + e^−|x|)
+    tail = g.op("Log", g.op("Add", g.constant(1.0), g.op("Exp", g.op("Neg", g.op("Abs", x)))))
+    return g.op("Add", g.op("Relu", x), tail)
 
 
 @translates(ar.Pow, "Pow")
@@ -112,8 +122,29 @@ def _clip(node, g):
 
 @translates(el.Where, "Where")
 def _where(node, g):
-    condition = g.constant(np.asarray(g.params["condition"], dtype=bool))
-    return g.op("Where", condition, g.input(0, g.out_dtype), g.input(1, g.out_dtype))
+    condition = g.params["condition"]
+    here, there = (np.asarray(c, dtype=bool) for c in g.varying("condition"))
+    if here.shape != there.shape:  # a fixed mask broadcast along a dynamic axis
+        condition = _unbroadcast_mask(g, here, there)
+    return g.op("Where", g.constant(np.asarray(condition, dtype=bool)),
+                g.input(0, g.out_dtype), g.input(1, g.out_dtype))
+
+
+def _unbroadcast_mask(g, here, there):
+    """A mask that only repeats along the axes whose size changed, with size 1 there
+    (Where broadcasts it back); refused when it differs along them."""
+    if here.ndim != there.ndim:
+        g.refuse("its condition's rank changes with a dynamic axis")
+    for axis in [i for i, (a, b) in enumerate(zip(here.shape, there.shape)) if a != b]:
+        first, first_there = here.take([0], axis=axis), there.take([0], axis=axis)
+        if not (np.array_equal(np.broadcast_to(first, here.shape), here) and np.array_equal(
+                np.broadcast_to(first_there, there.shape), there)):
+            g.refuse(f"its condition differs along dynamic axis {axis}; ONNX would freeze "
+                     "the example's; use a mask that is the same for every element of it")
+        here, there = first, first_there
+    if not np.array_equal(here, there):
+        g.refuse("its condition changes with a dynamic axis; ONNX would freeze the example's")
+    return here
 
 
 @translates(el.Round, "Round (×10ᵈ for decimals d)")

@@ -97,6 +97,8 @@ class _Exporter:
         self.dynamic = self._dynamic_axes(dynamic_axes)
         self.other = {"values": self._retrace_with_other_values()}
         self.other["dynamic"] = self._retrace_with_other_sizes() if self.dynamic else None
+        self.other_ops = {which: list(graph) if graph is not None else None
+                          for which, graph in self.other.items()}
         self.symbols = self._symbols()
         self.initializers: dict = {}  # (id(variable), dtype) -> name
         self.initializer_protos: list = []
@@ -183,8 +185,9 @@ class _Exporter:
             raise ExportError(self.refusal(
                 a.node, f"its input {i}, the constant {name} of shape {shape_of(x)}, changed "
                 f"with {why}: it was computed from the inputs outside the graph (.data, "
-                "numpy, a Tensor built inside the function), so ONNX would freeze it; "
-                "compute it with tracegrad operators"))
+                "numpy, a Tensor built inside the function) or is random (dropout in "
+                "training mode: call model.eval()), so ONNX would freeze it; compute it "
+                "with tracegrad operators"))
 
     # -- names and axes ---------------------------------------------------------------
 
@@ -264,33 +267,26 @@ class _Exporter:
                      for axis, n in enumerate(shape_of(variable)))
 
     def other_params(self, position, which):
-        graph = self.other[which]
-        return None if graph is None else list(graph)[position].node.params
+        ops = self.other_ops[which]
+        return None if ops is None else ops[position].node.params
 
     def other_input_shape(self, position, i):
         """Input i's shape in the trace with the dynamic axes changed."""
-        graph = self.other["dynamic"] or self.graph
-        return shape_of(list(graph)[position].inputs[i])
+        ops = self.other_ops["dynamic"] or self.ops
+        return shape_of(ops[position].inputs[i])
 
     def matching_input(self, position, key, derive):
         """An integer input equal to derive(params[key]) in every trace, or None."""
         for x_index, x in enumerate(self.inputs):
             if x.data.dtype.kind not in "iu":
                 continue
-            if all(self._derived_equals(graph, position, key, derive, x_index)
-                   for graph in (self.graph, *filter(None, self.other.values()))):
+            traces = [(self.ops, self.inputs)] + [
+                (self.other_ops[which], graph.inputs) for which, graph in self.other.items()
+                if graph is not None]
+            if all(_derived_equals(ops[position].node.params, key, derive, inputs[x_index])
+                   for ops, inputs in traces):
                 return self.value_name(x)
         return None
-
-    def _derived_equals(self, graph, position, key, derive, x_index) -> bool:
-        params = list(graph)[position].node.params
-        try:
-            value = np.asarray(derive(params[key]))
-        except (TypeError, ValueError, IndexError):
-            return False
-        data = graph.inputs[x_index].data if graph is not self.graph else self.inputs[
-            x_index].data
-        return value.shape == data.shape and np.array_equal(value, data)
 
     def refusal(self, node, reason: str) -> str:
         output = self.graph.output_of(node)
@@ -380,11 +376,13 @@ class _Exporter:
             if self.other[which] is None:
                 continue
             theirs = self.other_params(position, which)
-            for key in sorted(builder.params.read - builder.explained):
+            skipped = builder.explained | (builder.follows_axes if which == "dynamic" else set())
+            for key in sorted(builder.params.read - skipped):
                 if not _same(dict.get(builder.params, key), theirs.get(key)):
                     hint = ("it was computed from the inputs outside the graph (a comparison "
-                            "such as x > 0, .data, numpy), so ONNX would freeze the example's "
-                            "value; compute it with operators (maximum, clip, relu) or pass "
+                            "such as x > 0, .data, numpy) or is random (dropout in training "
+                            "mode: call model.eval()), so ONNX would freeze the example's "
+                            "value; compute it with operators (maximum, clip, relu) or use "
                             "a fixed mask") if which == "values" else (
                             "ONNX would freeze the example's size; leave that axis static "
                             "(drop it from dynamic_axes)")
@@ -443,6 +441,15 @@ def _no_translation(op) -> str:
         return f"it has no ONNX equivalent: {reason}"
     return ("it has no ONNX translation; give its class a static method onnx(node, g) "
             "that emits ONNX nodes (autograd.export's docs show one)")
+
+
+def _derived_equals(params, key, derive, x) -> bool:
+    """Whether derive(params[key]) is the integer input x's data."""
+    try:
+        value = np.asarray(derive(params[key]))
+    except (TypeError, ValueError, IndexError):
+        return False
+    return value.shape == x.data.shape and np.array_equal(value, x.data)
 
 
 def _same(a, b) -> bool:

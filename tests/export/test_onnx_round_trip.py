@@ -314,3 +314,32 @@ def test_import_without_onnx_names_the_extra():
                             check=True)
     assert "pip install tracegrad[export]" in result.stdout
     assert "autograd.export needs the onnx package" in result.stdout
+
+
+def test_fixed_mask_broadcast_along_the_batch_keeps_the_batch_dynamic():
+    causal = np.tril(np.ones((3, 3), dtype=bool))
+
+    def masked(scores):  # scores (n, 3, 3); the mask broadcast to them, as masked_fill does
+        return scores.masked_fill(~np.broadcast_to(causal, scores.shape), -1e9).softmax(-1)
+
+    x = np.random.default_rng(0).normal(size=(2, 3, 3))
+    proto = autograd.export.onnx(masked, x, dynamic_axes={"x0": [0]})
+    other = np.random.default_rng(1).normal(size=(5, 3, 3))
+    np.testing.assert_allclose(run(proto, other)[0], masked(Tensor(other)).data, rtol=1e-12)
+
+
+def test_dropout_in_training_mode_is_refused_with_the_eval_hint():
+    nn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    with pytest.raises(ExportError, match=r"dropout in training mode: call model.eval\(\)"):
+        autograd.export.onnx(model, np.ones((3, 4)))
+    model.eval()
+    proto = autograd.export.onnx(model, np.ones((3, 4)))
+    np.testing.assert_allclose(run(proto, np.ones((3, 4)))[0], model(np.ones((3, 4))).data)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_softplus_runs_on_onnxruntime_in_both_dtypes_and_is_stable(dtype):
+    x = np.array([-1000.0, -3.0, 0.0, 2.0, 1000.0], dtype=dtype)
+    proto = autograd.export.onnx(lambda t: t.softplus(), x)
+    assert_close(Tensor(x).softplus(), run(proto, x)[0], dtype)
