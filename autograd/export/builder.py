@@ -88,6 +88,11 @@ class Builder:
         is stored in that dtype instead of being cast)."""
         return self._exporter.input_value(self, self.node.inputs[i], dtype)
 
+    def constant_value(self, i: int):
+        """Input i's data when it is a constant of the graph (not a model input, a
+        parameter or a computed value), else None."""
+        return self._exporter.constant_data(self.node.inputs[i])
+
     def shape(self, i: int) -> tuple:
         return self._exporter.shape_of(self.node.inputs[i])
 

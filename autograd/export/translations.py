@@ -383,15 +383,21 @@ def _astype(node, g):
     return g.op("Cast", g.input(0), to=onnx_dtype(g.out_dtype))
 
 
-@translates(sh.GetItem, "Slice | Gather | Reshape, Gather")
+@translates(sh.GetItem, "Slice | Gather | Slice, Squeeze | Reshape, Gather")
 def _getitem(node, g):
     index = g.params["index"]
-    parts = index if isinstance(index, tuple) else (index,)
     shape = g.shape(0)
+    parts = _without_ellipsis(index if isinstance(index, tuple) else (index,), len(shape))
     x = g.input(0)
-    if all(isinstance(p, slice) for p in parts) and len(parts) <= len(shape):
-        return _slices(g, x, parts, shape)
-    if len(parts) <= len(shape):
+    if parts is not None and len(parts) <= len(shape):
+        ints = [i for i, p in enumerate(parts) if _is_int(p)]
+        if all(isinstance(p, slice) or _is_int(p) for p in parts):
+            if len(ints) == 1 and all(_is_full(p) for i, p in enumerate(parts) if i != ints[0]):
+                return g.op("Gather", x, g.constant(np.int64(parts[ints[0]]), np.int64),
+                            axis=ints[0])
+            bounds = tuple(slice(p, p + 1 or None) if _is_int(p) else p for p in parts)
+            sliced = _slices(g, x, bounds, shape)
+            return g.op("Squeeze", sliced, g.ints(ints)) if ints else sliced
         arrays = [i for i, p in enumerate(parts) if not _is_full(p)]
         if len(arrays) == 1 and _is_integers(parts[arrays[0]]):
             axis = arrays[0]
@@ -400,12 +406,28 @@ def _getitem(node, g):
                 np.asarray(parts[axis], dtype=np.int64))
             return g.op("Gather", x, position, axis=axis)
     if None in shape:
-        g.refuse(f"index {index!r} on an input with a dynamic axis: only slices and one "
-                 "integer (array) along one axis are exported with dynamic axes")
+        g.refuse(f"index {index!r} on an input with a dynamic axis: slices, integers and "
+                 "one integer array along one axis are exported with dynamic axes")
     # Any other index of fixed shapes: the positions it picks in the flattened input
     positions = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)[index]
     flat = g.op("Reshape", x, g.ints([-1]))
     return g.op("Gather", flat, g.constant(positions, np.int64), axis=0)
+
+
+def _without_ellipsis(parts, ndim):
+    """The index with `...` written out as full slices; None for a new axis (None)."""
+    if any(p is None for p in parts):
+        return None
+    ellipses = [i for i, p in enumerate(parts) if p is Ellipsis]
+    if not ellipses:
+        return parts
+    i = ellipses[0]
+    fill = (slice(None),) * (ndim - len(parts) + 1)
+    return parts[:i] + fill + parts[i + 1:]
+
+
+def _is_int(part) -> bool:
+    return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))
 
 
 def _part(index, axis):
@@ -423,18 +445,21 @@ def _is_integers(part) -> bool:
     return array.dtype.kind in "iu" and not isinstance(part, slice)
 
 
+INT64_MAX, INT64_MIN = 2 ** 63 - 1, -(2 ** 63)
+
+
 def _slices(g, x, parts, shape):
+    """Slice with Python's own bounds: ONNX clamps and counts negative bounds from the end
+    as Python does, so a slice works along a dynamic axis too."""
     starts, ends, axes, steps = [], [], [], []
     for axis, part in enumerate(parts):
         if _is_full(part):
             continue
-        if shape[axis] is None:
-            g.refuse(f"slice {part} along dynamic axis {axis}: only full slices (:) along "
-                     "a dynamic axis are exported")
-        start, stop, step = part.indices(shape[axis])
-        if step < 0 and stop < 0:
-            stop = -(2 ** 63)  # ONNX's "through the first element" going backwards
-        starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
+        step = 1 if part.step is None else int(part.step)
+        start = part.start if part.start is not None else (0 if step > 0 else INT64_MAX)
+        stop = part.stop if part.stop is not None else (INT64_MAX if step > 0 else INT64_MIN)
+        starts.append(int(start)), ends.append(int(stop)), axes.append(axis)
+        steps.append(step)
     if not axes:
         return g.op("Identity", x)
     return g.op("Slice", x, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps))

@@ -91,6 +91,7 @@ def _write(proto, path) -> None:
 class _Exporter:
     def __init__(self, model, inputs, opset, input_names, output_names, dynamic_axes):
         self.model, self.inputs, self.opset = model, inputs, opset
+        self.filled: dict = {}  # id(constant) -> (value, sizes) made at run time
         self.graph = self._trace(inputs, "the example inputs")
         self.ops = list(self.graph)
         self.names = self._names(input_names, output_names)
@@ -179,6 +180,8 @@ class _Exporter:
         kind = self.graph.kind_of(x)
         if kind != "constant":
             return
+        if other.kind_of(y) == "constant" and self._filled_along_dynamic_axes(x, y, why):
+            return
         if other.kind_of(y) != "constant" or shape_of(x) != shape_of(y) or not np.array_equal(
                 x.data, y.data, equal_nan=True):
             name = self.graph.name_of(x)
@@ -188,6 +191,43 @@ class _Exporter:
                 "numpy, a Tensor built inside the function) or is random (dropout in "
                 "training mode: call model.eval()), so ONNX would freeze it; compute it "
                 "with tracegrad operators"))
+
+    def _filled_along_dynamic_axes(self, x, y, why) -> bool:
+        """Whether constant x is one value repeated (zeros(batch, n), the usual initial
+        state) whose shape follows dynamic input axes: it is then made at run time from
+        the input's shape (Expand), not frozen."""
+        if "dynamic" not in why or np.ndim(x.data) != np.ndim(y.data) or np.size(x.data) == 0:
+            return False
+        first = np.asarray(x.data).reshape(-1)[0]
+        if not (np.all(x.data == first) and np.all(y.data == first)):
+            return False
+        sources = []
+        for axis, (a, b) in enumerate(zip(shape_of(x), shape_of(y))):
+            if a == b:
+                sources.append(a)
+                continue
+            match = [(v, ax) for v in self.inputs for ax in self.dynamic.get(id(v), {})
+                     if shape_of(v)[ax] == a and a + 1 == b]
+            if not match:
+                return False
+            sources.append(match[0])
+        self.filled[id(x)] = (first, sources)
+        return True
+
+    def _filled(self, builder, variable, dtype) -> str:
+        """A repeated-value constant made at run time: Expand(value, shape), the shape's
+        dynamic sizes read from the inputs (Shape, Gather)."""
+        value, sources = self.filled[id(variable)]
+        parts = []
+        for source in sources:
+            if isinstance(source, tuple):
+                x, axis = source
+                shape = builder.op("Shape", self.value_name(x))
+                parts.append(builder.op("Gather", shape, builder.ints([axis]), axis=0))
+            else:
+                parts.append(builder.ints([source]))
+        shape = builder.op("Concat", *parts, axis=0) if parts else builder.ints([])
+        return builder.op("Expand", builder.constant(np.asarray(value), dtype), shape)
 
     # -- names and axes ---------------------------------------------------------------
 
@@ -302,11 +342,18 @@ class _Exporter:
 
     # -- values -------------------------------------------------------------------------
 
+    def constant_data(self, variable):
+        variable = self.graph.canonical(variable)
+        return variable.data if self.graph.kind_of(variable) == "constant" else None
+
     def input_value(self, builder, variable, dtype) -> str:
         variable = self.graph.canonical(variable)
         kind = self.graph.kind_of(variable)
         own = np.dtype(variable.dtype)
-        if kind == "constant" and dtype is not None and own.kind == np.dtype(dtype).kind == "f":
+        if id(variable) in self.filled:
+            return self._filled(builder, variable, np.dtype(dtype or own))
+        if kind == "constant" and dtype is not None and np.dtype(dtype).kind == "f" and \
+                own.kind in "biuf":  # 2 in x * 2 is stored as x's float, not cast at run time
             return self._initializer(variable, np.dtype(dtype))
         name = self._initializer(variable, own) if kind in ("constant", "parameter") \
             else self.value_name(variable)

@@ -343,3 +343,37 @@ def test_softplus_runs_on_onnxruntime_in_both_dtypes_and_is_stable(dtype):
     x = np.array([-1000.0, -3.0, 0.0, 2.0, 1000.0], dtype=dtype)
     proto = autograd.export.onnx(lambda t: t.softplus(), x)
     assert_close(Tensor(x).softplus(), run(proto, x)[0], dtype)
+
+
+def test_a_zero_state_sized_by_the_batch_is_made_at_run_time():
+    w = Tensor(np.random.default_rng(0).normal(size=(3, 4)), requires_grad=True)
+
+    def recurrent(x):  # x (n, t, 3): h starts as zeros(n, 4), as nn.RNN's does
+        h = Tensor(np.zeros((x.shape[0], 4)))
+        for t in range(x.shape[1]):
+            h = (x[:, t] @ w + h).tanh()
+        return h[..., -1] * 2
+
+    x = np.random.default_rng(1).normal(size=(2, 3, 3))
+    proto = autograd.export.onnx(recurrent, x, dynamic_axes={"x0": [0]})
+    for n in (2, 6):
+        other = np.random.default_rng(n).normal(size=(n, 3, 3))
+        np.testing.assert_allclose(run(proto, other)[0], recurrent(Tensor(other)).data,
+                                   rtol=1e-12)
+
+
+def test_slices_and_integers_along_a_dynamic_axis():
+    def pick(t):
+        return t[-1] + t[1:, ..., ::-1][-1] + t[..., 0:1, 2].sum() + t[::2].mean()
+
+    x = np.random.default_rng(0).normal(size=(4, 2, 3))
+    proto = autograd.export.onnx(pick, x, dynamic_axes={"x0": [0]})
+    for n in (4, 7):
+        other = np.random.default_rng(n).normal(size=(n, 2, 3))
+        np.testing.assert_allclose(run(proto, other)[0], pick(Tensor(other)).data, rtol=1e-12)
+
+
+def test_integer_constants_are_stored_in_the_float_dtype_they_meet():
+    proto = autograd.export.onnx(lambda t: t * 2, np.ones(3, dtype=np.float32))
+    assert [n.op_type for n in proto.graph.node] == ["Mul"]
+    assert proto.graph.initializer[0].data_type == onnx.TensorProto.FLOAT
