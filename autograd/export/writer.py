@@ -202,7 +202,7 @@ class _Exporter:
         if not (np.all(x.data == first) and np.all(y.data == first)):
             return False
         sources = []
-        for axis, (a, b) in enumerate(zip(shape_of(x), shape_of(y))):
+        for a, b in zip(shape_of(x), shape_of(y)):
             if a == b:
                 sources.append(a)
                 continue
