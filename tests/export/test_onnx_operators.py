@@ -27,7 +27,7 @@ from test_fuzz import programs  # noqa: E402
 
 NN_OPERATORS = (LeakyRelu, Erf, CrossEntropy, BinaryCrossEntropy, BinaryCrossEntropyWithLogits)
 EVERY_OPERATOR = tuple(ops.ALL_OPERATORS) + NN_OPERATORS
-EXAMPLES = int(os.environ.get("TRACEGRAD_EXPORT_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("TRACEGRAD_EXPORT_FUZZ_EXAMPLES", "100"))
 
 
 def operator_table() -> str:

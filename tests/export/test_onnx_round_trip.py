@@ -377,3 +377,14 @@ def test_integer_constants_are_stored_in_the_float_dtype_they_meet():
     proto = autograd.export.onnx(lambda t: t * 2, np.ones(3, dtype=np.float32))
     assert [n.op_type for n in proto.graph.node] == ["Mul"]
     assert proto.graph.initializer[0].data_type == onnx.TensorProto.FLOAT
+
+
+@pytest.mark.parametrize("opset", [17, 18, 21])
+def test_reductions_in_each_opset_spelling(opset):
+    def stats(t):
+        return t.mean(axis=0) + t.max(axis=1, keepdims=True).sum() - t.logsumexp(axis=1)[0]
+
+    x = np.random.default_rng(0).normal(size=(3, 3))
+    proto = autograd.export.onnx(stats, x, opset=opset)
+    assert proto.opset_import[0].version == opset
+    np.testing.assert_allclose(run(proto, x)[0], stats(Tensor(x)).data, rtol=1e-12)
