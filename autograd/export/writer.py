@@ -12,6 +12,7 @@ with ONNX's 0 / −1 conventions).
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 import os
 import warnings
@@ -53,13 +54,31 @@ def onnx(model, example_inputs, path=None, *, input_names=None, output_names=Non
     if not isinstance(opset, int) or opset < 17:
         raise ValueError(f"export.onnx: opset must be an int ≥ 17, got {opset!r}")
     inputs = _as_inputs(example_inputs)
-    exporter = _Exporter(model, inputs, opset, input_names, output_names, dynamic_axes)
+    with _evaluation_mode(model):
+        exporter = _Exporter(model, inputs, opset, input_names, output_names, dynamic_axes)
     proto = exporter.build()
     if check:
         onnx_package.checker.check_model(proto, full_check=True)
     if path is not None:
         _write(proto, path)
     return proto
+
+
+@contextlib.contextmanager
+def _evaluation_mode(model):
+    """A module is exported as it predicts (PyTorch's default, TrainingMode.EVAL): in
+    evaluation mode, each submodule's own mode restored afterwards. The export runs the
+    model three times, so training-mode side effects would also happen three times."""
+    modules = list(model.modules()) if callable(getattr(model, "modules", None)) else []
+    modes = [(module, getattr(module, "training", None)) for module in modules]
+    if callable(getattr(model, "eval", None)):
+        model.eval()
+    try:
+        yield
+    finally:
+        for module, mode in modes:
+            if mode is not None:
+                object.__setattr__(module, "training", mode)
 
 
 def _as_inputs(example_inputs) -> tuple:
@@ -145,7 +164,7 @@ class _Exporter:
                 data = other
             changed.append(Tensor(np.array(data), name=x.name))
         graph = self._trace(changed, "inputs of other values")
-        return self._aligned(graph, "other input values")
+        return self._aligned(graph, "other input values", sizes=False)
 
     def _retrace_with_other_sizes(self):
         changed = []
@@ -156,12 +175,12 @@ class _Exporter:
                 data = np.concatenate([data, data.take([0], axis=axis)], axis=axis)
             changed.append(Tensor(data, name=x.name))
         graph = self._trace(changed, "inputs one longer along each dynamic axis")
-        return self._aligned(graph, "other sizes along the dynamic axes")
+        return self._aligned(graph, "other sizes along the dynamic axes", sizes=True)
 
-    def _aligned(self, other, why):
+    def _aligned(self, other, why, sizes):
         """other's operations, checked to be the same program as the first trace's."""
         mine, theirs = self.ops, list(other)
-        for k, (a, b) in enumerate(zip(mine, theirs)):
+        for a, b in zip(mine, theirs):
             if a.node.op is not b.node.op or len(a.inputs) != len(b.inputs):
                 raise ExportError(self.refusal(
                     a.node, f"with {why} the function recorded {b.name} here instead: its "
@@ -169,18 +188,18 @@ class _Exporter:
                     "shapes, or randomness such as dropout in training mode: call "
                     "model.eval()), and ONNX would freeze one branch"))
             for i, (x, y) in enumerate(zip(a.inputs, b.inputs)):
-                self._check_same_source(a, k, i, x, y, other, why)
+                self._check_same_source(a, i, x, y, other, why, sizes)
         if len(mine) != len(theirs):
             raise ExportError(f"export.onnx: with {why} the function recorded "
                               f"{len(theirs)} operators instead of {len(mine)}: its "
                               "operations depend on the inputs, and ONNX would freeze one")
         return other
 
-    def _check_same_source(self, a, k, i, x, y, other, why):
+    def _check_same_source(self, a, i, x, y, other, why, sizes):
         kind = self.graph.kind_of(x)
         if kind != "constant":
             return
-        if other.kind_of(y) == "constant" and self._filled_along_dynamic_axes(x, y, why):
+        if sizes and other.kind_of(y) == "constant" and self._filled_along_dynamic_axes(x, y):
             return
         if other.kind_of(y) != "constant" or shape_of(x) != shape_of(y) or not np.array_equal(
                 x.data, y.data, equal_nan=True):
@@ -192,11 +211,11 @@ class _Exporter:
                 "training mode: call model.eval()), so ONNX would freeze it; compute it "
                 "with tracegrad operators"))
 
-    def _filled_along_dynamic_axes(self, x, y, why) -> bool:
+    def _filled_along_dynamic_axes(self, x, y) -> bool:
         """Whether constant x is one value repeated (zeros(batch, n), the usual initial
         state) whose shape follows dynamic input axes: it is then made at run time from
         the input's shape (Expand), not frozen."""
-        if "dynamic" not in why or np.ndim(x.data) != np.ndim(y.data) or np.size(x.data) == 0:
+        if np.ndim(x.data) != np.ndim(y.data) or np.size(x.data) == 0:
             return False
         first = np.asarray(x.data).reshape(-1)[0]
         if not (np.all(x.data == first) and np.all(y.data == first)):

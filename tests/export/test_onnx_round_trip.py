@@ -331,10 +331,21 @@ def test_fixed_mask_broadcast_along_the_batch_keeps_the_batch_dynamic():
 def test_dropout_in_training_mode_is_refused_with_the_eval_hint():
     nn.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+
+    def predict(x):  # a function: it runs the module as it is, in training mode
+        return model(x)
+
     with pytest.raises(ExportError, match=r"dropout in training mode: call model.eval\(\)"):
-        autograd.export.onnx(model, np.ones((3, 4)))
-    model.eval()
+        autograd.export.onnx(predict, np.ones((3, 4)))
+
+
+def test_module_is_exported_in_evaluation_mode_and_its_modes_restored():
+    nn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5), nn.Dropout(0.5))
+    model[2].eval()  # a mixed state, restored module by module
     proto = autograd.export.onnx(model, np.ones((3, 4)))
+    assert [m.training for m in model.modules()] == [True, True, True, False]
+    model.eval()
     np.testing.assert_allclose(run(proto, np.ones((3, 4)))[0], model(np.ones((3, 4))).data)
 
 
