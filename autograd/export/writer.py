@@ -111,6 +111,7 @@ class _Exporter:
     def __init__(self, model, inputs, opset, input_names, output_names, dynamic_axes):
         self.model, self.inputs, self.opset = model, inputs, opset
         self.filled: dict = {}  # id(constant) -> (value, sizes) made at run time
+        self.input_ids = {id(x) for x in inputs}
         self.graph = self._trace(inputs, "the example inputs")
         self.ops = list(self.graph)
         self.names = self._names(input_names, output_names)
@@ -367,7 +368,8 @@ class _Exporter:
 
     def input_value(self, builder, variable, dtype) -> str:
         variable = self.graph.canonical(variable)
-        kind = self.graph.kind_of(variable)
+        # an example input that requires grad is still the model's input, not a weight
+        kind = "input" if id(variable) in self.input_ids else self.graph.kind_of(variable)
         own = np.dtype(variable.dtype)
         if id(variable) in self.filled:
             return self._filled(builder, variable, np.dtype(dtype or own))

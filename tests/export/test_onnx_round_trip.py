@@ -399,3 +399,11 @@ def test_reductions_in_each_opset_spelling(opset):
     proto = autograd.export.onnx(stats, x, opset=opset)
     assert proto.opset_import[0].version == opset
     np.testing.assert_allclose(run(proto, x)[0], stats(Tensor(x)).data, rtol=1e-12)
+
+
+def test_an_example_input_that_requires_grad_stays_an_input():
+    x = Tensor(np.ones(3), requires_grad=True, name="x")
+    proto = autograd.export.onnx(lambda t: t.tanh() * 2, x)
+    assert [i.name for i in proto.graph.input] == ["x"]
+    assert "x" not in [i.name for i in proto.graph.initializer]
+    np.testing.assert_allclose(run(proto, np.zeros(3))[0], np.zeros(3))
