@@ -132,7 +132,8 @@ class Operator:
     only save/saved, params, inputs, needs_input_grad and xp.
 
     For pictures, an operator may set `symbol` ("+") or `display(node)`, and a fused one
-    `expand(node)` (its primitives as Steps); viz asks the operator.
+    `expand(node)` (its primitives as Steps); viz asks the operator. For ONNX, a static
+    `onnx(node, g)` emits its ONNX nodes (autograd.export.Builder says what g offers).
 
         class Cube(Operator):
             # out = x³;  ∂out/∂x = 3x²
