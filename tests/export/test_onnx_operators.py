@@ -89,3 +89,18 @@ def test_random_programs_run_on_onnxruntime_as_in_tracegrad(program):
     assert len(theirs) == len(ours)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(b, a.data, rtol=1e-9, atol=1e-10)
+
+
+def write_table_into_design_md():
+    """Replace docs/design.md's export table with the generated one (run this file)."""
+    path = pathlib.Path(__file__).resolve().parents[2] / "docs" / "design.md"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("| operator | ONNX |")
+    end = text.find("\n\n", start)
+    end = len(text.rstrip("\n")) if end < 0 else end
+    path.write_text(text[:start] + operator_table() + text[end:].rstrip("\n") + "\n",
+                    encoding="utf-8")
+
+
+if __name__ == "__main__":  # python tests/export/test_onnx_operators.py
+    write_table_into_design_md()
