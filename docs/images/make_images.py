@@ -4,7 +4,8 @@
 
 docs/images/demo/ holds what `make demo` draws with its default settings (the README's
 pictures): its forward graph, gradient flow, whole model and listing, and one frame of
-its backward-steps player. The pictures beside this script are the study text's neuron
+its backward-steps player. docs/images/export/ holds docs/export.md's picture of a small
+classifier beside the ONNX listing of the same trace. The pictures beside this script are the study text's neuron
 and a small Tensor MLP, drawn with autograd alone (the MLP opens the scopes an nn.MLP
 call would). tests/autograd/test_viz_doc_images.py regenerates them all and fails when
 a committed picture differs from what the code draws today.
@@ -12,13 +13,18 @@ a committed picture differs from what the code draws today.
 
 import contextlib
 import io
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+import onnx
 
+import autograd
+import autograd.export
+import nn
 from autograd import Scalar, Tensor, viz
 from autograd.graph import scope
 
@@ -88,7 +94,39 @@ def main(out: Path = HERE) -> list:
             out / "mlp_forward.svg"),
         viz.backward_steps(neuron())[3].save(out / "neuron_backward_step3.svg"),
     ]
-    return paths + demo_pictures(out / "demo")
+    return paths + demo_pictures(out / "demo") + export_pictures(out / "export")
+
+
+def export_pictures(out: Path) -> list:
+    """docs/export.md's picture and listings: a small classifier traced once, drawn by
+    tracegrad, listed by tracegrad, and exported to ONNX (onnx.printer's listing)."""
+    out.mkdir(parents=True, exist_ok=True)
+    classify, x = export_example()
+    graph = autograd.trace(classify, x)
+    viz.forward_graph(graph, rankdir="TB", title="tracegrad: classify(x)").save(
+        out / "model.svg")
+    proto = autograd.export.onnx(classify, x, dynamic_axes={"x": {0: "batch"}})
+    # the initializers' values elided: the weights are not what the listing is for
+    printed = re.sub(r"=\s+\{[^}]*\}", "= {…}", onnx.printer.to_text(proto))
+    for name, text in (("listing.txt", str(graph)), ("onnx.txt", printed)):
+        (out / name).write_text(text + "\n", encoding="utf-8")
+    return [out / "model.svg", out / "listing.txt", out / "onnx.txt"]
+
+
+def export_example():
+    """nn.MLP 4 → 5 → 3, then softmax and the standard deviation of each row's
+    probabilities (which ONNX has no single operator for), and a named input."""
+    nn.manual_seed(0)
+    model = nn.MLP(4, [5], 3)
+
+    def classify(x):
+        probabilities = model(x).softmax(axis=-1)
+        probabilities.name = "probabilities"
+        spread = probabilities.std(axis=-1)
+        spread.name = "spread"
+        return probabilities, spread
+
+    return classify, Tensor(np.random.default_rng(0).normal(size=(2, 4)), name="x")
 
 
 if __name__ == "__main__":
