@@ -5,10 +5,10 @@
 docs/images/demo/ holds what `make demo` draws with its default settings (the README's
 pictures): its forward graph, gradient flow, whole model and listing, and one frame of
 its backward-steps player. docs/images/export/ holds docs/export.md's picture of a small
-classifier beside the ONNX listing of the same trace. The pictures beside this script are the study text's neuron
-and a small Tensor MLP, drawn with autograd alone (the MLP opens the scopes an nn.MLP
-call would). tests/autograd/test_viz_doc_images.py regenerates them all and fails when
-a committed picture differs from what the code draws today.
+classifier and the ONNX listing of the same trace. The pictures beside this script are
+the study text's neuron and a small Tensor MLP, drawn with autograd alone (the MLP opens
+the scopes an nn.MLP call would). tests/autograd/test_viz_doc_images.py regenerates them
+all and fails when a committed picture differs from what the code draws today.
 """
 
 import contextlib
