@@ -16,9 +16,11 @@ import numpy as np
 from ..ops import arithmetic as ar
 from ..ops import elementwise as el
 from ..ops import linalg as la
+from ..ops import normalization as nm
 from ..ops import reductions as rd
 from ..ops import scans as sc
 from ..ops import shape as sh
+from ..ops import sparse as sp
 from .builder import onnx_dtype
 
 TRANSLATIONS: dict = {}  # operator class -> translation
@@ -502,3 +504,82 @@ def _einsum(node, g):
     # Einsum.of made the subscripts explicit, one letter per axis: ONNX's own spelling
     inputs = [g.input(i, g.out_dtype) for i in range(g.n_inputs)]
     return g.op("Einsum", *inputs, equation=g.params["subscripts"])
+
+
+# -- normalisation and embedding (issue 16, norm) ------------------------------------------
+
+def _affine(g, first: int):
+    """{"weight": name, "bias": name} of the inputs from `first` on, as `affine` names them."""
+    return {role: g.input(first + k, g.out_dtype) for k, role in enumerate(g.params["affine"])}
+
+
+def _standardized(g, x, axes, eps):
+    """(x − mean)/√(biased variance + eps) over `axes`, two passes as tracegrad's."""
+    centred = g.op("Sub", x, g.reduce("ReduceMean", x, axes, True))
+    variance = g.reduce("ReduceMean", g.op("Mul", centred, centred), axes, True)
+    return g.op("Div", centred, g.op("Sqrt", g.op("Add", variance, g.constant(eps))))
+
+
+def _channel_affine(g, out, affine, ndim):
+    """out·w_c + b_c with (C,) vectors along axis 1."""
+    shape = [-1] + [1] * (ndim - 2)
+    for role, op_type in (("weight", "Mul"), ("bias", "Add")):
+        if role in affine:
+            out = g.op(op_type, out, g.op("Reshape", affine[role], g.ints(shape)))
+    return out
+
+
+@translates(nm.LayerNorm, "LayerNormalization (float64: ReduceMean, Sub, Mul, ...)")
+def _layer_norm(node, g):
+    axes, rank = tuple(g.params["axes"]), len(g.shape(0))
+    if axes != tuple(range(rank - len(axes), rank)):
+        g.refuse(f"normalised axes {axes} are not the last ones, as LayerNormalization's")
+    affine, normalized = _affine(g, 1), g.shape(0)[rank - len(axes):]
+    if g.out_dtype == np.float64:
+        # onnxruntime 1.32's float64 LayerNormalization is off by ~1e-8 relative where the
+        # variance is small; the two-pass form is tracegrad's own, to the last digits
+        out = _standardized(g, g.input(0, g.out_dtype), axes, float(g.params["eps"]))
+        for role, op_type in (("weight", "Mul"), ("bias", "Add")):
+            if role in affine:
+                out = g.op(op_type, out, affine[role])
+        return out
+    weight = affine.get("weight") or g.constant(np.ones(normalized))
+    # the bias given even when it is zero: onnxruntime 1.32's optimizer crashes the
+    # process on a float32 LayerNormalization without one
+    bias = affine.get("bias") or g.constant(np.zeros(normalized))
+    return g.op("LayerNormalization", g.input(0, g.out_dtype), weight, bias,
+                axis=rank - len(axes), epsilon=float(g.params["eps"]))
+
+
+@translates(nm.BatchNorm, "BatchNormalization (running statistics) | ReduceMean, Sub, ...")
+def _batch_norm(node, g):
+    x, rank, channels = g.input(0, g.out_dtype), len(g.shape(0)), g.shape(0)[1]
+    eps = float(g.params["eps"])
+    if not g.params["running"]:  # a training-mode batch: the batch's own statistics
+        out = _standardized(g, x, (0,) + tuple(range(2, rank)), eps)
+        return _channel_affine(g, out, _affine(g, 1), rank)
+    affine = _affine(g, 3)
+    weight = affine.get("weight") or g.constant(np.ones(channels))
+    bias = affine.get("bias") or g.constant(np.zeros(channels))
+    mean, var = g.input(1, g.out_dtype), g.input(2, g.out_dtype)
+    return g.op("BatchNormalization", x, weight, bias, mean, var, epsilon=eps)
+
+
+@translates(nm.GroupNorm, "Reshape, ReduceMean, Sub, Mul, Add, Sqrt, Div, Reshape, ...")
+def _group_norm(node, g):
+    shape = g.shape(0)
+    if None in shape[1:]:
+        g.refuse("group_norm with a dynamic axis other than the batch's")
+    x = g.input(0, g.out_dtype)
+    grouped = g.op("Reshape", x, g.ints([0, int(g.params["groups"]), -1]))
+    out = _standardized(g, grouped, (2,), float(g.params["eps"]))
+    out = g.op("Reshape", out, g.ints([0] + list(shape[1:])))
+    return _channel_affine(g, out, _affine(g, 1), len(shape))
+
+
+@translates(sp.Embedding, "Gather")
+def _embedding(node, g):
+    indices = g.input_for("indices")
+    if indices is None:
+        indices = g.constant(np.asarray(g.params["indices"], dtype=np.int64), np.int64)
+    return g.op("Gather", g.input(0, g.out_dtype), indices, axis=0)

@@ -15,6 +15,7 @@ import autograd.export
 import nn
 from autograd import Tensor
 from autograd.export import ExportError
+from nn.demo import load  # the demo's own data
 
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-11, atol=1e-13)}
 DTYPES = [np.float32, np.float64]
@@ -70,8 +71,6 @@ def test_mlp_round_trip_with_a_dynamic_batch_axis(dtype, tmp_path):
 
 
 def digits_model_and_loss():
-    from nn.demo import load  # the demo's own data and architecture
-
     split = load("digits", 0)
     nn.manual_seed(0)
     model = nn.MLP(split.X_train.shape[1], [32], split.n_classes)
