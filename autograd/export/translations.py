@@ -115,11 +115,18 @@ def _fmod(node, g):
     return g.op("Mod", g.input(0, g.out_dtype), g.input(1, g.out_dtype), fmod=1)
 
 
-@translates(el.Clip, "Clip")
+@translates(el.Clip, "Clip (array bounds: Max, Min)")
 def _clip(node, g):
     low, high = g.params["low"], g.params["high"]
-    return g.op("Clip", g.input(0), None if low is None else g.constant(low),
-                None if high is None else g.constant(high))
+    if np.ndim(low) == 0 and np.ndim(high) == 0:
+        return g.op("Clip", g.input(0), None if low is None else g.constant(low),
+                    None if high is None else g.constant(high))
+    out = g.input(0)  # ONNX's Clip takes numbers only; numpy's bounds may be arrays
+    if low is not None:
+        out = g.op("Max", out, g.constant(low))
+    if high is not None:
+        out = g.op("Min", out, g.constant(high))
+    return out
 
 
 @translates(el.Where, "Where")

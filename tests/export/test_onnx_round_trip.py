@@ -406,3 +406,10 @@ def test_an_example_input_that_requires_grad_stays_an_input():
     assert [i.name for i in proto.graph.input] == ["x"]
     assert "x" not in [i.name for i in proto.graph.initializer]
     np.testing.assert_allclose(run(proto, np.zeros(3))[0], np.zeros(3))
+
+
+def test_clip_with_array_bounds():
+    low, high = np.array([-1.0, 0.0, 0.5]), np.array([0.0, 1.0, 2.0])
+    proto = autograd.export.onnx(lambda t: t.clip(low, high), np.linspace(-2, 2, 3))
+    x = np.array([-5.0, 0.5, 5.0])
+    np.testing.assert_allclose(run(proto, x)[0], np.clip(x, low, high))
