@@ -86,18 +86,27 @@ class CrossEntropy(Operator):
 
     @staticmethod
     def onnx(node, g):
-        """SoftmaxCrossEntropyLoss (2-d logits, one-hot targets) | LogSoftmax, Mul, ReduceSum
+        """SoftmaxCrossEntropyLoss (2-d logits; label smoothing ε adds ε·mean(−log p))
 
-        The labels stay an input of the model when they were one (autograd.export)."""
+        The target q is the labels' one-hot, smoothed: q = (1 − ε)·onehot + ε/C, so the
+        labels (an input of the model when they were one) are argmax q (autograd.export)."""
         q = g.params["target"]
-        one_hot = np.array_equal(q, np.eye(q.shape[-1], dtype=q.dtype)[q.argmax(-1)])
-        if one_hot and len(g.shape(0)) == 2:
-            labels = g.input_for("target", lambda target: target.argmax(-1))
-            if labels is None:
-                labels = g.constant(q.argmax(-1), np.int64)
-            return g.op("SoftmaxCrossEntropyLoss", g.input(0), labels, reduction="none")
-        weighted = g.op("Mul", g.constant(q), g.op("LogSoftmax", g.input(0), axis=-1))
-        return g.op("Neg", g.reduce("ReduceSum", weighted, (len(g.shape(0)) - 1,), False))
+        n_classes = q.shape[-1]
+        smoothing = float(q.min()) * n_classes if q.size and n_classes > 1 else 0.0
+        labels = q.argmax(-1)
+        one_hot = np.eye(n_classes, dtype=q.dtype)[labels]
+        if len(g.shape(0)) != 2 or not np.allclose(
+                q, one_hot * (1 - smoothing) + smoothing / n_classes, rtol=0, atol=1e-12):
+            weighted = g.op("Mul", g.constant(q), g.op("LogSoftmax", g.input(0), axis=-1))
+            return g.op("Neg", g.reduce("ReduceSum", weighted, (len(q.shape) - 1,), False))
+        found = g.input_for("target", lambda target: target.argmax(-1))
+        labels = found if found is not None else g.constant(labels, np.int64)
+        loss = g.op("SoftmaxCrossEntropyLoss", g.input(0), labels, reduction="none")
+        if not smoothing:
+            return loss
+        spread = g.reduce("ReduceMean", g.op("LogSoftmax", g.input(0), axis=1), (1,), False)
+        return g.op("Sub", g.op("Mul", loss, g.constant(1 - smoothing)),
+                    g.op("Mul", spread, g.constant(smoothing)))
 
     @staticmethod
     def expand(node):

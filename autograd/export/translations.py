@@ -131,12 +131,14 @@ def _clip(node, g):
 
 @translates(el.Where, "Where")
 def _where(node, g):
-    condition = g.params["condition"]
-    here, there = (np.asarray(c, dtype=bool) for c in g.varying("condition"))
-    if here.shape != there.shape:  # a fixed mask broadcast along a dynamic axis
-        condition = _unbroadcast_mask(g, here, there)
-    return g.op("Where", g.constant(np.asarray(condition, dtype=bool)),
-                g.input(0, g.out_dtype), g.input(1, g.out_dtype))
+    mask = g.input_for("condition")  # a boolean input of the model, used as it is
+    if mask is None:
+        condition = g.params["condition"]
+        here, there = (np.asarray(c, dtype=bool) for c in g.varying("condition"))
+        if here.shape != there.shape:  # a fixed mask broadcast along a dynamic axis
+            condition = _unbroadcast_mask(g, here, there)
+        mask = g.constant(np.asarray(condition, dtype=bool))
+    return g.op("Where", mask, g.input(0, g.out_dtype), g.input(1, g.out_dtype))
 
 
 def _unbroadcast_mask(g, here, there):

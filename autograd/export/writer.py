@@ -153,8 +153,9 @@ class _Exporter:
         return graph
 
     def _retrace_with_other_values(self):
-        """The graph on inputs of the same shapes and other values (floats reversed in
-        memory order; integer labels and indices kept)."""
+        """The graph on inputs of the same shapes and other values: floats reversed in
+        memory order, integers and booleans (labels, indices, masks) rolled along their
+        first axis, so they stay valid labels and indices but sit elsewhere."""
         changed = []
         for x in self.inputs:
             data = x.data
@@ -163,6 +164,8 @@ class _Exporter:
                 if np.array_equal(other, data, equal_nan=True):
                     other = data * 1.5 + 0.25
                 data = other
+            elif data.dtype.kind in "iub" and data.ndim:
+                data = np.roll(data, 1, axis=0)
             changed.append(Tensor(np.array(data), name=x.name))
         graph = self._trace(changed, "inputs of other values")
         return self._aligned(graph, "other input values", sizes=False)
@@ -336,9 +339,10 @@ class _Exporter:
         return shape_of(ops[position].inputs[i])
 
     def matching_input(self, position, key, derive):
-        """An integer input equal to derive(params[key]) in every trace, or None."""
+        """An integer or boolean input equal to derive(params[key]) in every trace (the
+        traces differ in those inputs, so a coincidence does not match), or None."""
         for x_index, x in enumerate(self.inputs):
-            if x.data.dtype.kind not in "iu":
+            if x.data.dtype.kind not in "iub":
                 continue
             traces = [(self.ops, self.inputs)] + [
                 (self.other_ops[which], graph.inputs) for which, graph in self.other.items()

@@ -413,3 +413,44 @@ def test_clip_with_array_bounds():
     proto = autograd.export.onnx(lambda t: t.clip(low, high), np.linspace(-2, 2, 3))
     x = np.array([-5.0, 0.5, 5.0])
     np.testing.assert_allclose(run(proto, x)[0], np.clip(x, low, high))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_label_smoothed_cross_entropy_keeps_its_labels_an_input(dtype):
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1, reduction="none")  # the demo's
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(dtype)
+    labels = np.array([0, 3, 1, 1, 2])
+    proto = autograd.export.onnx(loss_fn, (Tensor(x, name="x"), Tensor(labels, name="y")),
+                                 dynamic_axes={"x": [0], "y": [0]})
+    assert proto.graph.node[0].op_type == "cross_entropy"  # SCE and the smoothing term
+    other, other_labels = np.random.default_rng(1).normal(size=(3, 4)).astype(dtype), \
+        np.array([2, 2, 0])
+    assert_close(loss_fn(Tensor(other), other_labels), run(proto, other, other_labels)[0],
+                 dtype)
+
+
+def test_a_boolean_mask_input_stays_an_input():
+    def masked(x, mask):
+        return ag.where(mask, x, 0.0).sum(axis=1)
+
+    x, mask = np.arange(6.0).reshape(2, 3), np.array([[True, False, True], [False, True, True]])
+    proto = autograd.export.onnx(masked, (Tensor(x), Tensor(mask)))
+    other = np.array([[False, False, True], [True, True, False]])
+    np.testing.assert_allclose(run(proto, x, other)[0], masked(Tensor(x), other).data)
+
+
+def test_a_constant_index_equal_to_an_integer_input_by_chance_stays_a_constant():
+    def pick(x, labels):  # the index only looks like the labels, which go unused
+        return x[:, np.array([0, 1, 2])] * 2
+
+    x, labels = np.arange(9.0).reshape(3, 3), np.array([0, 1, 2])
+    proto = autograd.export.onnx(pick, (Tensor(x), Tensor(labels)))
+    np.testing.assert_allclose(run(proto, x, np.array([2, 2, 2]))[0], x * 2)
+
+
+def test_an_integer_input_converted_outside_the_graph_is_refused():
+    def shifted(x, labels):  # an integer tensor's astype is not recorded: a constant
+        return x + labels.astype(np.float64)
+
+    with pytest.raises(ExportError, match="constant c0 of shape \\(3,\\), changed"):
+        autograd.export.onnx(shifted, (np.ones(3), Tensor(np.array([0, 1, 2]))))
