@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ..ops import arithmetic as ar
+from ..ops import conv as cv
 from ..ops import elementwise as el
 from ..ops import linalg as la
 from ..ops import normalization as nm
@@ -592,3 +593,71 @@ def _embedding(node, g):
     if indices is None:
         indices = g.constant(np.asarray(g.params["indices"], dtype=np.int64), np.int64)
     return g.op("Gather", g.input(0, g.out_dtype), indices, axis=0)
+
+
+# -- convolution, pooling and resampling (issue 16, conv) ---------------------------------
+
+def _geometry(g, dilation=True):
+    p = g.params
+    pads = [int(lo) for lo, _ in p["padding"]] + [int(hi) for _, hi in p["padding"]]
+    geometry = dict(strides=[int(s) for s in p["stride"]], pads=pads)
+    if dilation:
+        geometry["dilations"] = [int(d) for d in p["dilation"]]
+    return geometry
+
+
+@translates(cv.Convolution, "Conv")
+def _convolution(node, g):
+    inputs = [g.input(i, g.out_dtype) for i in range(g.n_inputs)]
+    return g.op("Conv", *inputs, group=int(g.params["groups"]), **_geometry(g))
+
+
+@translates(cv.ConvTranspose, "ConvTranspose")
+def _conv_transpose(node, g):
+    p = g.params
+    geometry = _geometry(g)
+    kernel, spatial = g.shape(1)[2:], g.shape(0)[2:]
+    # the rows past the last window that `size` asks for: ONNX's output_padding
+    natural = [s * (n - 1) + (k - 1) * d + 1 - lo - hi for s, n, k, d, (lo, hi) in zip(
+        p["stride"], spatial, kernel, p["dilation"], p["padding"])]
+    extra = [int(m) - n for m, n in zip(p["size"], natural)]
+    inputs = [g.input(i, g.out_dtype) for i in range(g.n_inputs)]
+    return g.op("ConvTranspose", *inputs, group=int(p["groups"]), output_padding=extra,
+                **geometry)
+
+
+@translates(cv.MaxPool, "MaxPool")
+def _max_pool(node, g):
+    kernel = [int(k) for k in g.params["kernel"]]
+    return g.op("MaxPool", g.input(0), kernel_shape=kernel, **_geometry(g))
+
+
+@translates(cv.AvgPool, "AveragePool, Mul")
+def _avg_pool(node, g):
+    # ONNX divides every window by the kernel's size (count_include_pad=1); tracegrad's
+    # divisor per output position is PyTorch's (clipped windows, count_include_pad, override)
+    kernel = [int(k) for k in g.params["kernel"]]
+    pooled = g.op("AveragePool", g.input(0), kernel_shape=kernel, count_include_pad=1,
+                  **_geometry(g, dilation=False))
+    divisor = np.asarray(g.params["divisor"], dtype=np.float64)
+    return g.op("Mul", pooled, g.constant(math.prod(kernel) / divisor))
+
+
+REFUSED[cv.ConvWeight] = ("the gradient of conv by its kernel (graphs recorded with "
+                          "create_graph=True); export the forward pass")
+
+
+def _separable_map(node, g):
+    """One Einsum: matrix i applied along spatial axis i ("nchw,ah,bw->ncab")."""
+    matrices = g.params["matrices"]
+    rank, d = len(g.shape(0)), len(matrices)
+    letters = "nopqrstuvwxyz"[:rank]
+    spatial, targets = letters[rank - d:], "abcdefghijklm"[:d]
+    terms = [letters] + [f"{t}{s}" for t, s in zip(targets, spatial)]
+    equation = ",".join(terms) + "->" + letters[:rank - d] + targets
+    constants = [g.constant(np.asarray(m)) for m in matrices]
+    return g.op("Einsum", g.input(0), *constants, equation=equation)
+
+
+translates(cv.AdaptiveAvgPool, "Einsum (one averaging matrix per axis)")(_separable_map)
+translates(cv.Interpolate, "Einsum (one interpolation matrix per axis)")(_separable_map)

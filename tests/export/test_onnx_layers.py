@@ -101,3 +101,29 @@ def test_layer_norm_over_axes_that_are_not_the_last_is_refused():
     with pytest.raises(ExportError, match="normalised axes \\(0,\\) are not the last"):
         autograd.export.onnx(lambda t: LayerNorm.apply(t, axes=(0,), eps=1e-5, affine=()),
                              np.ones((3, 2)))
+
+
+class Resample(nn.Module):
+    def forward(self, x):
+        return F.interpolate(x, scale_factor=2, mode="bilinear") + F.interpolate(
+            x, size=(6, 7), mode="nearest").mean()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_cnn_round_trips(dtype):
+    nn.manual_seed(0)
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(4, 8, 3, padding="same"), nn.ReLU(),
+                        nn.AvgPool2d(2, ceil_mode=True, padding=1), nn.AdaptiveAvgPool2d(3),
+                        nn.Flatten(), nn.Linear(72, 10))
+    proto = round_trip(cnn, (1, 8, 8), dtype)
+    assert [n.op_type for n in proto.graph.node][:5] == ["Conv", "Relu", "MaxPool", "Conv",
+                                                         "Relu"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_transposed_convolution_and_resampling_round_trip(dtype):
+    nn.manual_seed(0)
+    round_trip(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1),
+               (2, 5, 5), dtype)
+    round_trip(Resample(), (3, 4, 4), dtype)
