@@ -27,6 +27,7 @@ LAYERS = [
     # export (issue 19): reads traced graphs, so it sits above everything that records them
     {"export.builder"}, {"export.translations"}, {"export.writer"}, {"export"},
 ]
+LAYERS[2] |= {"ops.attention"}  # attn (issue 16)
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
 
 
