@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ..ops import arithmetic as ar
+from ..ops import attention as at
 from ..ops import conv as cv
 from ..ops import elementwise as el
 from ..ops import linalg as la
@@ -661,3 +662,36 @@ def _separable_map(node, g):
 
 translates(cv.AdaptiveAvgPool, "Einsum (one averaging matrix per axis)")(_separable_map)
 translates(cv.Interpolate, "Einsum (one interpolation matrix per axis)")(_separable_map)
+
+
+# -- attention (issue 16, attn) ---------------------------------------------------------
+
+@translates(at.ScaledDotProductAttention, "MatMul, Transpose, Mul, Where, Softmax")
+def _attention(node, g):
+    p = g.params
+    if p["keep"] is not None:
+        g.refuse("attention dropout in training mode; call model.eval() (dropout_p applies "
+                 "only in training)")
+    q, k, v = (g.input(i, g.out_dtype) for i in range(3))
+    rank = len(g.shape(1))
+    kt = g.op("Transpose", k, perm=list(range(rank - 2)) + [rank - 1, rank - 2])
+    scores = g.op("Mul", g.op("MatMul", q, kt), g.constant(p["scale"]))
+    length, source = g.shape(0)[-2], g.shape(1)[-2]
+    keep = None  # where scores count: a bool mask, or the causal triangle
+    if p["is_causal"]:
+        keep = np.tril(np.ones((length, source), dtype=bool))
+    elif g.n_inputs > 3 and g.dtype(3) == np.bool_:
+        keep = g.constant_value(3)  # None when the mask is an input of the model
+        if keep is None:
+            keep = True
+    elif g.n_inputs > 3:
+        scores = g.op("Add", scores, g.input(3, g.out_dtype))
+    if keep is not None:
+        mask = g.constant(keep) if p["is_causal"] else g.input(3)
+        scores = g.op("Where", mask, scores, g.constant(-np.inf))
+    weights = g.op("Softmax", scores, axis=-1)
+    if keep is not None and keep is not True and not np.asarray(keep).any(axis=-1).all():
+        # rows with every key masked: tracegrad's (and PyTorch's) safe softmax gives 0
+        dead = g.constant(~np.asarray(keep).any(axis=-1, keepdims=True))
+        weights = g.op("Where", dead, g.constant(0.0), weights)
+    return g.op("MatMul", weights, v)

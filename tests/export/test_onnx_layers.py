@@ -127,3 +127,29 @@ def test_transposed_convolution_and_resampling_round_trip(dtype):
     round_trip(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1),
                (2, 5, 5), dtype)
     round_trip(Resample(), (3, 4, 4), dtype)
+
+
+class CausalAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x):
+        mask = np.triu(np.ones((5, 5), dtype=bool), 1)
+        return self.attention(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_attention_round_trips(dtype):
+    nn.manual_seed(0)
+    proto = round_trip(CausalAttention(), (5, 8), dtype)
+    assert "scaled_dot_product_attention" in [n.op_type for n in proto.graph.node]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_transformer_encoder_round_trips(dtype):
+    nn.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True)
+    proto = round_trip(nn.TransformerEncoder(layer, num_layers=2), (5, 16), dtype)
+    ops = {n.op_type for n in proto.graph.node}
+    assert "scaled_dot_product_attention" in ops and ops & {"LayerNormalization", "layer_norm"}
