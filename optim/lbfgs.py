@@ -9,7 +9,7 @@ import numpy as np
 from autograd import Tensor, enable_grad
 
 from .interrupts import deferred_interrupts
-from .optimizer import Optimizer, _check_group, check_real, subtract_
+from .optimizer import Optimizer, check_if_changed, check_real, subtract_
 
 # A curvature pair (s, y) is kept only when yᵀs exceeds this: with yᵀs ≤ 0 the update
 # would make the inverse-Hessian model indefinite (PyTorch's threshold).
@@ -146,7 +146,7 @@ class LBFGS(Optimizer):
             raise TypeError("LBFGS.step needs a closure: a function that clears the "
                             "gradients, computes the loss, calls backward() and returns it")
         group = self.param_groups[0]
-        _check_group(self._validate, group)  # a value changed behind the group's back
+        check_if_changed(self._validate, group)  # a value changed behind the group's back
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
