@@ -162,7 +162,7 @@ class LBFGS(Optimizer):
             n_iter += 1
             state["n_iter"] += 1
             d = self._direction(state, g, group["history_size"])
-            state["prev_flat_grad"], state["prev_loss"] = g.copy(), loss
+            state["prev_flat_grad"], state["prev_loss"] = g, loss  # g is never changed in place
             t = group["lr"]
             if state["n_iter"] == 1:
                 t = min(1.0, 1.0 / np.abs(g).sum()) * group["lr"]
@@ -177,7 +177,7 @@ class LBFGS(Optimizer):
             evals += used
             state["func_evals"] += used
             if (n_iter == group["max_iter"] or evals >= group["max_eval"] or small_gradient
-                    or np.abs(d * t).max() <= group["tolerance_change"]
+                    or np.abs(d).max() * abs(t) <= group["tolerance_change"]  # = max|t·d|
                     or abs(loss - state["prev_loss"]) < group["tolerance_change"]):
                 break
         self._step_count += 1
