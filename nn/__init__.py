@@ -109,3 +109,9 @@ __all__ = [
     "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
 ]
+
+# optim helper (issue 19 item 3): conversion to and from PyTorch modules
+from . import interop  # noqa: E402
+from .interop import from_torch, to_torch  # noqa: E402
+
+__all__ += ["interop", "to_torch", "from_torch"]
