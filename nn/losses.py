@@ -259,7 +259,8 @@ def _class_labels(target, input, where):
 
 def _check_label_range(labels, n_classes, where):
     """IndexError naming the first label outside 0..C−1."""
-    bad = (labels < 0) | (labels >= n_classes)
+    # Seen as unsigned, a negative label is ≥ 2⁶³: one comparison tests both ends.
+    bad = labels.view(labels.dtype.str.replace("i", "u")) >= n_classes
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
         raise IndexError(f"{where}: label {labels[position]} at position {position} is out "
