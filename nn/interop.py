@@ -25,6 +25,8 @@ from . import activations as act
 from . import losses
 from .layers import MLP, Dropout, Linear, ModuleList, Sequential
 from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .sparse import Embedding
 
 __all__ = ["to_torch", "from_torch", "register", "converters"]
 
@@ -86,7 +88,7 @@ def to_torch(model: Module):
     if not isinstance(model, Module):
         raise TypeError(f"to_torch: expected an nn.Module, got {type(model).__name__}")
     state = model.state_dict()
-    dtypes = {value.dtype for value in state.values()}
+    dtypes = {value.dtype for value in state.values() if value.dtype.kind == "f"}
     if len(dtypes) > 1:
         raise TypeError(f"to_torch: the parameters mix dtypes {sorted(map(str, dtypes))}; "
                         "convert the model to one dtype first")
@@ -190,6 +192,18 @@ def _same(*names, **renamed):
     return {"to_args": to_args, "from_args": from_args}
 
 
+def _with_bias(*names):
+    """Arguments of a layer with an optional bias (bias=False: none) and a dtype."""
+    def to_args(model):
+        return {**{n: getattr(model, n) for n in names}, "bias": model.bias is not None
+                or getattr(model, "weight", None) is None}
+
+    def from_args(module, dtype):
+        return {**to_args(module), "dtype": dtype}
+
+    return {"to_args": to_args, "from_args": from_args}
+
+
 def _softmax_dim(module, dtype):
     """torch's dim=None picks an axis from the input's rank; tracegrad wants one."""
     if module.dim is None:
@@ -273,3 +287,16 @@ register(losses.NLLLoss, "NLLLoss",
          from_args=lambda t, dtype: {"weight": _weight_from_torch(t),
                                      "ignore_index": t.ignore_index,
                                      "reduction": t.reduction})
+# norm (issue 16): normalisation and embedding layers
+register(LayerNorm, "LayerNorm", **_with_bias("normalized_shape", "eps", "elementwise_affine"))
+for _cls in (BatchNorm1d, BatchNorm2d):
+    register(_cls, _cls.__name__, **_with_bias("num_features", "eps", "momentum", "affine",
+                                               "track_running_stats"))
+register(GroupNorm, "GroupNorm", **_with_bias("num_groups", "num_channels", "eps", "affine"))
+register(Embedding, "Embedding",
+         to_args=lambda m: {n: getattr(m, n) for n in (
+             "num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type",
+             "scale_grad_by_freq")},
+         from_args=lambda t, dtype: {"dtype": dtype, **{n: getattr(t, n) for n in (
+             "num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type",
+             "scale_grad_by_freq", "sparse")}})

@@ -42,6 +42,25 @@ MODULES = [
     (nn.Hardtanh(-0.5, 0.7), X), (nn.ReLU6(), 4 * X), (nn.Hardsigmoid(), 4 * X),
     (nn.Hardswish(), 4 * X), (nn.LogSigmoid(), X),
 ]
+
+
+def trained(norm, x):
+    """A batch-norm layer whose running statistics moved (one training-mode call), in eval
+    mode: its buffers are what the output depends on."""
+    norm(Tensor(x))
+    return norm.eval()
+
+
+X4 = RNG.standard_normal((2, 3, 4, 5))
+INDICES = np.array([[1, 0, 7], [3, 3, 9]])
+MODULES += [
+    (nn.LayerNorm(4), X), (nn.LayerNorm((5, 4), elementwise_affine=False), X[None]),
+    (nn.LayerNorm(4, bias=False), X),
+    (nn.BatchNorm1d(4), X), (trained(nn.BatchNorm1d(4, momentum=0.3), X), X),
+    (nn.BatchNorm1d(4, affine=False, track_running_stats=False), X),
+    (trained(nn.BatchNorm2d(3), X4), X4), (nn.GroupNorm(2, 4), X), (nn.GroupNorm(1, 3), X4),
+    (nn.Embedding(10, 3), INDICES), (nn.Embedding(10, 3, padding_idx=0), INDICES),
+]
 LOSSES = [
     (nn.MSELoss(), X, Y_SAME), (nn.L1Loss(reduction="sum"), X, Y_SAME),
     (nn.SmoothL1Loss(beta=0.5), X, Y_SAME), (nn.HuberLoss(delta=0.3), X, Y_SAME),
@@ -72,7 +91,8 @@ def assert_same_state(model, module):
     mine, yours = model.state_dict(), module.state_dict()
     assert list(mine) == list(yours)
     for key in mine:
-        assert mine[key].shape == tuple(yours[key].shape) and mine[key].dtype == np.float64
+        assert mine[key].shape == tuple(yours[key].shape)
+        assert mine[key].dtype == yours[key].numpy().dtype  # float64, or int64 counters
         np.testing.assert_array_equal(mine[key], yours[key].numpy())
 
 
@@ -81,7 +101,8 @@ def test_to_torch_gives_the_same_outputs_and_state_dict(model, x):
     module = nn.to_torch(model)
     assert module.training == model.training
     assert_same_state(model, module)
-    np.testing.assert_allclose(theirs(module, x), ours(model, x), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(theirs(module, x), ours(model, x), rtol=1e-12, atol=1e-14)
+    assert_same_state(model, module)  # training-mode batch norm moved both alike
 
 
 @pytest.mark.parametrize("model, x", MODULES, ids=ids(MODULES))
