@@ -144,8 +144,9 @@ def test_a_module_list_converts_with_its_children_in_order():
 
 def test_a_torch_model_comes_over_with_its_weights_and_float32():
     torch.manual_seed(0)
-    module = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(),
-                                 torch.nn.Linear(5, 2), torch.nn.LogSoftmax(dim=1))
+    f32 = torch.float32  # explicit: another test may have changed torch's default dtype
+    module = torch.nn.Sequential(torch.nn.Linear(4, 5, dtype=f32), torch.nn.Tanh(),
+                                 torch.nn.Linear(5, 2, dtype=f32), torch.nn.LogSoftmax(dim=1))
     model = nn.from_torch(module)
     assert [p.dtype for p in model.parameters()] == [np.float32] * 4
     x = X.astype(np.float32)
@@ -181,7 +182,7 @@ def test_a_layer_without_counterpart_is_refused_by_name_and_path(cls):
 
 
 def test_a_torch_module_without_counterpart_is_refused_by_name_and_path():
-    module = torch.nn.Sequential(torch.nn.Linear(4, 4),
+    module = torch.nn.Sequential(torch.nn.Linear(4, 4, dtype=torch.float64),
                                  torch.nn.Sequential(torch.nn.Conv1d(1, 1, 3)))
     with pytest.raises(TypeError, match=r"from_torch: torch.nn.Conv1d \('1.0'\) has no "
                                         "tracegrad counterpart"):
