@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from . import activations as act
-from . import losses
+from . import conv, losses
 from .layers import MLP, Dropout, Linear, ModuleList, Sequential
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
@@ -300,3 +300,23 @@ register(Embedding, "Embedding",
          from_args=lambda t, dtype: {"dtype": dtype, **{n: getattr(t, n) for n in (
              "num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type",
              "scale_grad_by_freq", "sparse")}})
+# conv (issue 16): convolution, pooling, flatten
+for _cls in (conv.Conv1d, conv.Conv2d):
+    register(_cls, _cls.__name__, **_with_bias(
+        "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
+        "groups", "padding_mode"))
+for _cls in (conv.ConvTranspose1d, conv.ConvTranspose2d):
+    register(_cls, _cls.__name__, **_with_bias(
+        "in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding",
+        "groups", "dilation"))
+for _cls in (conv.MaxPool1d, conv.MaxPool2d):
+    register(_cls, _cls.__name__, **_same("kernel_size", "stride", "padding", "dilation",
+                                          "return_indices", "ceil_mode"))
+register(conv.AvgPool1d, "AvgPool1d",
+         **_same("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"))
+register(conv.AvgPool2d, "AvgPool2d", **_same("kernel_size", "stride", "padding", "ceil_mode",
+                                              "count_include_pad", "divisor_override"))
+for _cls in (conv.AdaptiveAvgPool1d, conv.AdaptiveAvgPool2d):
+    register(_cls, _cls.__name__, **_same("output_size"))
+register(conv.Flatten, "Flatten", **_same("start_dim", "end_dim"))
+register(conv.Unflatten, "Unflatten", **_same("dim", "unflattened_size"))

@@ -61,6 +61,19 @@ MODULES += [
     (trained(nn.BatchNorm2d(3), X4), X4), (nn.GroupNorm(2, 4), X), (nn.GroupNorm(1, 3), X4),
     (nn.Embedding(10, 3), INDICES), (nn.Embedding(10, 3, padding_idx=0), INDICES),
 ]
+X3 = RNG.standard_normal((2, 3, 9))
+MODULES += [
+    (nn.Conv1d(3, 4, 3, stride=2, padding=1), X3), (nn.Conv1d(3, 6, 3, groups=3, bias=False), X3),
+    (nn.Conv2d(3, 2, (2, 3), padding="same", padding_mode="reflect"), X4),
+    (nn.Conv2d(3, 4, 2, stride=(1, 2), dilation=(2, 1)), X4),
+    (nn.ConvTranspose1d(3, 2, 3, stride=2, output_padding=1), X3),
+    (nn.ConvTranspose2d(3, 2, 2, stride=2), X4),
+    (nn.MaxPool1d(2), X3), (nn.MaxPool2d(2, stride=1, padding=1), X4),
+    (nn.AvgPool1d(3, stride=2, padding=1), X3),
+    (nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False), X4),
+    (nn.AdaptiveAvgPool1d(4), X3), (nn.AdaptiveAvgPool2d((2, 3)), X4),
+    (nn.Flatten(), X4), (nn.Unflatten(1, (2, 2)), X),
+]
 LOSSES = [
     (nn.MSELoss(), X, Y_SAME), (nn.L1Loss(reduction="sum"), X, Y_SAME),
     (nn.SmoothL1Loss(beta=0.5), X, Y_SAME), (nn.HuberLoss(delta=0.3), X, Y_SAME),
@@ -183,8 +196,8 @@ def test_a_layer_without_counterpart_is_refused_by_name_and_path(cls):
 
 def test_a_torch_module_without_counterpart_is_refused_by_name_and_path():
     module = torch.nn.Sequential(torch.nn.Linear(4, 4, dtype=torch.float64),
-                                 torch.nn.Sequential(torch.nn.Conv1d(1, 1, 3)))
-    with pytest.raises(TypeError, match=r"from_torch: torch.nn.Conv1d \('1.0'\) has no "
+                                 torch.nn.Sequential(torch.nn.PixelShuffle(2)))
+    with pytest.raises(TypeError, match=r"from_torch: torch.nn.PixelShuffle \('1.0'\) has no "
                                         "tracegrad counterpart"):
         nn.from_torch(module)
     with pytest.raises(TypeError, match="expected a torch.nn.Module, got MLP"):
