@@ -64,7 +64,6 @@ class Adam(Optimizer):
             maximize=maximize,
         )
         super().__init__(params, defaults)
-        self._flat_moments: dict = {}  # id(group) -> _FlatMoments
 
     @staticmethod
     def _validate(group):
@@ -101,27 +100,6 @@ class Adam(Optimizer):
         """Step 2: coupled L2, g + λ·θ."""
         return grad + float(group["weight_decay"]) * p.data
 
-    def _update_group(self, group, items):
-        """The whole group as one flat vector when its parameters can be: steps 3–7 are
-        elementwise, so on the concatenation they give each parameter exactly its own
-        values, in 13 array operations instead of 13 per parameter. That takes one dtype,
-        one step count, and moments that are views into one flat buffer per group
-        (_FlatMoments; state[p]["exp_avg"] stays the live moment of p's shape). Anything
-        else, e.g. a parameter without a gradient this step, or AMSGrad, goes one
-        parameter at a time."""
-        state = self.state
-        flat = _FlatMoments.of(self, group, items, state)
-        if flat is None:
-            return super()._update_group(group, items)
-        grads = [self._gradient_terms(p, grad, group).ravel() for p, grad in items]
-        np.concatenate(grads, out=flat.grad)
-        t = flat.step
-        for p, _ in items:
-            state[p]["step"] = t
-        _moments_and_step(flat.grad, flat.m, flat.v, None, t, group, flat.scratch)
-        for (p, _), delta in zip(items, flat.deltas, strict=True):
-            subtract_(p, delta)  # 7.
-
 
 def _start_state(state, data, group):
     """Step 3's t and the moments, zero before the first step."""
@@ -153,66 +131,6 @@ def _moments_and_step(grad, m, v, vmax, t, group, scratch):
     scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
     np.divide(m, scratch, out=scratch)
     scratch *= lr / (1 - beta1**t)
-
-
-class _FlatMoments:
-    """One group's moments as flat arrays, each parameter's state a view into them, with
-    a flat gradient and scratch buffer and the update's view per parameter."""
-
-    __slots__ = ("params", "m", "v", "grad", "scratch", "deltas", "step")
-
-    @staticmethod
-    def of(optimizer, group, items, state):
-        """The group's flat moments, made or remade when needed, or None when its
-        parameters cannot step as one vector this time."""
-        if len(items) < 2 or len(items) != len(group["params"]) or group["amsgrad"]:
-            return None
-        dtype = items[0][1].dtype
-        flat = optimizer._flat_moments.get(id(group))
-        if flat is not None and flat.holds(items, state):
-            flat.step += 1
-            return flat
-        steps = {state[p].get("step", 0) for p, _ in items}
-        if len(steps) != 1 or any(grad.dtype != dtype for _, grad in items):
-            return None
-        flat = _FlatMoments(items, state, dtype, steps.pop() + 1)
-        optimizer._flat_moments[id(group)] = flat
-        return flat
-
-    def __init__(self, items, state, dtype, step):
-        self.params = [p for p, _ in items]
-        sizes = [p.data.size for p in self.params]
-        total = sum(sizes)
-        offsets = np.cumsum([0] + sizes)
-        self.grad, self.scratch = np.empty(total, dtype), np.empty(total, dtype)
-        self.deltas = [self.scratch[a:b].reshape(p.data.shape)
-                       for a, b, p in zip(offsets, offsets[1:], self.params)]
-        flats = []
-        for name in ("exp_avg", "exp_avg_sq"):  # the moments so far (zeros at first), moved in
-            flat = np.zeros(total, dtype)
-            for a, b, p in zip(offsets, offsets[1:], self.params):
-                view = flat[a:b].reshape(p.data.shape)
-                if name in state[p]:
-                    view[...] = state[p][name]
-                state[p][name] = view
-            flats.append(flat)
-        self.m, self.v = flats
-        self.step = step
-
-    def holds(self, items, state):
-        """Whether these are still the group's parameters, and each one's state still is
-        these views at this step count (load_state_dict or a user's assignment replaces
-        them)."""
-        if len(items) != len(self.params):
-            return False
-        for (p, _), mine in zip(items, self.params):
-            s = state[p]
-            if p is not mine:
-                return False
-            if s.get("step") != self.step or s["exp_avg"].base is not self.m \
-                    or s["exp_avg_sq"].base is not self.v:
-                return False
-        return True
 
 
 class AdamW(Adam):

@@ -2,8 +2,7 @@
 
 Every optimiser in this package is a subclass that writes two things: `_validate(group)`,
 which checks one group's hyperparameters, and `_update(p, grad, state, group)`, which
-updates one parameter in place following the rule in the subclass's docstring. It may
-also override `_update_group(group, items)` to update a whole group at once.
+updates one parameter in place following the rule in the subclass's docstring.
 """
 
 from __future__ import annotations
@@ -134,17 +133,10 @@ class Optimizer:
                    for gi, group in enumerate(self.param_groups)]
         with deferred_interrupts(), no_grad():
             for group, items in updates:
-                self._update_group(group, items)
+                for p, grad in items:
+                    self._update(p, grad, self.state[p], group)
             self._step_count += 1
         return loss
-
-    def _update_group(self, group: dict, items: list) -> None:
-        """Update one group's (parameter, gradient) pairs: one `_update` each. An
-        optimiser may override it to update the group in fewer array operations, with
-        the rule written once (Adam does)."""
-        state = self.state
-        for p, grad in items:
-            self._update(p, grad, state[p], group)
 
     def _gradient_of(self, p: Tensor, group_index: int, index: int) -> np.ndarray:
         """p.grad as an ndarray of p's shape and dtype, or a clear error."""
