@@ -1,33 +1,78 @@
-"""What a picture shows: which nodes are drawn, which are folded into a module box, a
-composite node or a summary, which cluster each sits in, and the edges between them.
+"""What a picture shows: which nodes are drawn, which are folded into a layer box, a
+repeat box, a composite node or a summary, which cluster each sits in, and the edges.
 
 The scene is computed from a `Graph` alone, before any styling, so the forward graph, the
 gradient flow and every backward step of one output share one layout plan.
+
+Folds. A *layer* is an innermost module call: a scope with a module object (an nn.Module
+call) none of whose inner scopes has one. Scopes opened by hand with `scope(name)` count
+as module calls too, unless they sit inside one: there they are the module's own
+structure (an LSTM's time steps). A *run* is a chain of consecutive sibling scopes with
+the same name and module, each fed by the one before (an unrolled loop's time steps,
+"l0 step" ×32); it folds into one box until expanded, whatever `modules` says.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..graph import Graph, Scope, scope_of
+from ..graph import Graph, Scope, dtype_of, scope_of, shape_of
 
 DEFAULT_MAX_NODES = 400  # above this, modules fold and then the far end is summarised
+# modules="auto" draws one box per layer when there are more layers than AUTO_LAYERS (a
+# CNN), or when clusters would take more than AUTO_NODES nodes (attention's own math);
+# a small MLP keeps its operators in view.
+AUTO_LAYERS, AUTO_NODES = 6, 60
+MODULE_OPTIONS = "'auto', 'cluster', 'collapse' or a depth >= 0"
+
+
+@dataclass(eq=False)
+class Run:
+    """Consecutive sibling scopes with one name and module, each fed by the one before
+    (an unrolled loop's time steps), drawn as one box "×count" until expanded.
+    `step_outputs` holds, per scope, the variables that leave it (filled by the scene)."""
+
+    scopes: list
+    step_outputs: list = field(default_factory=list)
+
+    @property
+    def first(self) -> Scope:
+        return self.scopes[0]
+
+    @property
+    def parent(self) -> Scope | None:
+        return self.scopes[0].parent
+
+    @property
+    def composite(self) -> bool:
+        return False
+
+    def __len__(self):
+        return len(self.scopes)
+
+    def __repr__(self):
+        return f"<Run {self.first.name!r} ×{len(self.scopes)}>"
 
 
 @dataclass
 class Item:
     """One drawn node. `kind` is "variable", "operator", "module" (a folded module call),
-    "composite" (a folded composite function) or "summary"; `home` is the Scope whose
-    cluster it sits in (None: top level); `members` the operator nodes a fold hides."""
+    "repeat" (a folded Run), "inputs" (a run's per-step inputs, drawn as one),
+    "composite" (a folded composite function) or "summary";
+    `home` is the Scope whose cluster it sits in (None: top level); `members` the
+    operator nodes a fold hides, `hidden` the variables folded in with them and
+    `outputs` the hidden variables that leave the fold (their shapes label the box)."""
 
     id: str
     kind: str
     obj: Any
     home: Scope | None = None
     members: list = field(default_factory=list)
-    hidden: list = field(default_factory=list)  # variables folded in with the members
+    hidden: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
 
 
 @dataclass
@@ -46,8 +91,8 @@ class Scene:
     items: dict  # id -> Item, in drawing order
     edges: list
     rep: dict  # id(variable) or engine Node -> the Item drawing it
-    folded: set  # id(Scope) of every scope drawn as one node
-    expand: bool = False
+    folded: dict  # id(Scope) -> the Scope or Run it is drawn inside of, for folded scopes
+    expand: bool = False  # fused operators drawn as their primitives
     notes: list = field(default_factory=list)
 
     def __len__(self):
@@ -83,28 +128,203 @@ def module_scopes(graph) -> list:
     return [s for s in graph.scopes if not s.composite]
 
 
-def folded_scopes(graph, modules, expand) -> set:
-    """Scopes drawn as one node: composite functions unless expand=True, and modules as
-    `modules` asks: "cluster" (none), "collapse" (every innermost module), or an int depth
-    (every module call at that nesting depth, 0 = the outermost)."""
-    folded = set()
-    if not expand:
-        folded |= {id(s) for s in graph.scopes if s.composite}
-    if modules == "cluster" or modules is None or modules is False:
-        return folded
-    scopes = module_scopes(graph)
+def _is_module_call(scope_) -> bool:
+    """An nn.Module call, or a hand-opened scope outside every module call."""
+    if scope_.composite:
+        return False
+    return scope_.module is not None or all(s.module is None for s in scope_.chain())
+
+
+def layer_scopes(graph) -> list:
+    """The module calls "collapse" draws as boxes: innermost module calls, and a module
+    call inside another whose own operators outnumber its inner calls' (attention: two
+    Linear projections around its own matmul and softmax), with no layer inside it."""
+    calls = [s for s in graph.scopes if _is_module_call(s)]
+    own, below = Counter(), Counter()
+    for node in graph.operators:
+        chain = [s for s in scope_of(node).chain() if _is_module_call(s)] \
+            if scope_of(node) is not None else []
+        if chain:
+            own[id(chain[-1])] += 1
+            below.update(id(s) for s in chain[:-1])
+    outer = {id(a) for s in calls for a in s.chain()[:-1]}
+    layers, taken = [], set()
+    for s in calls:  # outer first
+        if any(id(a) in taken for a in s.chain()[:-1]):
+            continue
+        nested = any(_is_module_call(a) for a in s.chain()[:-1])
+        if id(s) not in outer or (nested and own[id(s)] > below[id(s)]):
+            layers.append(s)
+            taken.add(id(s))
+    return layers
+
+
+def folded_scopes(graph, modules, opened=frozenset()) -> set:
+    """ids of the scopes drawn as one node: composite functions, and modules as `modules`
+    asks: "cluster" (none), "collapse" (every layer: innermost module call), or an int
+    depth (every module call at that nesting depth, 0 = the outermost); scopes in
+    `opened` (ids, or ALL) never fold."""
+    check_modules(modules)
+    folded = {id(s) for s in graph.scopes if s.composite}
     if modules == "collapse" or modules is True:
-        parents = {id(s.parent) for s in scopes if s.parent is not None}
-        return folded | {id(s) for s in scopes if id(s) not in parents}
-    if isinstance(modules, int) and not isinstance(modules, bool) and modules >= 0:
-        return folded | {id(s) for s in scopes if _module_depth(s) == modules}
-    raise ValueError(
-        f"viz: modules must be 'cluster', 'collapse' or a depth >= 0, got {modules!r}"
-    )
+        folded |= {id(s) for s in layer_scopes(graph)}
+    elif isinstance(modules, int) and not isinstance(modules, bool):
+        folded |= {id(s) for s in module_scopes(graph) if _module_depth(s) == modules}
+    return set() if opened is ALL else folded - set(opened)
 
 
 def _module_depth(scope_: Scope) -> int:
     return sum(1 for s in scope_.chain()[:-1] if not s.composite)
+
+
+def find_runs(graph) -> list:
+    """Every Run: consecutive sibling scopes (in the order they were opened) with the
+    same name and module, where each one uses a value made in the one before it."""
+    first, inside = {}, {}
+    for node in graph.operators:
+        chain = scope_of(node).chain() if scope_of(node) is not None else []
+        inside[node] = {id(s) for s in chain}
+        for s in chain:
+            first[id(s)] = min(first.get(id(s), node.sequence), node.sequence)
+    members, children = {}, {}
+    for node, scopes in inside.items():
+        for key in scopes:
+            members.setdefault(key, []).append(node)
+    for s in graph.scopes:
+        children.setdefault(id(s.parent) if s.parent is not None else None, []).append(s)
+
+    def feeds(before, after) -> bool:
+        for node in members[id(after)]:
+            for variable in graph.inputs_of(node):
+                producer = graph.producer_of(variable)
+                if producer is not None and id(before) in inside.get(producer, ()):
+                    return True
+        return False
+
+    runs = []
+    for siblings in children.values():
+        siblings.sort(key=lambda s: first[id(s)])
+        run = [siblings[0]]
+        for before, after in itertools.pairwise(siblings):
+            same = (not before.composite and not after.composite and before.name == after.name
+                    and before.module is after.module)
+            if same and feeds(before, after):
+                run.append(after)
+                continue
+            if len(run) > 1:
+                runs.append(Run(run))
+            run = [after]
+        if len(run) > 1:
+            runs.append(Run(run))
+    return runs
+
+
+class _All:
+    """Every scope: what expand=True opens."""
+
+    def __contains__(self, item):
+        return True
+
+    def __repr__(self):
+        return "ALL"
+
+
+ALL = _All()
+
+
+def module_path(graph, scope_) -> str:
+    """A module call's path in the outermost module ("features.0"), or ""."""
+    label, suffix = graph.scope_label(scope_), ": " + scope_.name
+    return label[:-len(suffix)] if label != scope_.name and label.endswith(suffix) else ""
+
+
+def scope_names(graph, scope_) -> set:
+    """The names expand= can call a scope by: its module path, its label, its name
+    (a module's type name, or a hand-opened scope's name) and its module's type name."""
+    names = {scope_.name, graph.scope_label(scope_)}
+    path = module_path(graph, scope_)
+    if path:
+        names.add(path)
+    if scope_.module is not None:
+        names.add(type(scope_.module).__name__)
+    return names
+
+
+def opened_scopes(graph, expand):
+    """ids of the scopes `expand` opens: ALL for True, none for False, else every scope a
+    name matches (by module path, type or scope name) and the scopes around it."""
+    if expand is True:
+        return ALL
+    if expand is False or expand is None:
+        return set()
+    wanted = [expand] if isinstance(expand, str) else expand
+    try:
+        wanted = list(wanted)
+    except TypeError:
+        wanted = None
+    if wanted is None or not all(isinstance(n, str) for n in wanted):
+        raise TypeError("viz: expand must be True, False, a name or a list of names (module "
+                        f"paths such as 'features.0', types such as 'Conv2d', or scope "
+                        f"names such as 'l0 step'), got {expand!r}")
+    opened, matched = set(), set()
+    for s in graph.scopes:
+        hits = scope_names(graph, s).intersection(wanted)
+        if hits:
+            matched |= hits
+            opened |= {id(a) for a in s.chain()}
+    missing = [n for n in wanted if n not in matched]
+    if missing:
+        known = sorted({n for s in graph.scopes for n in scope_names(graph, s)})
+        shown = ", ".join(repr(n) for n in known[:20]) + (", ..." if len(known) > 20 else "")
+        raise ValueError(f"viz: expand={missing[0]!r} names no module or scope in this graph; "
+                         f"its names are: {shown or 'none (the graph has no scopes)'}")
+    return opened
+
+
+def plan(graph, modules, expand) -> dict:
+    """{id(scope): the Scope or Run it is drawn inside of} for every folded scope: layers
+    or depths as `modules` asks, composites, and runs (a run wins over its own scopes)."""
+    return _planned_scene(graph, modules, expand)[0]
+
+
+def _planned_scene(graph, modules, expand) -> tuple:
+    """plan()'s folds and the scene they draw."""
+    check_modules(modules)
+    opened = opened_scopes(graph, expand)
+    runs = [run for run in find_runs(graph) if not any(id(s) in opened for s in run.scopes)]
+    folds = _folds(graph, "cluster" if modules == "auto" else modules, opened, runs)
+    scene = assemble(graph, folds, expand is True)
+    if modules == "auto" and graph.scopes and (
+            len(scene) > AUTO_NODES or _layer_count(graph, opened, runs) > AUTO_LAYERS):
+        folds = _folds(graph, "collapse", opened, runs)
+        scene = assemble(graph, folds, expand is True)
+    return folds, scene
+
+
+def _folds(graph, modules, opened, runs) -> dict:
+    chosen = folded_scopes(graph, modules, opened)
+    folds = {id(s): s for s in graph.scopes if id(s) in chosen}
+    for run in runs:
+        folds.update((id(s), run) for s in run.scopes)
+    return folds
+
+
+def check_modules(modules) -> None:
+    depth = isinstance(modules, int) and not isinstance(modules, bool) and modules >= 0
+    if not (depth or modules in ("auto", "cluster", "collapse", None, False, True)):
+        raise ValueError(f"viz: modules must be {MODULE_OPTIONS}, got {modules!r}")
+
+
+def _layer_count(graph, opened, runs) -> int:
+    """How many boxes "collapse" draws: layers, a run of repeated layers counting once."""
+    in_run = {id(s): run for run in runs for s in run.scopes}
+    boxes = set()
+    for s in layer_scopes(graph):
+        if id(s) in opened:
+            continue
+        outer = next((in_run[id(a)] for a in s.chain() if id(a) in in_run), s)
+        boxes.add(id(outer))
+    return len(boxes)
 
 
 # --------------------------------------------------------------------------------------
@@ -114,7 +334,7 @@ def _module_depth(scope_: Scope) -> int:
 def _outermost_folded(scope_, folded):
     for item in scope_.chain() if scope_ is not None else ():
         if id(item) in folded:
-            return item
+            return folded[id(item)]
     return None
 
 
@@ -148,17 +368,23 @@ class _Assembler:
     def scene(self) -> Scene:
         for node in self.graph.operators:
             self._place_operator(node)
+        self.step_inputs = []
         for i, variable in enumerate(self.graph.variables):
             self._place_variable(i, variable)
+        self._bundle_step_inputs()
+        self._step_outputs()
         self._connect()
         ordered = self._drawing_order()
         return Scene(self.graph, ordered, self.edges, self.rep, self.folded, self.expand)
 
-    def _fold_item(self, scope_) -> Item:
-        item_id = f"m{self.scope_index[id(scope_)]}"
+    def _fold_item(self, key) -> Item:
+        if isinstance(key, Run):
+            item_id, kind = f"r{self.scope_index[id(key.first)]}", "repeat"
+        else:
+            item_id = f"m{self.scope_index[id(key)]}"
+            kind = "composite" if key.composite else "module"
         if item_id not in self.items:
-            kind = "composite" if scope_.composite else "module"
-            self.items[item_id] = Item(item_id, kind, scope_, scope_.parent)
+            self.items[item_id] = Item(item_id, kind, key, key.parent)
         return self.items[item_id]
 
     def _place_operator(self, node):
@@ -181,21 +407,80 @@ class _Assembler:
         return _common_scope([scope_of(n) for n in self.consumers.get(id(variable), [])])
 
     def _place_variable(self, index, variable):
+        """A value made inside a fold is hidden in it (the box shows its shape) unless it
+        is a graph output; a parameter or constant used by one fold only is listed there."""
+        graph = self.graph
+        users = {id(self.rep[n]): self.rep[n] for n in self.consumers.get(id(variable), [])}
         home = self._home(variable)
         fold = _outermost_folded(home, self.folded)
         if fold is not None:
-            fold_item = self._fold_item(fold)
-            users = self.consumers.get(id(variable), [])
-            inside = all(self.rep[n] is fold_item for n in users)
-            if inside and id(variable) not in self.output_ids:
-                fold_item.hidden.append(variable)
-                self.rep[id(variable)] = fold_item
-                return
             home = fold.parent
+        if graph.producer_of(variable) is not None and fold is not None:
+            fold_item = self._fold_item(fold)
+            is_output = id(variable) in self.output_ids
+            if is_output or any(user is not fold_item for user in users.values()):
+                fold_item.outputs.append(variable)
+            if not is_output:
+                self._hide(variable, fold_item)
+                return
+        elif graph.producer_of(variable) is None and len(users) == 1:
+            (user,) = users.values()
+            if user.kind == "repeat" and graph.kind_of(variable) == "input":
+                self.step_inputs.append((index, variable, user))
+                return
+            if user.kind != "operator" and graph.kind_of(variable) != "input":
+                self._hide(variable, user)
+                return
+        self._draw_variable(index, variable, home)
+
+    def _draw_variable(self, index, variable, home):
         item_id = f"v{index}"
         item = Item(item_id, "variable", variable, home)
         self.items[item_id] = item
         self.rep[id(variable)] = item
+
+    def _bundle_step_inputs(self):
+        """Inputs that only a run uses (an RNN's x[t], sliced before the graph starts when
+        x needs no gradient) are drawn as one "inputs" node per shape, not one per step."""
+        groups = {}
+        for index, variable, run_item in self.step_inputs:
+            key = (run_item.id, shape_of(variable), dtype_of(variable))
+            groups.setdefault(key, []).append((index, variable, run_item))
+        for k, members in enumerate(groups.values()):
+            if len(members) == 1:
+                index, variable, run_item = members[0]
+                self._draw_variable(index, variable, run_item.home)
+                continue
+            run_item = members[0][2]
+            bundle = Item(f"{run_item.id}_in{k}", "inputs", run_item.obj, run_item.home)
+            for _, variable, _ in members:
+                self._hide(variable, bundle)
+            self.items[bundle.id] = bundle
+
+    def _hide(self, variable, fold_item):
+        fold_item.hidden.append(variable)
+        self.rep[id(variable)] = fold_item
+
+    def _step_outputs(self):
+        """For each folded Run: per scope, the variables made in it that leave it."""
+        for item in self.items.values():
+            if item.kind != "repeat":
+                continue
+            run = item.obj
+            step_of = {id(s): k for k, s in enumerate(run.scopes)}
+            run.step_outputs = [[] for _ in run.scopes]
+            for node in item.members:
+                k = next(step_of[id(s)] for s in scope_of(node).chain() if id(s) in step_of)
+                variable = self.graph.output_of(node)
+                inside = [self._within(user, run.scopes[k])
+                          for user in self.consumers.get(id(variable), [])]
+                if id(variable) in self.output_ids or not all(inside):
+                    run.step_outputs[k].append(variable)
+
+    @staticmethod
+    def _within(node, scope_) -> bool:
+        own = scope_of(node)
+        return own is not None and any(s is scope_ for s in own.chain())
 
     def _connect(self):
         merged = {}
@@ -240,14 +525,14 @@ def assemble(graph, folded, expand=False) -> Scene:
     return _Assembler(graph, folded, expand).scene()
 
 
-def build_scene(graph, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES) -> Scene:
-    """The scene for `graph`: folds as asked, then, while it has more than `max_nodes`
-    nodes, folds module calls from the deepest level up, and finally summarises the
-    nodes farthest from the outputs in one node (the notes say what was collapsed)."""
+def build_scene(graph, modules="auto", expand=False, max_nodes=DEFAULT_MAX_NODES) -> Scene:
+    """The scene for `graph`: folds as `modules` and `expand` ask (see forward_graph),
+    then, while it has more than `max_nodes` nodes, folds module calls from the deepest
+    level up, and finally summarises the nodes farthest from the outputs in one node
+    (the notes say what was collapsed)."""
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 2):
         raise ValueError(f"viz: max_nodes must be an int >= 2 or None, got {max_nodes!r}")
-    folded = folded_scopes(graph, modules, expand)
-    scene = assemble(graph, folded, expand)
+    folded, scene = _planned_scene(graph, modules, expand)
     if max_nodes is None or len(scene) <= max_nodes:
         return scene
     total = len(scene)
@@ -257,12 +542,12 @@ def build_scene(graph, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NO
         level = [s for s in scopes if _module_depth(s) == depth]
         if len(level) < 2:  # one box for the whole model says less than a summary does
             break
-        folded = folded | {id(s) for s in level}
-        scene = assemble(graph, folded, expand)
+        folded = {**{id(s): s for s in level}, **folded}
+        scene = assemble(graph, folded, expand is True)
         if len(scene) <= max_nodes:
             break
     actions = []
-    count = sum(1 for s in scopes if id(s) in folded and not s.composite)
+    count = len({id(key) for key in folded.values() if not key.composite})
     if count:
         actions.append(f"{count} module calls are drawn as boxes")
     if len(scene) > max_nodes:
@@ -296,8 +581,8 @@ def _summarise(scene, max_nodes) -> Scene:
     summary = Item("more", "summary", None, None)
     for item in scene.items.values():
         if item.id not in keep:
-            if item.kind == "variable":
-                summary.hidden.append(item.obj)
+            if item.kind in ("variable", "inputs"):
+                summary.hidden.extend([item.obj] if item.kind == "variable" else item.hidden)
             else:
                 summary.members.extend(item.members or [item.obj])
             summary.hidden.extend(item.hidden)

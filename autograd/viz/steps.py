@@ -210,7 +210,7 @@ class StepPainter(GradientPainter):
         carries = any(v.requires_grad for v in edge.variables)
         if current is not None and current.id in ends and carries:
             return {"color": style.HIGHLIGHT, "penwidth": "3", "dir": "back"}
-        ops = [scene.items[i] for i in ends if scene.items[i].kind != "variable"]
+        ops = [scene.items[i] for i in ends if scene.items[i].kind not in ("variable", "inputs")]
         done = any(self._processed(item) for item in ops)
         if not done:
             return {"color": "#d0d0d0", "penwidth": "0.8"}
@@ -384,7 +384,7 @@ class _Progress:
 DEFAULT_MAX_FRAMES = 1000  # a player of more frames is slow to render and to click through
 
 
-def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
+def backward_steps(output, *, grad=None, retain_graph=False, modules="auto",
                    expand=False, max_nodes=DEFAULT_MAX_NODES, legend=True,
                    rankdir=None, max_frames=DEFAULT_MAX_FRAMES,
                    max_size=PROJECTOR) -> BackwardSteps:
