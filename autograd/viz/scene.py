@@ -274,7 +274,10 @@ def opened_scopes(graph, expand):
             opened |= {id(a) for a in s.chain()}
     missing = [n for n in wanted if n not in matched]
     if missing:
-        known = sorted({n for s in graph.scopes for n in scope_names(graph, s)})
+        kinds = [n for s in graph.scopes for n in sorted(scope_names(graph, s))
+                 if not module_path(graph, s) or n in (s.name, type(s.module).__name__)]
+        paths = [module_path(graph, s) for s in graph.scopes if module_path(graph, s)]
+        known = list(dict.fromkeys(kinds + paths))  # types and scope names, then paths
         shown = ", ".join(repr(n) for n in known[:20]) + (", ..." if len(known) > 20 else "")
         raise ValueError(f"viz: expand={missing[0]!r} names no module or scope in this graph; "
                          f"its names are: {shown or 'none (the graph has no scopes)'}")

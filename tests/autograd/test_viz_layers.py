@@ -1,0 +1,282 @@
+"""Issue 16 item 5: pictures of layered networks. A layer (innermost module call) folds
+into one box with its type, extra_repr() and output shape; a run of time steps folds into
+one box "×32"; expand= opens them; gradient flow paints folded layers and steps; the
+pictures fit a page. Tested on stand-ins built from existing operators and nn.Linear
+(tests/autograd/layer_standins.py)."""
+
+import math
+import re
+import shutil
+
+import numpy as np
+import pytest
+from layer_standins import attention_loss, cnn_loss, lstm_loss
+from test_viz import by_class, parse
+
+import nn
+from autograd import Tensor, viz
+from autograd.graph import Graph, scope
+from autograd.viz import style
+from autograd.viz.draw import EXTRA_WIDTH, wrap_arguments
+from autograd.viz.scene import build_scene, find_runs
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+PAGE = (1000, 1400)  # px: what a notebook shows without scrolling (the notebooks' limit)
+
+
+def labels(dot, word="module"):
+    return [a["label"] for a in by_class(dot, word).values()]
+
+
+def text(label: str) -> str:
+    """A label's text without markup, entities decoded, one space between words."""
+    plain = re.sub(r"<[^>]*>", " ", label[1:-1] if label.startswith("<<") else label).replace("&#x27;", "'").replace("&quot;", '"')
+    return " ".join(plain.split())
+
+
+# --------------------------------------------------------------------------------------
+# a CNN: one box per layer
+
+
+def test_a_cnn_of_ten_layers_draws_one_box_per_layer_by_default():
+    _, loss = cnn_loss()
+    dot = parse(viz.forward_graph(loss))
+    boxes = [text(label) for label in labels(dot)]
+    assert len(boxes) == 10
+    conv = next(b for b in boxes if b.startswith("0: ConvLike"))
+    assert "1, 8, kernel_size=(3, 3)," in conv and "padding=(1, 1)" in conv
+    assert "→ (16, 8, 8, 8)" in conv and "weight (8, 1, 3, 3)" in conv
+    assert "→ (16, 64)" in next(b for b in boxes if b.startswith("6: FlattenLike"))
+    assert "in_features=64, out_features=32," in next(b for b in boxes if "7: Linear" in b)
+    assert not by_class(dot, "parameter")  # listed in their layer's box
+    # nothing between two layers: each box feeds the next directly
+    ids = {text(a["label"]).split(" ")[0]: i for i, a in by_class(dot, "module").items()}
+    assert (ids["0:"], ids["1:"], {}) in [(s, t, {}) for s, t, _ in dot["edges"]]
+
+
+def test_extra_repr_is_wrapped_after_top_level_commas_and_cut_with_the_whole_in_the_tooltip():
+    pool = "kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False"
+    lines = wrap_arguments(pool)
+    assert lines == ["kernel_size=2, stride=2,", "padding=0, dilation=1 …"]
+    conv = "1, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)"
+    assert wrap_arguments(conv) == ["1, 8, kernel_size=(3, 3),", "stride=(1, 1), padding=(1, 1)"]
+    assert all(len(line) <= EXTRA_WIDTH for line in wrap_arguments("x" * 100 + ", y"))
+    assert wrap_arguments("") == []
+    _, loss = cnn_loss()
+    dot = parse(viz.forward_graph(loss))
+    box = next(a for a in by_class(dot, "module").values() if "MaxPoolLike" in a["label"])
+    assert "ceil_mode" not in box["label"] and "ceil_mode=False" in box["tooltip"]
+
+
+def test_modules_cluster_collapse_and_depth_keep_their_meaning():
+    _, loss = cnn_loss()
+    clustered = parse(viz.forward_graph(loss, modules="cluster"))
+    assert not by_class(clustered, "module")
+    assert len(clustered["clusters"]) == 11  # Sequential and its ten layers
+    assert by_class(clustered, "parameter")
+    collapsed = parse(viz.forward_graph(loss, modules="collapse"))
+    assert len(by_class(collapsed, "module")) == 10
+    whole = parse(viz.forward_graph(loss, modules=0))
+    assert [text(label).split(" ")[0] for label in labels(whole)] == ["Sequential"]
+
+
+def test_a_small_mlp_keeps_its_operators_in_clusters_by_default():
+    nn.manual_seed(0)
+    model = nn.MLP(4, [8, 8], 3)  # Linear ReLU Linear ReLU Linear: five layers
+    loss = nn.cross_entropy(model(Tensor(np.ones((2, 4)))), np.array([0, 2]))
+    dot = parse(viz.forward_graph(loss))
+    assert not by_class(dot, "module") and len(by_class(dot, "parameter")) == 6
+
+
+# --------------------------------------------------------------------------------------
+# expand=
+
+
+def test_expand_opens_layers_named_by_path_or_type_and_true_opens_everything():
+    _, loss = cnn_loss()
+    first = parse(viz.forward_graph(loss, expand="0"))
+    assert len(by_class(first, "module")) == 9
+    assert any("0: ConvLike" in c.get("label", "") for c in first["clusters"].values())
+    both = parse(viz.forward_graph(loss, expand="ConvLike"))
+    assert len(by_class(both, "module")) == 8
+    assert len([a for a in by_class(both, "operator").values() if "einsum" in a["label"]]) == 2
+    listed = parse(viz.forward_graph(loss, expand=["0", "7: Linear"]))
+    assert len(by_class(listed, "module")) == 8
+    everything = parse(viz.forward_graph(loss, expand=True))
+    assert not by_class(everything, "module") and not by_class(everything, "composite")
+    assert by_class(everything, "expanded")  # cross-entropy drawn as its primitives
+
+
+def test_expand_refuses_names_it_cannot_find_and_other_types():
+    _, loss = cnn_loss()
+    with pytest.raises(ValueError, match=r"expand='conv9' names no module.*'ConvLike', 'ReLU'.*'0', '1'"):
+        viz.forward_graph(loss, expand="conv9")
+    with pytest.raises(TypeError, match="expand must be True, False, a name or a list"):
+        viz.forward_graph(loss, expand=3)
+    with pytest.raises(TypeError, match="expand must be"):
+        viz.gradient_flow(loss, expand=[1])
+    with pytest.raises(ValueError, match="modules must be 'auto', 'cluster'"):
+        viz.forward_graph(loss, modules="layers")
+
+
+# --------------------------------------------------------------------------------------
+# an unrolled LSTM: time steps fold into runs
+
+
+def test_an_unrolled_lstm_folds_each_layers_time_steps_into_one_box_with_the_count():
+    _, loss = lstm_loss(steps=32)
+    figure = viz.forward_graph(loss)
+    dot = parse(figure)
+    runs = {text(a["label"]).split(" ×")[0]: text(a["label"]) for a in
+            by_class(dot, "repeat").values()}
+    assert sorted(runs) == ["l0 step", "l1 step"]
+    assert "l0 step ×32 → (4, 16) per step 32 steps:" in runs["l0 step"]
+    assert "ih0.weight (64, 8)" in runs["l0 step"] and "hh1.bias (64,)" in runs["l1 step"]
+    inputs = [text(a["label"]) for a in by_class(dot, "inputs").values()]
+    assert inputs == ["x0 … x32 (4, 8) float64 32 inputs, one per step"]
+    assert figure.drawn_nodes <= 20  # was 1,100 operators and variables
+
+
+def test_runs_are_chains_of_one_module_or_scope_name():
+    x = Tensor(np.ones((2, 3)), requires_grad=True, name="x")
+    nn.manual_seed(0)
+    shared, other = nn.Linear(3, 3), nn.Linear(3, 3)
+    with scope("net"):
+        h = x
+        for _ in range(3):
+            h = shared(h)  # one module applied three times in a chain: a run
+        chained = other(h)
+        side = shared(x) + shared(x * 2)  # two calls side by side: not a run
+    graph = Graph.from_outputs(chained.sum() + side.sum())
+    runs = find_runs(graph)
+    assert [len(run) for run in runs] == [3]
+    assert all(s.module is shared for s in runs[0].scopes)
+    labels_ = [text(a["label"]) for a in by_class(parse(viz.forward_graph(graph)), "module")
+               .values()]
+    assert sum(label.startswith("Linear ×3") for label in labels_) == 1
+    seq = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3))  # two modules, one type: no run
+    assert find_runs(Graph.from_outputs(seq(x).sum())) == []
+
+
+def test_expand_a_step_name_opens_its_run_into_one_cluster_per_step():
+    _, loss = lstm_loss(steps=8)
+    dot = parse(viz.forward_graph(loss, expand="l0 step", max_nodes=None))
+    steps = [c for c in dot["clusters"].values() if c.get("label") == "<<B>l0 step</B>>"]
+    assert len(steps) == 8
+    assert [text(a["label"]).split(" →")[0] for a in by_class(dot, "repeat").values()] == [
+        "l1 step ×8"]
+    scene = build_scene(Graph.from_outputs(loss))
+    assert sorted(len(item.obj) for item in scene.items.values() if item.kind == "repeat") \
+        == [8, 8]
+
+
+# --------------------------------------------------------------------------------------
+# attention: its own math folds with its projections
+
+
+def test_attention_is_one_layer_box_until_expanded():
+    _, loss = attention_loss()
+    dot = parse(viz.forward_graph(loss))
+    attention = [text(label) for label in labels(dot) if "AttentionLike" in label]
+    assert len(attention) == 2 and "embed_dim=16, num_heads=4," in attention[0]
+    assert "in_proj.weight (48, 16)" in attention[0] and "→ (2, 6, 16)" in attention[0]
+    assert not any("softmax" in a["label"] for a in by_class(dot, "operator").values())
+    opened = parse(viz.forward_graph(loss, expand="0.self_attn"))
+    softmax = [a for a in by_class(opened, "operator").values() if "softmax" in a["label"]]
+    assert len(softmax) == 1  # one node for all four heads: heads are an axis
+
+
+# --------------------------------------------------------------------------------------
+# gradient flow on folded layers and steps
+
+
+def _marks(label):
+    return re.findall(r'<FONT COLOR="(#[0-9a-f]{6})">■</FONT>', label)
+
+
+def test_gradient_flow_paints_each_layer_box_with_its_parameters_and_outputs():
+    model, loss = cnn_loss()
+    dot = parse(viz.gradient_flow(loss, run_backward=True))
+    conv = next(a["label"] for a in by_class(dot, "module").values() if "0: ConvLike" in a["label"])
+    grad = model[0].weight.grad.data
+    assert f"weight rms {style.number(np.sqrt(np.mean(grad**2)))}" in conv
+    assert "output grad rms" in conv
+    between = [attrs for source, target, attrs in dot["edges"]
+               if source in by_class(dot, "module") and target in by_class(dot, "module")]
+    assert len(between) == 9 and all(a["color"] != style.NONE_COLOR for a in between)
+
+
+def test_gradient_flow_marks_each_time_step_and_shows_the_gradient_vanishing_back_in_time():
+    model, loss = lstm_loss(steps=32)
+    dot = parse(viz.gradient_flow(loss, run_backward=True))
+    run = next(a["label"] for a in by_class(dot, "repeat").values() if "l1 step" in a["label"])
+    marks = _marks(run)[:32]  # the strip; the parameter lines' swatches follow
+    assert len(marks) == 32
+    luminance = [style.relative_luminance(c) for c in marks]
+    assert luminance[0] > luminance[-1]  # step 1 gets a fainter (smaller) gradient
+
+    def rms(*values):  # of what leaves a step: h and c, the last step only h
+        grads = np.concatenate([v.grad.data.ravel() for v in values])
+        return np.sqrt(np.mean(grads**2))
+
+    layer1 = model.rnn.states[32:]
+    first, last = rms(*layer1[0]), rms(layer1[-1][0])
+    assert first < 1e-3 * last
+    assert f"first {style.number(first)}, last {style.number(last)}" in text(run)
+
+
+def test_a_run_of_more_steps_than_marks_shares_marks():
+    _, loss = lstm_loss(steps=100)
+    dot = parse(viz.gradient_flow(loss, run_backward=True, max_nodes=None))
+    run = next(a["label"] for a in by_class(dot, "repeat").values() if "l0 step" in a["label"])
+    assert "(2 steps a mark)" in run and len(_marks(run)) == 50 + 4  # 4 parameter lines
+
+
+def test_backward_steps_play_through_folded_layers():
+    _, loss = cnn_loss(batch=2)
+    steps = viz.backward_steps(loss)
+    frame = parse(steps[len(steps) - 1])
+    assert len(by_class(frame, "module")) == 10
+    assert any(a.get("dir") == "back" for _, _, a in frame["edges"])
+
+
+# --------------------------------------------------------------------------------------
+# sizes: through dot's own output
+
+
+def _fits(draw):
+    """The picture's size within the page, and the scale dot had to shrink it to."""
+    width, height = draw().svg_size()
+    natural = draw(max_size=None).svg_size()
+    return (width, height), min(1.0, PAGE[0] / natural[0], PAGE[1] / natural[1])
+
+
+@needs_dot
+@pytest.mark.parametrize("name", ["forward", "gradient flow"])
+def test_a_two_layer_lstm_over_32_steps_fits_a_page(name):
+    _, loss = lstm_loss(steps=32)
+    if name == "forward":
+        def draw(**o):
+            return viz.forward_graph(loss, title="a 2-layer LSTM over 32 steps", **o)
+    else:
+        def draw(**o):
+            return viz.gradient_flow(loss, run_backward=True, retain_graph=True, **o)
+    (width, height), scale = _fits(draw)
+    assert width <= PAGE[0] and height <= PAGE[1]
+    assert scale >= 0.7, scale  # readable: shrunk by at most 30 %
+
+
+@needs_dot
+@pytest.mark.parametrize("name", ["cnn", "cnn flow", "attention"])
+def test_layered_pictures_fit_a_page_without_options(name):
+    _, loss = attention_loss() if name == "attention" else cnn_loss()
+
+    def draw(**o):
+        if name == "cnn flow":
+            return viz.gradient_flow(loss, run_backward=True, retain_graph=True, **o)
+        return viz.forward_graph(loss, **o)
+
+    (width, height), scale = _fits(draw)
+    assert width <= PAGE[0] and height <= PAGE[1]
+    assert scale >= 0.6, scale
+    assert not math.isnan(scale)
