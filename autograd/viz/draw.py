@@ -16,7 +16,7 @@ from ..graph import Graph, dtype_of, format_value, operator_params, shape_of
 from . import style
 from .expand import expansion
 from .figure import Figure
-from .scene import DEFAULT_MAX_NODES, build_scene, module_path
+from .scene import DEFAULT_MAX_NODES, Run, build_scene, module_path
 
 RANKDIRS = ("LR", "TB", "BT", "RL")  # rankdir=None chooses LR or TB, whichever fits better
 PROJECTOR = (1000, 1400)  # px, width × height a projected notebook shows without scrolling
@@ -132,7 +132,7 @@ class Painter:
         arguments = extra_repr_text(scope_.module)
         lines = [f"<B>{title}</B>"]
         lines += [style.small(style.escape(line), "#333333") for line in wrap_arguments(arguments)]
-        lines += self.output_lines(item)
+        lines += self.output_lines(item) + self.runs_lines(item)
         lines += [style.small(detail)] + self.fold_lines(item, params)
         name = module_path(self.graph, scope_) or scope_.name
         tip = f"{label}({arguments})" if arguments else label
@@ -167,6 +167,11 @@ class Painter:
         return [style.small(style.escape("→ " + text + (" per step" if run else "")),
                             "#222222")]
 
+    def runs_lines(self, item) -> list:
+        """The runs of time steps inside a folded module ("l0 step ×32  l1 step ×32")."""
+        entries = [f"{run.first.name} ×{len(run)}" for run in item.runs]
+        return [style.small(style.escape(line), "#222222") for line in pack(entries, PARAMS_WIDTH)]
+
     def fold_lines(self, item, params) -> list:
         """The parameters of a folded module with their shapes, packed a few to a line
         (the gradient painter shows each one's gradient instead)."""
@@ -186,15 +191,15 @@ class Painter:
         return name
 
     def inputs_attrs(self, item) -> dict:
-        """A run's per-step inputs of one shape, as one box: "x2 … x33", the shape, how
-        many there are."""
-        first, last = item.hidden[0], item.hidden[-1]
-        names = f"{self.graph.name_of(first)} … {self.graph.name_of(last)}"
-        count, steps = len(item.hidden), len(item.obj)
-        head = f"<B>{style.name(names)}</B>  " + style.small(style.escape(
-            style.shape_text(shape_of(first), dtype_of(first))))
-        what = f"{count} inputs, one per step" if count == steps else \
-            f"{count} inputs to the {steps} steps"
+        """A fold's many inputs of one shape (a run's x[t]) as one box: "x0, x2, …, x32",
+        the shape, how many there are."""
+        first, count = item.hidden[0], len(item.hidden)
+        names = [self.graph.name_of(v) for v in (item.hidden[0], item.hidden[1], item.hidden[-1])]
+        head = f"<B>{style.name(names[0])}, {style.name(names[1])}, …, " \
+               f"{style.name(names[2])}</B>  " + style.small(style.escape(
+                   style.shape_text(shape_of(first), dtype_of(first))))
+        steps = len(item.obj) if isinstance(item.obj, Run) else 0
+        what = f"{count} inputs" + (", one per step" if count == steps else "")
         attrs = {"shape": "box", "style": "filled", "class": "variable input inputs",
                  "label": style.html_label([head, style.small(style.escape(what))])}
         attrs.update(style.KIND_STYLE["input"])

@@ -77,7 +77,7 @@ class GradientPainter(Painter):
         """A fold's output shape, then the gradient reaching its outputs; a run's as one
         mark per step (earliest first), so gradients vanishing over time show as a fade."""
         lines = super().output_lines(item)
-        if item.kind == "repeat" and item.obj.step_outputs:
+        if item.kind == "repeat":
             return lines + self.step_lines(item.obj)
         size = joint_magnitude([self.grads.get(id(v)) for v in item.outputs])
         if not item.outputs:
@@ -88,7 +88,17 @@ class GradientPainter(Painter):
         return lines + [style.swatch(style.magnitude_color(size)) + " "
                         + style.small(text, "#000000")]
 
+    def runs_lines(self, item) -> list:
+        """Each run of time steps inside a folded module, with its gradient strip."""
+        lines = []
+        for run in item.runs:
+            lines.append(style.small(style.escape(f"{run.first.name} ×{len(run)}"), "#222222"))
+            lines += self.step_lines(run)
+        return lines
+
     def step_lines(self, run) -> list:
+        if not run.step_outputs:
+            return []
         sizes = [joint_magnitude([self.grads.get(id(v)) for v in outputs])
                  for outputs in run.step_outputs]
         per_mark = math.ceil(len(sizes) / STEP_MARKS)

@@ -26,6 +26,7 @@ DEFAULT_MAX_NODES = 400  # above this, modules fold and then the far end is summ
 # CNN), or when clusters would take more than AUTO_NODES nodes (attention's own math);
 # a small MLP keeps its operators in view.
 AUTO_LAYERS, AUTO_NODES = 6, 60
+BUNDLE_MIN = 3  # inputs of one shape that only one fold reads, drawn as one node
 MODULE_OPTIONS = "'auto', 'cluster', 'collapse' or a depth >= 0"
 
 
@@ -64,7 +65,8 @@ class Item:
     "composite" (a folded composite function) or "summary";
     `home` is the Scope whose cluster it sits in (None: top level); `members` the
     operator nodes a fold hides, `hidden` the variables folded in with them and
-    `outputs` the hidden variables that leave the fold (their shapes label the box)."""
+    `outputs` the hidden variables that leave the fold (their shapes label the box)
+    and `runs` the Runs folded inside a module fold (an LSTM's steps)."""
 
     id: str
     kind: str
@@ -73,6 +75,7 @@ class Item:
     members: list = field(default_factory=list)
     hidden: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
+    runs: list = field(default_factory=list)  # the folded Runs inside a module fold
 
 
 @dataclass
@@ -371,10 +374,10 @@ class _Assembler:
     def scene(self) -> Scene:
         for node in self.graph.operators:
             self._place_operator(node)
-        self.step_inputs = []
+        self.fold_inputs = []
         for i, variable in enumerate(self.graph.variables):
             self._place_variable(i, variable)
-        self._bundle_step_inputs()
+        self._bundle_fold_inputs()
         self._step_outputs()
         self._connect()
         ordered = self._drawing_order()
@@ -428,8 +431,8 @@ class _Assembler:
                 return
         elif graph.producer_of(variable) is None and len(users) == 1:
             (user,) = users.values()
-            if user.kind == "repeat" and graph.kind_of(variable) == "input":
-                self.step_inputs.append((index, variable, user))
+            if user.kind in ("repeat", "module") and graph.kind_of(variable) == "input":
+                self.fold_inputs.append((index, variable, user, home))
                 return
             if user.kind != "operator" and graph.kind_of(variable) != "input":
                 self._hide(variable, user)
@@ -442,21 +445,22 @@ class _Assembler:
         self.items[item_id] = item
         self.rep[id(variable)] = item
 
-    def _bundle_step_inputs(self):
-        """Inputs that only a run uses (an RNN's x[t], sliced before the graph starts when
-        x needs no gradient) are drawn as one "inputs" node per shape, not one per step."""
+    def _bundle_fold_inputs(self):
+        """Three or more inputs of one shape that only one fold uses (an RNN's x[t], sliced
+        before the graph starts when x needs no gradient) are one "inputs" node, not one
+        per time step."""
         groups = {}
-        for index, variable, run_item in self.step_inputs:
-            key = (run_item.id, shape_of(variable), dtype_of(variable))
-            groups.setdefault(key, []).append((index, variable, run_item))
+        for index, variable, fold_item, home in self.fold_inputs:
+            key = (fold_item.id, shape_of(variable), dtype_of(variable))
+            groups.setdefault(key, []).append((index, variable, fold_item, home))
         for k, members in enumerate(groups.values()):
-            if len(members) == 1:
-                index, variable, run_item = members[0]
-                self._draw_variable(index, variable, run_item.home)
+            if len(members) < BUNDLE_MIN:
+                for index, variable, _, home in members:
+                    self._draw_variable(index, variable, home)
                 continue
-            run_item = members[0][2]
-            bundle = Item(f"{run_item.id}_in{k}", "inputs", run_item.obj, run_item.home)
-            for _, variable, _ in members:
+            fold_item = members[0][2]
+            bundle = Item(f"{fold_item.id}_in{k}", "inputs", fold_item.obj, members[0][3])
+            for _, variable, _, _ in members:
                 self._hide(variable, bundle)
             self.items[bundle.id] = bundle
 
@@ -465,18 +469,27 @@ class _Assembler:
         self.rep[id(variable)] = fold_item
 
     def _step_outputs(self):
-        """For each folded Run: per scope, the variables made in it that leave it."""
-        for item in self.items.values():
-            if item.kind != "repeat":
-                continue
-            run = item.obj
-            step_of = {id(s): k for k, s in enumerate(run.scopes)}
+        """For every Run of the plan: per scope, the variables made in it that leave it;
+        and each module fold's list of the runs inside it."""
+        runs = list({id(key): key for key in self.folded.values() if isinstance(key, Run)}
+                    .values())
+        step_of = {}
+        for run in runs:
             run.step_outputs = [[] for _ in run.scopes]
-            for node in item.members:
-                k = next(step_of[id(s)] for s in scope_of(node).chain() if id(s) in step_of)
+            step_of.update((id(s), (run, k)) for k, s in enumerate(run.scopes))
+            fold = _outermost_folded(run.first, self.folded)
+            if fold is not run:
+                self._fold_item(fold).runs.append(run)
+        if not step_of:
+            return
+        for node in self.graph.operators:
+            own = scope_of(node)
+            for s in own.chain() if own is not None else ():
+                if id(s) not in step_of:
+                    continue
+                run, k = step_of[id(s)]
                 variable = self.graph.output_of(node)
-                inside = [self._within(user, run.scopes[k])
-                          for user in self.consumers.get(id(variable), [])]
+                inside = [self._within(user, s) for user in self.consumers.get(id(variable), [])]
                 if id(variable) in self.output_ids or not all(inside):
                     run.step_outputs[k].append(variable)
 

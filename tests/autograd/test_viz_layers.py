@@ -49,6 +49,8 @@ def test_a_cnn_of_ten_layers_draws_one_box_per_layer_by_default():
     assert "→ (16, 64)" in next(b for b in boxes if b.startswith("6: FlattenLike"))
     assert "in_features=64, out_features=32," in next(b for b in boxes if "7: Linear" in b)
     assert not by_class(dot, "parameter")  # listed in their layer's box
+    (images,) = by_class(dot, "input")
+    assert dot["cluster_of"][images] == []  # an input sits outside every module
     # nothing between two layers: each box feeds the next directly
     ids = {text(a["label"]).split(" ")[0]: i for i, a in by_class(dot, "module").items()}
     assert (ids["0:"], ids["1:"], {}) in [(s, t, {}) for s, t, _ in dot["edges"]]
@@ -133,7 +135,8 @@ def test_an_unrolled_lstm_folds_each_layers_time_steps_into_one_box_with_the_cou
     assert "l0 step ×32 → (4, 16) per step 32 steps:" in runs["l0 step"]
     assert "ih0.weight (64, 8)" in runs["l0 step"] and "hh1.bias (64,)" in runs["l1 step"]
     inputs = [text(a["label"]) for a in by_class(dot, "inputs").values()]
-    assert inputs == ["x0 … x32 (4, 8) float64 32 inputs, one per step"]
+    assert inputs == ["x0, x2, …, x32 (4, 8) float64 32 inputs, one per step"]  # x1: h0
+    assert all(dot["cluster_of"][i] == [] for i in by_class(dot, "input"))
     assert figure.drawn_nodes <= 20  # was 1,100 operators and variables
 
 
