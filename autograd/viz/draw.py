@@ -16,7 +16,7 @@ from ..graph import Graph, dtype_of, format_value, operator_params, shape_of
 from . import style
 from .expand import expansion
 from .figure import Figure
-from .scene import DEFAULT_MAX_NODES, Run, build_scene, module_path
+from .scene import DEFAULT_MAX_NODES, Run, build_scene, module_path, ranks
 
 RANKDIRS = ("LR", "TB", "BT", "RL")  # rankdir=None chooses LR or TB, whichever fits better
 PROJECTOR = (1000, 1400)  # px, width × height a projected notebook shows without scrolling
@@ -469,7 +469,7 @@ def _extents(scene, sizes) -> dict:
     along = {"LR": 0, "TB": 0}
     across = {"LR": 0, "TB": 0}
     by_rank = {}
-    for item_id, rank in _ranks(scene).items():
+    for item_id, rank in ranks(scene).items():
         by_rank.setdefault(rank, []).append(sizes.get(item_id, (60, 40)))
     for members in by_rank.values():
         along["LR"] += max(w for w, _ in members) + 22  # ranksep 0.3 in
@@ -502,29 +502,11 @@ def _legend_at_the_bottom(figure, painter, scene, rankdir):
     label = ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
              + "".join(painter.legend_rows()) + "</TABLE>>")
     figure.node("legend", label=label, shape="plaintext", margin="0", **{"class": "legend"})
-    ranks = _ranks(scene)
+    rank = ranks(scene)
     if rankdir == "TB":
-        figure.edge(max(ranks, key=ranks.get), "legend", style="invis")
+        figure.edge(max(rank, key=rank.get), "legend", style="invis")
     else:
-        figure.edge("legend", min(ranks, key=ranks.get), style="invis")
-
-
-def _ranks(scene) -> dict:
-    """Each item's rank: the longest path to it from a source along the scene's edges."""
-    successors, waiting = {}, {item_id: 0 for item_id in scene.items}
-    for edge in scene.edges:
-        successors.setdefault(edge.source, []).append(edge.target)
-        waiting[edge.target] += 1
-    rank = {item_id: 0 for item_id in scene.items}
-    ready = [item_id for item_id, count in waiting.items() if count == 0]
-    while ready:
-        item_id = ready.pop()
-        for target in successors.get(item_id, ()):
-            rank[target] = max(rank[target], rank[item_id] + 1)
-            waiting[target] -= 1
-            if waiting[target] == 0:
-                ready.append(target)
-    return rank
+        figure.edge("legend", min(rank, key=rank.get), style="invis")
 
 
 def _emit_items(figure, scene, painter, sizes) -> dict:

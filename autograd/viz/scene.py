@@ -23,9 +23,10 @@ from ..graph import Graph, Scope, dtype_of, scope_of, shape_of
 
 DEFAULT_MAX_NODES = 400  # above this, modules fold and then the far end is summarised
 # modules="auto" draws one box per layer when there are more layers than AUTO_LAYERS (a
-# CNN), or when clusters would take more than AUTO_NODES nodes (attention's own math);
-# a small MLP keeps its operators in view.
+# CNN), or when clusters would take more than AUTO_NODES nodes (attention's own math) or
+# a chain of more than AUTO_RANKS; a small MLP keeps its operators in view.
 AUTO_LAYERS, AUTO_NODES = 6, 60
+AUTO_RANKS = 20  # "auto": a longer chain of boxes folds into blocks (encoder layers)
 BUNDLE_MIN = 3  # inputs of one shape that only one fold reads, drawn as one node
 MODULE_OPTIONS = "'auto', 'cluster', 'collapse' or a depth >= 0"
 
@@ -300,11 +301,37 @@ def _planned_scene(graph, modules, expand) -> tuple:
     runs = [run for run in find_runs(graph) if not any(id(s) in opened for s in run.scopes)]
     folds = _folds(graph, "cluster" if modules == "auto" else modules, opened, runs)
     scene = assemble(graph, folds, expand is True)
-    if modules == "auto" and graph.scopes and (
-            len(scene) > AUTO_NODES or _layer_count(graph, opened, runs) > AUTO_LAYERS):
-        folds = _folds(graph, "collapse", opened, runs)
+    if modules != "auto" or not graph.scopes or not (
+            len(scene) > AUTO_NODES or _longest(scene) > AUTO_RANKS
+            or _layer_count(graph, opened, runs) > AUTO_LAYERS):
+        return folds, scene
+    folds = _folds(graph, "collapse", opened, runs)
+    scene = assemble(graph, folds, expand is True)
+    while _longest(scene) > AUTO_RANKS:
+        blocks = [b for b in _blocks(folds) if id(b) not in opened]
+        if len(_blocks(folds)) < 2 or not blocks:
+            break
+        folds.update((id(b), b) for b in blocks)  # outer scopes: they win over their layers
         scene = assemble(graph, folds, expand is True)
     return folds, scene
+
+
+def _longest(scene) -> int:
+    return max(ranks(scene).values(), default=0)
+
+
+def _blocks(folds) -> list:
+    """The module calls that directly hold the folded layers (a transformer's encoder
+    layers), leaving out the model itself (a call inside no other)."""
+    blocks = {}
+    for key in folds.values():
+        if key.composite:
+            continue
+        chain = (key.first if isinstance(key, Run) else key).chain()[:-1]
+        calls = [s for s in chain if _is_module_call(s)]
+        if len(calls) >= 2:
+            blocks[id(calls[-1])] = calls[-1]
+    return list(blocks.values())
 
 
 def _folds(graph, modules, opened, runs) -> dict:
@@ -574,6 +601,24 @@ def build_scene(graph, modules="auto", expand=False, max_nodes=DEFAULT_MAX_NODES
     scene.notes.append(f"{total} nodes > max_nodes={max_nodes}: " + "; ".join(actions)
                        + " (max_nodes=None draws everything)")
     return scene
+
+
+def ranks(scene) -> dict:
+    """Each item's rank: the longest path to it from a source along the scene's edges."""
+    successors, waiting = {}, {item_id: 0 for item_id in scene.items}
+    for edge in scene.edges:
+        successors.setdefault(edge.source, []).append(edge.target)
+        waiting[edge.target] += 1
+    rank = {item_id: 0 for item_id in scene.items}
+    ready = [item_id for item_id, count in waiting.items() if count == 0]
+    while ready:
+        item_id = ready.pop()
+        for target in successors.get(item_id, ()):
+            rank[target] = max(rank[target], rank[item_id] + 1)
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                ready.append(target)
+    return rank
 
 
 # --------------------------------------------------------------------------------------

@@ -179,14 +179,24 @@ def test_expand_a_step_name_opens_its_run_into_one_cluster_per_step():
 
 def test_attention_is_one_layer_box_until_expanded():
     _, loss = attention_loss()
-    dot = parse(viz.forward_graph(loss))
+    dot = parse(viz.forward_graph(loss, modules="collapse"))
     attention = [text(label) for label in labels(dot) if "AttentionLike" in label]
     assert len(attention) == 2 and "embed_dim=16, num_heads=4," in attention[0]
     assert "in_proj.weight (48, 16)" in attention[0] and "→ (2, 6, 16)" in attention[0]
     assert not any("softmax" in a["label"] for a in by_class(dot, "operator").values())
-    opened = parse(viz.forward_graph(loss, expand="0.self_attn"))
+    opened = parse(viz.forward_graph(loss, modules="collapse", expand="0.self_attn"))
     softmax = [a for a in by_class(opened, "operator").values() if "softmax" in a["label"]]
     assert len(softmax) == 1  # one node for all four heads: heads are an axis
+
+
+def test_a_long_chain_of_layer_boxes_folds_into_blocks_by_default():
+    _, loss = attention_loss()  # two blocks of attention, 2 Linear, residual adds: 22 ranks
+    dot = parse(viz.forward_graph(loss))
+    assert [text(label).split(" ")[0] for label in labels(dot)] == ["0:", "1:"]
+    assert "self_attn.in_proj.weight (48, 16)" in labels(dot)[0]
+    first = parse(viz.forward_graph(loss, expand="0"))
+    boxes = sorted(text(label).split(":")[0] for label in labels(first))
+    assert boxes == ["0.linear1", "0.linear2", "0.self_attn", "1"]
 
 
 # --------------------------------------------------------------------------------------
@@ -270,12 +280,12 @@ def test_a_two_layer_lstm_over_32_steps_fits_a_page(name):
 
 
 @needs_dot
-@pytest.mark.parametrize("name", ["cnn", "cnn flow", "attention"])
+@pytest.mark.parametrize("name", ["cnn", "cnn flow", "attention", "attention flow"])
 def test_layered_pictures_fit_a_page_without_options(name):
-    _, loss = attention_loss() if name == "attention" else cnn_loss()
+    _, loss = attention_loss() if name.startswith("attention") else cnn_loss()
 
     def draw(**o):
-        if name == "cnn flow":
+        if name.endswith("flow"):
             return viz.gradient_flow(loss, run_backward=True, retain_graph=True, **o)
         return viz.forward_graph(loss, **o)
 
