@@ -293,3 +293,25 @@ def test_layered_pictures_fit_a_page_without_options(name):
     assert width <= PAGE[0] and height <= PAGE[1]
     assert scale >= 0.6, scale
     assert not math.isnan(scale)
+
+
+@needs_dot
+def test_user_text_in_layer_and_run_boxes_is_escaped():
+    class Odd(nn.Module):
+        def forward(self, x):
+            return x.tanh()
+
+        def extra_repr(self):
+            return "fn=<lambda>, path=C:\\new, quote=\"&\""
+
+    odd = Odd()
+    h = Tensor(np.ones((2, 3)), requires_grad=True, name="x")
+    for _ in range(3):
+        with scope("<step>"):
+            h = odd(h) * 2
+    folded = viz.forward_graph(h.sum())
+    assert "<B>&lt;step&gt; ×3</B>" in folded.source
+    assert "&lt;step&gt; ×3" in folded.pipe(format="svg", encoding="utf-8")
+    opened = viz.forward_graph(h.sum(), modules="collapse", expand="<step>")
+    assert opened.source.count("fn=&lt;lambda&gt;, path=C:\\new,") == 3
+    assert "fn=&lt;lambda&gt;" in opened.pipe(format="svg", encoding="utf-8")
