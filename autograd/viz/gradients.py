@@ -66,7 +66,8 @@ class GradientPainter(Painter):
             name = self.local_name(item, param)
             grad = self.grads.get(id(param))
             if grad is None:
-                lines.append(style.small(f"{style.name(name)}: no grad", "#999999"))
+                lines.append(style.swatch(style.NONE_COLOR) + " "
+                             + style.small(f"{style.name(name)}: no grad", "#999999"))
                 continue
             color = style.magnitude_color(style.magnitude(grad))
             text = style.name(name) + " " + style.escape(style.grad_lines(grad, one_line=True)[0])
@@ -83,7 +84,8 @@ class GradientPainter(Painter):
         if not item.outputs:
             return lines
         if size is None:
-            return lines + [style.small("<I>output: no gradient</I>", "#999999")]
+            return lines + [style.swatch(style.NONE_COLOR) + " "
+                            + style.small("<I>output: no gradient</I>", "#999999")]
         text = style.escape(f"output grad rms {style.number(size)}")
         return lines + [style.swatch(style.magnitude_color(size)) + " "
                         + style.small(text, "#000000")]

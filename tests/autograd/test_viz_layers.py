@@ -4,6 +4,7 @@ one box "×32"; expand= opens them; gradient flow paints folded layers and steps
 pictures fit a page. Tested on stand-ins built from existing operators and nn.Linear
 (tests/autograd/layer_standins.py)."""
 
+import json
 import math
 import re
 import shutil
@@ -315,3 +316,17 @@ def test_user_text_in_layer_and_run_boxes_is_escaped():
     opened = viz.forward_graph(h.sum(), modules="collapse", expand="<step>")
     assert opened.source.count("fn=&lt;lambda&gt;, path=C:\\new,") == 3
     assert "fn=&lt;lambda&gt;" in opened.pipe(format="svg", encoding="utf-8")
+
+
+@needs_dot
+def test_backward_steps_keep_folded_boxes_the_same_size_in_every_frame():
+    _, loss = lstm_loss(steps=3)
+    steps = viz.backward_steps(loss, modules="collapse")
+
+    def sizes(k):
+        layout = json.loads(steps[k].pipe(format="json"))
+        return {o["name"]: (o["width"], o["height"]) for o in layout["objects"]
+                if o.get("class", "").startswith("module")}
+
+    first, last = sizes(0), sizes(len(steps) - 1)
+    assert len(first) == 2 and first == last  # rnn (with its runs) and head
