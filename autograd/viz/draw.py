@@ -132,9 +132,13 @@ class Painter:
         arguments = extra_repr_text(scope_.module)
         lines = [f"<B>{title}</B>"]
         lines += [style.small(style.escape(line), "#333333") for line in wrap_arguments(arguments)]
-        lines += self.output_lines(item) + self.runs_lines(item)
-        lines += [style.small(detail)] + self.fold_lines(item, params)
         name = module_path(self.graph, scope_) or scope_.name
+        shown = params if len(params) <= PARAMS_SHOWN else params[:PARAMS_SHOWN - 1]
+        lines += self.output_lines(item) + self.runs_lines(item)
+        lines += [style.small(detail)] + self.fold_lines(item, shown)
+        if len(shown) < len(params):
+            lines.append(style.small(style.escape(
+                f"… {len(params) - len(shown)} more: expand={name!r} shows them")))
         tip = f"{label}({arguments})" if arguments else label
         tip += f"; {detail}; expand={name!r} draws " + ("its steps" if run else "its operators")
         attrs = {"shape": "box3d", "style": "filled", "fillcolor": style.MODULE_FILL,
@@ -304,6 +308,7 @@ _SYMBOL_SIZES = {1: 14}  # points by length: "+" and "@" large, "(·)²" and "[ 
 
 EXTRA_WIDTH, EXTRA_LINES = 34, 2  # a layer box's extra_repr: characters a line, lines
 PARAMS_WIDTH = 40  # characters of a layer box's parameter line
+PARAMS_SHOWN = 12  # a box of more parameters (a block of layers) lists the first 11
 
 
 def extra_repr_text(module) -> str:

@@ -307,12 +307,18 @@ def _planned_scene(graph, modules, expand) -> tuple:
         return folds, scene
     folds = _folds(graph, "collapse", opened, runs)
     scene = assemble(graph, folds, expand is True)
+    layers, folded_blocks = _layer_count(graph, opened, runs), []
     while _longest(scene) > AUTO_RANKS:
         blocks = [b for b in _blocks(folds) if id(b) not in opened]
         if len(_blocks(folds)) < 2 or not blocks:
             break
+        folded_blocks += blocks
         folds.update((id(b), b) for b in blocks)  # outer scopes: they win over their layers
         scene = assemble(graph, folds, expand is True)
+    if folded_blocks:
+        name = module_path(graph, folded_blocks[0]) or folded_blocks[0].name
+        scene.notes.append(f"{layers} layers drawn in {len(folded_blocks)} blocks: "
+                           f"expand={name!r} opens one, modules='collapse' shows every layer")
     return folds, scene
 
 

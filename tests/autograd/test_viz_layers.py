@@ -192,8 +192,11 @@ def test_attention_is_one_layer_box_until_expanded():
 
 def test_a_long_chain_of_layer_boxes_folds_into_blocks_by_default():
     _, loss = attention_loss()  # two blocks of attention, 2 Linear, residual adds: 22 ranks
-    dot = parse(viz.forward_graph(loss))
+    figure = viz.forward_graph(loss)
+    dot = parse(figure)
     assert [text(label).split(" ")[0] for label in labels(dot)] == ["0:", "1:"]
+    assert figure.notes == ["6 layers drawn in 2 blocks: expand='0' opens one, "
+                            "modules='collapse' shows every layer"]
     assert "self_attn.in_proj.weight (48, 16)" in labels(dot)[0]
     first = parse(viz.forward_graph(loss, expand="0"))
     boxes = sorted(text(label).split(":")[0] for label in labels(first))
@@ -330,3 +333,14 @@ def test_backward_steps_keep_folded_boxes_the_same_size_in_every_frame():
 
     first, last = sizes(0), sizes(len(steps) - 1)
     assert len(first) == 2 and first == last  # rnn (with its runs) and head
+
+
+def test_a_box_of_many_parameters_lists_eleven_and_says_how_to_see_the_rest():
+    nn.manual_seed(0)
+    model = nn.Sequential(*[nn.Linear(2, 2) for _ in range(7)])  # 14 parameters
+    loss = model(Tensor(np.ones((1, 2)))).sum()
+    for draw in (viz.forward_graph, viz.gradient_flow):
+        (box,) = labels(parse(draw(loss, modules=0)))
+        assert "7 operators, 14 parameters" in box
+        assert "5.weight" in box and "5.bias" not in box
+        assert "… 3 more: expand='Sequential' shows them" in text(box)
