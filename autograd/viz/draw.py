@@ -16,7 +16,8 @@ from ..graph import Graph, dtype_of, format_value, operator_params, shape_of
 from . import style
 from .expand import expansion
 from .figure import Figure
-from .scene import DEFAULT_MAX_NODES, Run, build_scene, module_path, ranks
+from .folds import Run, module_path
+from .scene import DEFAULT_MAX_NODES, build_scene, ranks
 
 RANKDIRS = ("LR", "TB", "BT", "RL")  # rankdir=None chooses LR or TB, whichever fits better
 PROJECTOR = (1000, 1400)  # px, width × height a projected notebook shows without scrolling

@@ -19,7 +19,8 @@ from autograd import Tensor, viz
 from autograd.graph import Graph, scope
 from autograd.viz import style
 from autograd.viz.draw import EXTRA_WIDTH, wrap_arguments
-from autograd.viz.scene import build_scene, find_runs
+from autograd.viz.folds import find_runs
+from autograd.viz.scene import build_scene
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 PAGE = (1000, 1400)  # px: what a notebook shows without scrolling (the notebooks' limit)
@@ -31,7 +32,8 @@ def labels(dot, word="module"):
 
 def text(label: str) -> str:
     """A label's text without markup, entities decoded, one space between words."""
-    plain = re.sub(r"<[^>]*>", " ", label[1:-1] if label.startswith("<<") else label).replace("&#x27;", "'").replace("&quot;", '"')
+    inner = label[1:-1] if label.startswith("<<") else label
+    plain = re.sub(r"<[^>]*>", " ", inner).replace("&#x27;", "'").replace("&quot;", '"')
     return " ".join(plain.split())
 
 
@@ -112,7 +114,8 @@ def test_expand_opens_layers_named_by_path_or_type_and_true_opens_everything():
 
 def test_expand_refuses_names_it_cannot_find_and_other_types():
     _, loss = cnn_loss()
-    with pytest.raises(ValueError, match=r"expand='conv9' names no module.*'ConvLike', 'ReLU'.*'0', '1'"):
+    types_then_paths = r"expand='conv9' names no module.*'ConvLike', 'ReLU'.*'0', '1'"
+    with pytest.raises(ValueError, match=types_then_paths):
         viz.forward_graph(loss, expand="conv9")
     with pytest.raises(TypeError, match="expand must be True, False, a name or a list"):
         viz.forward_graph(loss, expand=3)
