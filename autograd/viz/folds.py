@@ -20,9 +20,10 @@ from ..graph import Scope, scope_of
 
 # modules="auto" draws one box per layer when there are more layers than AUTO_LAYERS (a
 # CNN), or when clusters would take more than AUTO_NODES nodes (attention's own math) or
-# a chain of more than AUTO_RANKS; a small MLP keeps its operators in view.
-AUTO_LAYERS, AUTO_NODES = 6, 60
-AUTO_RANKS = 20  # "auto": a longer chain of boxes folds into blocks (encoder layers)
+# a chain of more than AUTO_RANKS, and there are two layers or more; a small MLP keeps
+# its operators in view. Layer boxes in a chain still longer than AUTO_RANKS fold into
+# blocks (a transformer's encoder layers).
+AUTO_LAYERS, AUTO_NODES, AUTO_RANKS = 6, 60, 20
 BUNDLE_MIN = 3  # inputs of one shape that only one fold reads, drawn as one node
 MODULE_OPTIONS = "'auto', 'cluster', 'collapse' or a depth >= 0"
 

@@ -109,13 +109,15 @@ def _planned_scene(graph, modules, expand) -> tuple:
     runs = [run for run in find_runs(graph) if not any(id(s) in opened for s in run.scopes)]
     folds = fold_plan(graph, "cluster" if modules == "auto" else modules, opened, runs)
     scene = assemble(graph, folds, expand is True)
-    if modules != "auto" or not graph.scopes or not (
-            len(scene) > AUTO_NODES or _longest(scene) > AUTO_RANKS
-            or layer_count(graph, opened, runs) > AUTO_LAYERS):
+    if modules != "auto" or not graph.scopes:
+        return folds, scene
+    layers = layer_count(graph, opened, runs)
+    big = len(scene) > AUTO_NODES or _longest(scene) > AUTO_RANKS or layers > AUTO_LAYERS
+    if not big or layers < 2:  # one box for the whole model says less than its clusters
         return folds, scene
     folds = fold_plan(graph, "collapse", opened, runs)
     scene = assemble(graph, folds, expand is True)
-    layers, folded_blocks = layer_count(graph, opened, runs), []
+    folded_blocks = []
     while _longest(scene) > AUTO_RANKS:
         blocks = [b for b in blocks_of(folds) if id(b) not in opened]
         if len(blocks_of(folds)) < 2 or not blocks:

@@ -347,3 +347,16 @@ def test_a_box_of_many_parameters_lists_eleven_and_says_how_to_see_the_rest():
         assert "7 operators, 14 parameters" in box
         assert "5.weight" in box and "5.bias" not in box
         assert "… 3 more: expand='Sequential' shows them" in text(box)
+
+
+def test_auto_never_draws_the_whole_model_as_one_box():
+    class Deep(nn.Module):  # one module call of 40 operators: no layers inside
+        def forward(self, x):
+            for _ in range(40):
+                x = (x * 0.9).tanh()
+            return x
+
+    out = Deep()(Tensor(np.ones(3), requires_grad=True)).sum()
+    figure = viz.forward_graph(out, max_nodes=None)
+    assert figure.drawn_nodes > 60 and not by_class(parse(figure), "module")
+    assert len(by_class(parse(viz.forward_graph(out, modules="collapse")), "module")) == 1
