@@ -199,10 +199,11 @@ class Painter:
         """A fold's many inputs of one shape (a run's x[t]) as one box: "x0, x2, …, x32",
         the shape, how many there are."""
         first, count = item.hidden[0], len(item.hidden)
-        names = [self.graph.name_of(v) for v in (item.hidden[0], item.hidden[1], item.hidden[-1])]
-        head = f"<B>{style.name(names[0])}, {style.name(names[1])}, …, " \
-               f"{style.name(names[2])}</B>  " + style.small(style.escape(
-                   style.shape_text(shape_of(first), dtype_of(first))))
+        ends = item.hidden if count <= 3 else [item.hidden[0], item.hidden[1], None,
+                                                 item.hidden[-1]]
+        names = ", ".join("…" if v is None else style.name(self.graph.name_of(v)) for v in ends)
+        head = f"<B>{names}</B>  " + style.small(style.escape(
+            style.shape_text(shape_of(first), dtype_of(first))))
         steps = len(item.obj) if isinstance(item.obj, Run) else 0
         what = f"{count} inputs" + (", one per step" if count == steps else "")
         attrs = {"shape": "box", "style": "filled", "class": "variable input inputs",

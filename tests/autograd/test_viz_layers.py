@@ -360,3 +360,11 @@ def test_auto_never_draws_the_whole_model_as_one_box():
     figure = viz.forward_graph(out, max_nodes=None)
     assert figure.drawn_nodes > 60 and not by_class(parse(figure), "module")
     assert len(by_class(parse(viz.forward_graph(out, modules="collapse")), "module")) == 1
+
+
+def test_three_step_inputs_are_one_node_naming_all_three():
+    _, loss = lstm_loss(steps=3)
+    (inputs,) = [text(a["label"]) for a in by_class(parse(viz.forward_graph(loss)), "inputs")
+                 .values()]
+    names = inputs.split(" (")[0].split(", ")
+    assert len(names) == 3 and "…" not in inputs and inputs.endswith("3 inputs, one per step")
