@@ -109,3 +109,18 @@ __all__ = [
     "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
 ]
+
+# norm (issue 16): normalisation and embedding layers
+from .normalization import (  # noqa: E402
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    LayerNorm,
+    batch_norm,
+    group_norm,
+    layer_norm,
+)
+from .sparse import Embedding, embedding  # noqa: E402
+
+__all__ += ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "Embedding",
+            "layer_norm", "batch_norm", "group_norm", "embedding"]

@@ -292,3 +292,10 @@ for _f in (mse_loss, l1_loss, smooth_l1_loss, huber_loss, kl_div, cross_entropy,
            binary_cross_entropy, binary_cross_entropy_with_logits):
     _f.__doc__ = getattr(_losses, _f.__name__).__doc__
 del _f
+
+
+# norm (issue 16): normalisation and embedding
+from .normalization import batch_norm, group_norm, layer_norm  # noqa: E402
+from .sparse import embedding  # noqa: E402
+
+__all__ += ["layer_norm", "batch_norm", "group_norm", "embedding"]

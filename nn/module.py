@@ -1,10 +1,12 @@
 """Module and Parameter: the building blocks every layer and model is made of.
 
 A Module registers what is assigned to its attributes: a `Parameter` becomes one of its
-parameters, a `Module` one of its children, in assignment order. Everything else
-(`parameters()`, `state_dict()`, `zero_grad()`, `train()`/`eval()`, the repr) walks that
-tree. Parameters are named by their path in the tree (`layers.0.weight`), and the name is
-stored in `param.name` so graph listings and pictures show it.
+parameters, a `Module` one of its children, in assignment order; `register_buffer` adds a
+buffer, a Tensor that is state but not learned (BatchNorm's running statistics).
+Everything else (`parameters()`, `buffers()`, `state_dict()`, `zero_grad()`,
+`train()`/`eval()`, `to()`, the repr) walks that tree. Parameters and buffers are named by
+their path in the tree (`layers.0.weight`), and the name is stored in `tensor.name` so
+graph listings and pictures show it.
 """
 
 from __future__ import annotations
@@ -71,13 +73,21 @@ class Module:
     """
 
     def __init__(self):
-        # One registry in registration order: name -> Parameter or Module.
+        # One registry in registration order: name -> Parameter, Module, or a buffer (any
+        # other Tensor, or None for a buffer registered empty).
         object.__setattr__(self, "_members", OrderedDict())
+        # Buffers left out of the state dict (register_buffer(..., persistent=False)).
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
 
     @property
     def _parameters(self) -> OrderedDict:
         return OrderedDict((n, v) for n, v in self._members.items() if isinstance(v, Parameter))
+
+    @property
+    def _buffers(self) -> OrderedDict:
+        """name -> Tensor or None, for this module's own buffers."""
+        return OrderedDict((n, v) for n, v in self._members.items() if _is_buffer(v))
 
     @property
     def _modules(self) -> OrderedDict:
@@ -96,10 +106,19 @@ class Module:
         elif isinstance(value, (Parameter, Module)):
             _check_name(self, name, "parameter" if isinstance(value, Parameter) else "module")
             members[name] = value
+            self._non_persistent_buffers_set.discard(name)
             if isinstance(value, Parameter):
                 value.name = name
             else:
-                _rename_parameters(value, name)
+                _rename_members(value, name)
+        elif name in members and _is_buffer(members[name]):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} "
+                                f"to buffer '{name}' (a Tensor or None expected); wrap it: "
+                                f"self.{name} = Tensor(value)")
+            members[name] = value
+            if value is not None:
+                value.name = name
         elif isinstance(members.get(name), Parameter) and isinstance(value, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: cannot assign a plain Tensor to parameter "
@@ -113,7 +132,37 @@ class Module:
 
     def __delattr__(self, name):
         self._members.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a buffer: a Tensor that belongs to the module's state but is not learned
+        (BatchNorm's running_mean). It is an attribute (self.name), listed by buffers(),
+        cast by to(dtype), saved in state_dict() when `persistent`, and never given to an
+        optimizer. Assigning a Tensor (or None) to the name later replaces it, as in
+        PyTorch. None registers the name without a value (left out of the state dict)."""
+        if "_members" not in self.__dict__:
+            raise AttributeError(f"cannot assign buffer '{name}' before "
+                                 f"{type(self).__name__}.__init__ called super().__init__()")
+        _check_name(self, name, "buffer")
+        if hasattr(self, name) and not (name in self._members
+                                        and _is_buffer(self._members[name])):
+            raise KeyError(f"{type(self).__name__}.register_buffer: attribute '{name}' already "
+                           "exists; pick another name, or delete the attribute first")
+        if isinstance(tensor, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_buffer: '{name}' is a Parameter "
+                            "(learned); use register_parameter, or pass a plain Tensor")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer: '{name}' must be a Tensor "
+                            f"or None, got {type(tensor).__name__}; wrap it in Tensor(...)")
+        self._members[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        if tensor is not None:
+            tensor.name = name
+        object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """setattr(self, name, param), for names chosen at run time."""
@@ -156,7 +205,7 @@ class Module:
     def named_modules(self, prefix: str = ""):
         """(path, module) for this module and every descendant, each once, depth first in
         registration order."""
-        return ((path, member) for path, member in _walk(self, prefix, recurse=True)
+        return ((path, member) for path, member, _ in _walk(self, prefix, recurse=True)
                 if isinstance(member, Module))
 
     def modules(self):
@@ -166,13 +215,29 @@ class Module:
         """(path, parameter) pairs in registration order, depth first; a parameter shared
         by several modules appears once, under its first path."""
         seen = set()
-        for path, member in _walk(self, prefix, recurse):
+        for path, member, _ in _walk(self, prefix, recurse):
             if isinstance(member, Parameter) and id(member) not in seen:
                 seen.add(id(member))
                 yield path, member
 
     def parameters(self, recurse: bool = True):
         return (param for _, param in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True):
+        """(path, buffer) pairs in registration order, depth first, persistent or not
+        (buffers registered as None are skipped); a shared buffer appears once unless
+        remove_duplicate=False."""
+        seen = set()
+        for path, member, _ in _walk(self, prefix, recurse):
+            if isinstance(member, Tensor) and not isinstance(member, Parameter):
+                if remove_duplicate and id(member) in seen:
+                    continue
+                seen.add(id(member))
+                yield path, member
+
+    def buffers(self, recurse: bool = True):
+        return (buffer for _, buffer in self.named_buffers(recurse=recurse))
 
     def num_parameters(self) -> int:
         """Number of learnable scalars (shared parameters counted once)."""
@@ -205,9 +270,10 @@ class Module:
         return self
 
     def to(self, dtype) -> Module:
-        """Cast every parameter to a floating dtype in place (np.float32 for speed, or
-        np.float64); gradients are dropped. Returns self. PyTorch's device "cpu" is
-        accepted and changes nothing (tracegrad computes with numpy, on the CPU)."""
+        """Cast every parameter and floating buffer to a floating dtype in place
+        (np.float32 for speed, or np.float64); integer buffers (num_batches_tracked) keep
+        theirs, as in PyTorch; gradients are dropped. Returns self. PyTorch's device "cpu"
+        is accepted and changes nothing (tracegrad computes with numpy, on the CPU)."""
         if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
             if dtype.split(":")[0] == "cpu":
                 return self
@@ -219,33 +285,51 @@ class Module:
         for param in self.parameters():
             param.data = param.data.astype(dtype)
             param.grad = None
+        for buffer in self.buffers():
+            if buffer.dtype.kind == "f":
+                buffer.data = buffer.data.astype(dtype)
         return self
 
     # -- state dicts --------------------------------------------------------------------
 
+    def _state_entries(self):
+        """(path, tensor) for every parameter and persistent buffer, in registration order
+        (PyTorch's state-dict keys); each tensor once."""
+        seen = set()
+        for path, member, owner in _walk(self, "", recurse=True):
+            if isinstance(member, Parameter) or (
+                    isinstance(member, Tensor)
+                    and path.rpartition(".")[2] not in owner._non_persistent_buffers_set):
+                if id(member) not in seen:
+                    seen.add(id(member))
+                    yield path, member
+
     def state_dict(self) -> OrderedDict:
-        """{path: ndarray}: a copy of every parameter's values, in registration order.
+        """{path: ndarray}: a copy of every parameter's and persistent buffer's values, in
+        registration order.
 
         Copies, not views (unlike PyTorch), so a saved state is a snapshot that later
         training does not change; EarlyStopping's restore_best relies on it.
         """
-        return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
+        return OrderedDict((name, tensor.data.copy()) for name, tensor in self._state_entries())
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values from `state_dict` into the parameters: all or nothing.
+        """Copy values from `state_dict` into the parameters and persistent buffers: all or
+        nothing.
 
         Everything is checked first and nothing is assigned unless all of it fits; one
         StateDictError (a ValueError) then lists every missing key, unexpected key,
         shape mismatch and non-numeric entry. With strict=False, missing and unexpected
         keys are allowed (shape mismatches still are not). Values are cast to each
-        parameter's dtype (as PyTorch does). Returns (missing_keys, unexpected_keys).
+        parameter's or buffer's dtype (as PyTorch does). Returns (missing_keys,
+        unexpected_keys).
         """
         if not hasattr(state_dict, "items") or not hasattr(state_dict, "__contains__") or (
                 isinstance(state_dict, Module)):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a state dict (a "
                             f"mapping of parameter names to arrays), "
                             f"{passed_instead(state_dict, 'model')}")
-        own = OrderedDict(self.named_parameters())
+        own = OrderedDict(self._state_entries())
         values, problems = {}, []
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
@@ -284,31 +368,39 @@ class Module:
         return _repr_tree(self, top=True)
 
 
+def _is_buffer(member) -> bool:
+    """Whether a registry entry is a buffer: anything but a Parameter or a Module (a
+    Tensor, or None for a buffer registered empty)."""
+    return not isinstance(member, (Parameter, Module))
+
+
 def _walk(module, prefix, recurse):
-    """(path, member) for `module` and, depth first in registration order, everything
-    registered below it; each module is entered once (iteratively: no recursion limit)."""
-    yield prefix, module
+    """(path, member, owner) for `module` (owner None) and, depth first in registration
+    order, everything registered below it, with the module it is registered in; each
+    module is entered once (iteratively: no recursion limit)."""
+    yield prefix, module, None
     entered = {id(module)}
-    stack = [(prefix, iter(module._members.items()))]
+    stack = [(prefix, module, iter(module._members.items()))]
     while stack:
-        path, members = stack[-1]
+        path, owner, members = stack[-1]
         for name, member in members:
             full = f"{path}.{name}" if path else name
             if isinstance(member, Module):
                 if not recurse or id(member) in entered:
                     continue
                 entered.add(id(member))
-                yield full, member
-                stack.append((full, iter(member._members.items())))
+                yield full, member, owner
+                stack.append((full, member, iter(member._members.items())))
                 break
-            yield full, member
+            yield full, member, owner
         else:
             stack.pop()
 
 
-def _rename_parameters(module, prefix):
-    for path, param in module.named_parameters():
-        param.name = f"{prefix}.{path}"
+def _rename_members(module, prefix):
+    """Name a new child's parameters and buffers by their path from the parent."""
+    for path, tensor in (*module.named_parameters(), *module.named_buffers()):
+        tensor.name = f"{prefix}.{path}"
 
 
 def _check_name(module, name, kind: str) -> None:
@@ -325,7 +417,8 @@ def _check_name(module, name, kind: str) -> None:
 
 
 def _checked_value(key, value, param):
-    """(array cast to param's dtype, None) or (None, a description of what is wrong)."""
+    """(array cast to param's dtype, None) or (None, a description of what is wrong);
+    `param` is a parameter or a buffer."""
     if isinstance(value, Tensor):
         value = value.data
     try:
@@ -335,8 +428,9 @@ def _checked_value(key, value, param):
     if array.dtype.kind not in "fiub":
         return None, f"{key!r}: unsupported dtype {array.dtype} (numeric arrays only)"
     if array.shape != param.shape:
+        kind = "parameter" if isinstance(param, Parameter) else "buffer"
         return None, (f"size mismatch for {key!r}: checkpoint has shape {array.shape}, "
-                      f"the model's parameter has shape {param.shape}")
+                      f"the model's {kind} has shape {param.shape}")
     return array.astype(param.dtype, copy=True), None
 
 

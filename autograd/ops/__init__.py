@@ -63,6 +63,11 @@ from .elementwise import (
 from .reductions import Median, Prod
 from .scans import Cumprod, Cumsum, LogCumSumExp
 
+# isort: split
+# norm (issue 16)
+from .normalization import BatchNorm, GroupNorm, LayerNorm
+from .sparse import Embedding
+
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
     Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
@@ -77,6 +82,8 @@ ALL_OPERATORS = (
     Prod, Median, Cumsum, Cumprod, LogCumSumExp,
     # surface-shape (issue 15)
     Einsum,
+    # norm (issue 16)
+    LayerNorm, BatchNorm, GroupNorm, Embedding,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]

@@ -14,7 +14,8 @@ LAYERS = [
     {"engine"},
     {"ops", "ops.arithmetic", "ops.elementwise", "ops.linalg", "ops.reductions", "ops.shape",
      "ops.scans",  # surface-math (issue 15)
-     "ops.indexing"},  # surface-shape (issue 15)
+     "ops.indexing",  # surface-shape (issue 15)
+     "ops.normalization", "ops.sparse"},  # norm (issue 16)
     {"anomaly", "versions", "hooks", "collector", "xp"},
     {"backprop"},
     {"scalar", "tensor"},

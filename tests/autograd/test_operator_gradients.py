@@ -266,6 +266,7 @@ def test_the_operator_table_covers_every_built_in_operator():
                "linear"}
     tested |= SURFACE_MATH_NAMES  # surface-math (issue 15)
     tested |= {name for name, *_ in SHAPE_FUNCTIONS}  # surface-shape (issue 15)
+    tested |= NORM_NAMES  # norm (issue 16): rows in tests/nn/test_norm.py
     names = {op.name for op in ALL_OPERATORS}
     missing = {n for n in names if not any(n == t or t.startswith(n) for t in tested)}
     assert not missing, f"operators without a gradient test: {sorted(missing)}"
@@ -285,3 +286,7 @@ _HERE = str(pathlib.Path(__file__).parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 from test_surface_math import SURFACE_MATH_NAMES  # noqa: E402
+
+# norm (issue 16): the normalisation and embedding gradient tests live in tests/nn
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "nn"))
+from test_norm import NORM_NAMES  # noqa: E402

@@ -535,6 +535,52 @@ def einsum_recipe(rng, pool):
 
 
 RECIPES[ops.Einsum] = einsum_recipe
+
+
+# norm (issue 16): eps 0.1 keeps 1/√(σ² + eps) moderate for nearly constant values
+def layer_norm_recipe(rng, pool):
+    i = pick(rng, pool, lambda v: v.ndim >= 1)
+    if i is None:
+        return None
+    axes = (pool[i].ndim - 1,)
+    j = pick(rng, pool, lambda w: w.shape == pool[i].shape[-1:])
+    if j is None or rng.boolean():
+        return Step("layer_norm", lambda a: ops.LayerNorm.apply(a, axes=axes, eps=0.1,
+                                                                 affine=()), (i,))
+    return Step("layer_norm[weight]", lambda a, w: ops.LayerNorm.apply(
+        a, w, axes=axes, eps=0.1, affine=("weight",)), (i, j))
+
+
+def batch_norm_recipe(rng, pool):
+    i = pick(rng, pool, lambda v: v.ndim >= 2 and v.size // v.shape[1] >= 2)
+    if i is None:
+        return None
+    return Step("batch_norm", lambda a: ops.BatchNorm.apply(a, eps=0.1, affine=(),
+                                                             running=False), (i,))
+
+
+def group_norm_recipe(rng, pool):
+    i = pick(rng, pool, lambda v: v.ndim >= 2)
+    if i is None:
+        return None
+    groups = rng.choice([1, pool[i].shape[1]])
+    return Step(f"group_norm[groups={groups}]", lambda a: ops.GroupNorm.apply(
+        a, groups=groups, eps=0.1, affine=()), (i,))
+
+
+def embedding_recipe(rng, pool):
+    i = pick(rng, pool, lambda v: v.ndim == 2 and v.shape[0] >= 1)
+    if i is None:
+        return None
+    indices = np.array(rng.items(range(pool[i].shape[0]), rng.integer(1, 4)))
+    return Step(f"embedding[{indices.tolist()}]", lambda w: ops.Embedding.apply(
+        w, indices=indices, padding_idx=None, scale_grad_by_freq=False), (i,))
+
+
+RECIPES[ops.LayerNorm] = layer_norm_recipe
+RECIPES[ops.BatchNorm] = batch_norm_recipe
+RECIPES[ops.GroupNorm] = group_norm_recipe
+RECIPES[ops.Embedding] = embedding_recipe
 OPERATORS = list(RECIPES)
 FALLBACK = unary("tanh", Tensor.tanh)  # always applicable and always safe
 
