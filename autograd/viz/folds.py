@@ -234,23 +234,33 @@ def blocks_of(folds) -> list:
 
 def fold_plan(graph, modules, opened, runs) -> dict:
     """{id(scope): the Scope or Run it is drawn inside of}: `modules`' folds (less the
-    opened scopes) and the runs (a run wins over its own scopes)."""
+    opened scopes) and the runs (a run wins over its own scopes). A run that expand=
+    opened, under "collapse", draws each of its steps as one box: the unrolled loop."""
     chosen = folded_scopes(graph, modules, opened)
     folds = {id(s): s for s in graph.scopes if id(s) in chosen}
+    collapse = (modules == "collapse" or modules is True) and opened is not ALL
     for run in runs:
-        folds.update((id(s), run) for s in run.scopes)
+        if not is_open(run, opened):
+            folds.update((id(s), run) for s in run.scopes)
+        elif collapse:
+            folds.update((id(s), s) for s in run.scopes)
     return folds
+
+
+def is_open(run, opened) -> bool:
+    return any(id(s) in opened for s in run.scopes)
 
 
 def check_modules(modules) -> None:
     depth = isinstance(modules, int) and not isinstance(modules, bool) and modules >= 0
-    if not (depth or modules in ("auto", "cluster", "collapse", None, False, True)):
+    named = isinstance(modules, str) and modules in ("auto", "cluster", "collapse")
+    if not (depth or named or modules is None or modules is False or modules is True):
         raise ValueError(f"viz: modules must be {MODULE_OPTIONS}, got {modules!r}")
 
 
 def layer_count(graph, opened, runs) -> int:
     """How many boxes "collapse" draws: layers, a run of repeated layers counting once."""
-    in_run = {id(s): run for run in runs for s in run.scopes}
+    in_run = {id(s): run for run in runs if not is_open(run, opened) for s in run.scopes}
     boxes = set()
     for s in layer_scopes(graph):
         if id(s) in opened:

@@ -106,7 +106,7 @@ def _planned_scene(graph, modules, expand) -> tuple:
     """plan()'s folds and the scene they draw."""
     check_modules(modules)
     opened = opened_scopes(graph, expand)
-    runs = [run for run in find_runs(graph) if not any(id(s) in opened for s in run.scopes)]
+    runs = find_runs(graph)
     folds = fold_plan(graph, "cluster" if modules == "auto" else modules, opened, runs)
     scene = assemble(graph, folds, expand is True)
     if modules != "auto" or not graph.scopes:

@@ -319,7 +319,7 @@ def test_user_text_in_layer_and_run_boxes_is_escaped():
     folded = viz.forward_graph(h.sum())
     assert "<B>&lt;step&gt; ×3</B>" in folded.source
     assert "&lt;step&gt; ×3" in folded.pipe(format="svg", encoding="utf-8")
-    opened = viz.forward_graph(h.sum(), modules="collapse", expand="<step>")
+    opened = viz.forward_graph(h.sum(), modules=1, expand="<step>")  # each Odd call a box
     assert opened.source.count("fn=&lt;lambda&gt;, path=C:\\new,") == 3
     assert "fn=&lt;lambda&gt;" in opened.pipe(format="svg", encoding="utf-8")
 
@@ -368,3 +368,22 @@ def test_three_step_inputs_are_one_node_naming_all_three():
                  .values()]
     names = inputs.split(" (")[0].split(", ")
     assert len(names) == 3 and "…" not in inputs and inputs.endswith("3 inputs, one per step")
+
+
+def test_an_opened_run_under_collapse_is_the_unrolled_loop_one_box_per_step():
+    _, loss = lstm_loss(steps=4)
+    dot = parse(viz.forward_graph(loss, modules="collapse", expand="l0 step"))
+    steps = [text(label) for label in labels(dot) if text(label).startswith("l0 step")]
+    assert len(steps) == 4 and all("×" not in step for step in steps)
+    assert "→ (4, 16)" in steps[0]
+    assert [text(a["label"]).split(" →")[0] for a in by_class(dot, "repeat").values()] == [
+        "l1 step ×4"]
+    step_ids = [i for i, a in by_class(dot, "module").items() if "l0 step</B>" in a["label"]]
+    chained = [(s, t) for s, t, _ in dot["edges"] if s in step_ids and t in step_ids]
+    assert len(chained) == 3  # step t hands its state to step t + 1
+
+
+def test_modules_refuses_a_float_depth():
+    _, loss = cnn_loss()
+    with pytest.raises(ValueError, match="modules must be"):
+        viz.forward_graph(loss, modules=1.0)
