@@ -74,6 +74,17 @@ class GradientPainter(Painter):
             lines.append(style.swatch(color) + " " + style.small(text, "#000000"))
         return lines
 
+    def fold_attrs(self, item) -> dict:
+        """A layer or run box outlined in the colour and width of the gradient reaching its
+        outputs, like the edges: a layer whose gradient vanishes fades out."""
+        attrs = super().fold_attrs(item)
+        if item.kind in ("module", "repeat") and "penwidth" not in attrs:
+            size = joint_magnitude([self.grads.get(id(v)) for v in item.outputs])
+            if size is not None:
+                attrs.update(color=style.magnitude_color(size),
+                             penwidth=str(max(1.0, style.magnitude_width(size))))
+        return attrs
+
     def output_lines(self, item) -> list:
         """A fold's output shape, then the gradient reaching its outputs; a run's as one
         mark per step (earliest first), so gradients vanishing over time show as a fade."""

@@ -224,6 +224,10 @@ def test_gradient_flow_paints_each_layer_box_with_its_parameters_and_outputs():
     between = [attrs for source, target, attrs in dot["edges"]
                if source in by_class(dot, "module") and target in by_class(dot, "module")]
     assert len(between) == 9 and all(a["color"] != style.NONE_COLOR for a in between)
+    boxes = by_class(dot, "module")  # outlined like the edges leaving them
+    for box_id, box in boxes.items():
+        leaving = next(a for s, _, a in dot["edges"] if s == box_id)
+        assert box["color"] == leaving["color"] and box["color"] != style.MODULE_BORDER
 
 
 def test_gradient_flow_marks_each_time_step_and_shows_the_gradient_vanishing_back_in_time():
