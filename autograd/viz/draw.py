@@ -556,7 +556,8 @@ def _cluster_style(sub, scope_, graph, depth):
 def _emit_item(target, item, scene, painter, ports) -> tuple:
     """Declares one item; returns its estimated size (see _estimate)."""
     if item.kind == "operator":
-        steps = expansion(item.obj) if scene.expand else None
+        fused = scene.expand is True or item.obj.op.name in scene.expand
+        steps = expansion(item.obj) if fused else None
         if steps:
             ports[item.id] = _emit_expansion(target, item, steps, painter)
             return 70 * len(steps), 60
@@ -632,8 +633,9 @@ def forward_graph(output, *, modules="auto", expand=False, max_nodes=DEFAULT_MAX
         fused operators (softmax, log_softmax, logsumexp, nn's cross-entropy losses) as
         their primitives. A name or list of names opens the modules and scopes it
         matches, by module path ("features.0"), type ("Conv2d") or scope name
-        ("l0 step", "cross_entropy"), and the ones around them; what is inside them
-        folds as usual. A name that matches nothing raises ValueError listing the names.
+        ("l0 step"), and the ones around them (what is inside them folds as usual), and
+        draws the fused operators of that name ("softmax") as primitives. A name that
+        matches nothing raises ValueError listing the names.
     max_nodes: above this many nodes, modules fold (deepest first) and then the nodes
         farthest from the outputs are summarised in one node; None draws everything.
     title: a line above the picture; legend: the colour key; rankdir: None chooses

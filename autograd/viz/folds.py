@@ -16,6 +16,7 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..engine import Operator
 from ..graph import Scope, scope_of
 
 # modules="auto" draws one box per layer when there are more layers than AUTO_LAYERS (a
@@ -184,13 +185,15 @@ def scope_names(graph, scope_) -> set:
     return names
 
 
-def opened_scopes(graph, expand):
-    """ids of the scopes `expand` opens: ALL for True, none for False, else every scope a
-    name matches (by module path, type or scope name) and the scopes around it."""
+def opened_scopes(graph, expand) -> tuple:
+    """What `expand` opens: (ids of scopes, names of fused operators drawn as their
+    primitives). True: ALL and True; False: nothing; names: every scope a name matches (by
+    module path, type or scope name) and the scopes around it, and the fused operators of
+    that name (softmax, cross_entropy)."""
     if expand is True:
-        return ALL
+        return ALL, True
     if expand is False or expand is None:
-        return set()
+        return set(), frozenset()
     wanted = [expand] if isinstance(expand, str) else expand
     try:
         wanted = list(wanted)
@@ -198,24 +201,35 @@ def opened_scopes(graph, expand):
         wanted = None
     if wanted is None or not all(isinstance(n, str) for n in wanted):
         raise TypeError("viz: expand must be True, False, a name or a list of names (module "
-                        f"paths such as 'features.0', types such as 'Conv2d', or scope "
-                        f"names such as 'l0 step'), got {expand!r}")
+                        f"paths such as 'features.0', types such as 'Conv2d', scope names "
+                        f"such as 'l0 step', fused operators such as 'softmax'), got "
+                        f"{expand!r}")
     opened, matched = set(), set()
     for s in graph.scopes:
         hits = scope_names(graph, s).intersection(wanted)
         if hits:
             matched |= hits
             opened |= {id(a) for a in s.chain()}
-    missing = [n for n in wanted if n not in matched]
+    fused = fused_operators(graph).intersection(wanted)
+    missing = [n for n in wanted if n not in matched | fused]
     if missing:
-        kinds = [n for s in graph.scopes for n in sorted(scope_names(graph, s))
-                 if not module_path(graph, s) or n in (s.name, type(s.module).__name__)]
-        paths = [module_path(graph, s) for s in graph.scopes if module_path(graph, s)]
-        known = list(dict.fromkeys(kinds + paths))  # types and scope names, then paths
-        shown = ", ".join(repr(n) for n in known[:20]) + (", ..." if len(known) > 20 else "")
-        raise ValueError(f"viz: expand={missing[0]!r} names no module or scope in this graph; "
-                         f"its names are: {shown or 'none (the graph has no scopes)'}")
-    return opened
+        raise ValueError(f"viz: expand={missing[0]!r} names no module, scope or fused operator "
+                         f"in this graph; its names are: {_known_names(graph)}")
+    return opened, frozenset(fused)
+
+
+def fused_operators(graph) -> set:
+    """The names of the graph's operators that can draw themselves as primitives."""
+    return {node.op.name for node in graph.operators if node.op.expand is not Operator.expand}
+
+
+def _known_names(graph) -> str:
+    kinds = [n for s in graph.scopes for n in sorted(scope_names(graph, s))
+             if not module_path(graph, s) or n in (s.name, type(s.module).__name__)]
+    paths = [module_path(graph, s) for s in graph.scopes if module_path(graph, s)]
+    known = list(dict.fromkeys(kinds + sorted(fused_operators(graph)) + paths))
+    shown = ", ".join(repr(n) for n in known[:20]) + (", ..." if len(known) > 20 else "")
+    return shown or "none (the graph has no scopes or fused operators)"
 
 
 def blocks_of(folds) -> list:

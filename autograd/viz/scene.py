@@ -70,7 +70,7 @@ class Scene:
     edges: list
     rep: dict  # id(variable) or engine Node -> the Item drawing it
     folded: dict  # id(Scope) -> the Scope or Run it is drawn inside of, for folded scopes
-    expand: bool = False  # fused operators drawn as their primitives
+    expand: Any = frozenset()  # fused operators drawn as primitives: True (all) or names
     notes: list = field(default_factory=list)
 
     def __len__(self):
@@ -105,10 +105,10 @@ def plan(graph, modules, expand) -> dict:
 def _planned_scene(graph, modules, expand) -> tuple:
     """plan()'s folds and the scene they draw."""
     check_modules(modules)
-    opened = opened_scopes(graph, expand)
+    opened, fused = opened_scopes(graph, expand)
     runs = find_runs(graph)
     folds = fold_plan(graph, "cluster" if modules == "auto" else modules, opened, runs)
-    scene = assemble(graph, folds, expand is True)
+    scene = assemble(graph, folds, fused)
     if modules != "auto" or not graph.scopes:
         return folds, scene
     layers = layer_count(graph, opened, runs)
@@ -116,7 +116,7 @@ def _planned_scene(graph, modules, expand) -> tuple:
     if not big or layers < 2:  # one box for the whole model says less than its clusters
         return folds, scene
     folds = fold_plan(graph, "collapse", opened, runs)
-    scene = assemble(graph, folds, expand is True)
+    scene = assemble(graph, folds, fused)
     folded_blocks = []
     while _longest(scene) > AUTO_RANKS:
         blocks = [b for b in blocks_of(folds) if id(b) not in opened]
@@ -124,7 +124,7 @@ def _planned_scene(graph, modules, expand) -> tuple:
             break
         folded_blocks += blocks
         folds.update((id(b), b) for b in blocks)  # outer scopes: they win over their layers
-        scene = assemble(graph, folds, expand is True)
+        scene = assemble(graph, folds, fused)
     if folded_blocks:
         name = module_path(graph, folded_blocks[0]) or folded_blocks[0].name
         scene.notes.append(f"{layers} layers drawn in {len(folded_blocks)} blocks: "
@@ -340,7 +340,7 @@ class _Assembler:
         return order
 
 
-def assemble(graph, folded, expand=False) -> Scene:
+def assemble(graph, folded, expand=frozenset()) -> Scene:
     return _Assembler(graph, folded, expand).scene()
 
 
@@ -362,7 +362,7 @@ def build_scene(graph, modules="auto", expand=False, max_nodes=DEFAULT_MAX_NODES
         if len(level) < 2:  # one box for the whole model says less than a summary does
             break
         folded = {**{id(s): s for s in level}, **folded}
-        scene = assemble(graph, folded, expand is True)
+        scene = assemble(graph, folded, scene.expand)
         if len(scene) <= max_nodes:
             break
     actions = []

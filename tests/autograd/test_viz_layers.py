@@ -117,6 +117,8 @@ def test_expand_refuses_names_it_cannot_find_and_other_types():
     types_then_paths = r"expand='conv9' names no module.*'ConvLike', 'ReLU'.*'0', '1'"
     with pytest.raises(ValueError, match=types_then_paths):
         viz.forward_graph(loss, expand="conv9")
+    with pytest.raises(ValueError, match="names no module, scope or fused operator"):
+        viz.forward_graph(loss, expand="tanh")  # drawn as one node anyway: nothing to open
     with pytest.raises(TypeError, match="expand must be True, False, a name or a list"):
         viz.forward_graph(loss, expand=3)
     with pytest.raises(TypeError, match="expand must be"):
@@ -391,3 +393,11 @@ def test_modules_refuses_a_float_depth():
     _, loss = cnn_loss()
     with pytest.raises(ValueError, match="modules must be"):
         viz.forward_graph(loss, modules=1.0)
+
+
+def test_expand_names_a_fused_operator_to_draw_it_as_its_primitives():
+    model, loss = cnn_loss()
+    dot = parse(viz.forward_graph(loss, expand="cross_entropy"))
+    assert len(by_class(dot, "module")) == 10  # the layers stay folded
+    assert by_class(dot, "expanded")  # max-shift, exp, sum, log ... of the fused loss
+    assert any("fused operator" in c.get("label", "") for c in dot["clusters"].values())
