@@ -106,6 +106,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def _as_list(values):
     if values is None:
         return None
+    if isinstance(values, (Variable, np.ndarray)):  # one output or seed, before the ABC check
+        return [values]
     if isinstance(values, Sequence) and not isinstance(values, (str, bytes)):
         return list(values)
     return [values]
@@ -115,6 +117,8 @@ def _check_one_kind(variables, caller):
     for v in variables:
         if not isinstance(v, Variable):
             raise TypeError(f"{caller}: expected Scalar or Tensor, got {type(v).__name__}")
+    if len(variables) < 2:
+        return
     # Subclasses (nn.Parameter) count as their base kind.
     kinds = {next(k for k in type(v).__mro__ if Variable in k.__bases__).__name__
              for v in variables}
@@ -176,7 +180,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         _state.grad_enabled = bool(create_graph)
         for root, grad in leaf_roots:
             _deliver_to_leaf(root, grad, walk.captured, create_graph, walk.held)
-        tune_collector(_walk(pending, walk))
+        # Backward formulas meet inf and nan on purpose at the edges of their domains (1/0
+        # for log at 0, 0·inf ...), where PyTorch is silent: numpy's divide and invalid
+        # warnings are off for the whole walk, once, so no formula needs its own guard.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tune_collector(_walk(pending, walk))
         for variable, grad in walk.held.values():
             _store_leaf_grad(variable, run_hooks(variable._hooks, grad), walk.captured,
                              create_graph)

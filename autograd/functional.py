@@ -21,7 +21,7 @@ from .ops import indexing as ix
 from .ops import linalg as la
 from .ops import reductions as rd
 from .ops import shape as sh
-from .tensor import Tensor, _constant, register_numpy_protocol
+from .tensor import Tensor, _constant, _refuse_torch_names, register_numpy_protocol
 from .variable import Variable
 
 
@@ -75,7 +75,9 @@ def log_sigmoid(x):
     return _variable(x).log_sigmoid()
 
 
-def norm(x, axis=None, keepdims=False, ord=None):  # noqa: A002 - numpy's name
+def norm(x, axis=None, keepdims=False, ord=None, **torch_names):  # noqa: A002 - numpy's name
+    if torch_names:
+        _refuse_torch_names("norm", torch_names, function=True)
     return _variable(x).norm(axis, keepdims, ord)
 
 
@@ -128,31 +130,45 @@ def dot(x, y):
     return _variable(x).dot(y)
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001 - numpy's name
+def sum(x, axis=None, keepdims=False, **torch_names):  # noqa: A001 - numpy's name
+    if torch_names:
+        _refuse_torch_names("sum", torch_names, function=True)
     return _variable(x).sum(axis, keepdims)
 
 
-def mean(x, axis=None, keepdims=False):
+def mean(x, axis=None, keepdims=False, **torch_names):
+    if torch_names:
+        _refuse_torch_names("mean", torch_names, function=True)
     return _variable(x).mean(axis, keepdims)
 
 
-def max(x, axis=None, keepdims=False):  # noqa: A001 - numpy's name
+def max(x, axis=None, keepdims=False, **torch_names):  # noqa: A001 - numpy's name
+    if torch_names:
+        _refuse_torch_names("max", torch_names, function=True)
     return _variable(x).max(axis, keepdims)
 
 
-def min(x, axis=None, keepdims=False):  # noqa: A001 - numpy's name
+def min(x, axis=None, keepdims=False, **torch_names):  # noqa: A001 - numpy's name
+    if torch_names:
+        _refuse_torch_names("min", torch_names, function=True)
     return _variable(x).min(axis, keepdims)
 
 
-def var(x, axis=None, keepdims=False, ddof=0):
+def var(x, axis=None, keepdims=False, ddof=0, **torch_names):
+    if torch_names:
+        _refuse_torch_names("var", torch_names, function=True)
     return _variable(x).var(axis, keepdims, ddof)
 
 
-def std(x, axis=None, keepdims=False, ddof=0):
+def std(x, axis=None, keepdims=False, ddof=0, **torch_names):
+    if torch_names:
+        _refuse_torch_names("std", torch_names, function=True)
     return _variable(x).std(axis, keepdims, ddof)
 
 
-def logsumexp(x, axis=None, keepdims=False):
+def logsumexp(x, axis=None, keepdims=False, **torch_names):
+    if torch_names:
+        _refuse_torch_names("logsumexp", torch_names, function=True)
     return _variable(x).logsumexp(axis, keepdims)
 
 
@@ -430,53 +446,75 @@ def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
     return _variable(x, "isclose").isclose(y, rtol, atol, equal_nan)
 
 
-def prod(x, axis=None, keepdims=False):
+def prod(x, axis=None, keepdims=False, **torch_names):
+    if torch_names:
+        _refuse_torch_names("prod", torch_names, function=True)
     return _variable(x, "prod").prod(axis, keepdims)
 
 
-def median(x, axis=None, keepdims=False):
+def median(x, axis=None, keepdims=False, **torch_names):
+    if torch_names:
+        _refuse_torch_names("median", torch_names, function=True)
     return _variable(x, "median").median(axis, keepdims)
 
 
-def cumsum(x, axis=None):
+def cumsum(x, axis=None, **torch_names):
+    if torch_names:
+        _refuse_torch_names("cumsum", torch_names, function=True, scan=True)
     return _variable(x, "cumsum").cumsum(axis)
 
 
-def cumprod(x, axis=None):
+def cumprod(x, axis=None, **torch_names):
+    if torch_names:
+        _refuse_torch_names("cumprod", torch_names, function=True, scan=True)
     return _variable(x, "cumprod").cumprod(axis)
 
 
-def logcumsumexp(x, axis=None):
+def logcumsumexp(x, axis=None, **torch_names):
+    if torch_names:
+        _refuse_torch_names("logcumsumexp", torch_names, function=True, scan=True)
     return _variable(x, "logcumsumexp").logcumsumexp(axis)
 
 
-def argmax(x, axis=None, keepdims=False):
+def argmax(x, axis=None, keepdims=False, **torch_names):
+    if torch_names:
+        _refuse_torch_names("argmax", torch_names, function=True)
     return _variable(x, "argmax").argmax(axis, keepdims)
 
 
-def argmin(x, axis=None, keepdims=False):
+def argmin(x, axis=None, keepdims=False, **torch_names):
+    if torch_names:
+        _refuse_torch_names("argmin", torch_names, function=True)
     return _variable(x, "argmin").argmin(axis, keepdims)
 
 
-def any(x, axis=None, keepdims=False):  # noqa: A001 - numpy's name
+def any(x, axis=None, keepdims=False, **torch_names):  # noqa: A001 - numpy's name
+    if torch_names:
+        _refuse_torch_names("any", torch_names, function=True)
     return _variable(x, "any").any(axis, keepdims)
 
 
-def all(x, axis=None, keepdims=False):  # noqa: A001 - numpy's name
+def all(x, axis=None, keepdims=False, **torch_names):  # noqa: A001 - numpy's name
+    if torch_names:
+        _refuse_torch_names("all", torch_names, function=True)
     return _variable(x, "all").all(axis, keepdims)
 
 
 amax, amin = max, min  # numpy's aliases: the same operators, ties split evenly
 
 
-def var_mean(x, axis=None, keepdims=False, ddof=0):
+def var_mean(x, axis=None, keepdims=False, ddof=0, **torch_names):
     """(var, mean) over the axes, PyTorch's pair (numpy's ddof=0 default; PyTorch's is 1)."""
+    if torch_names:
+        _refuse_torch_names("var_mean", torch_names, function=True)
     x = _variable(x, "var_mean")
     return x.var(axis, keepdims, ddof), x.mean(axis, keepdims)
 
 
-def std_mean(x, axis=None, keepdims=False, ddof=0):
+def std_mean(x, axis=None, keepdims=False, ddof=0, **torch_names):
     """(std, mean) over the axes, PyTorch's pair (numpy's ddof=0 default; PyTorch's is 1)."""
+    if torch_names:
+        _refuse_torch_names("std_mean", torch_names, function=True)
     x = _variable(x, "std_mean")
     return x.std(axis, keepdims, ddof), x.mean(axis, keepdims)
 
@@ -604,9 +642,12 @@ def one_hot(indices, num_classes=-1, dtype=np.int64):
     """out[..., c] = 1 where indices[...] == c (no gradient); num_classes=-1 takes
     max(indices) + 1, as PyTorch's one_hot does."""
     indices = np.asarray(sh.raw_index(indices))
-    if indices.dtype.kind not in "iu" or (indices.size and indices.min() < 0):
-        raise ValueError(f"one_hot: indices must be integers >= 0, got {indices.dtype} "
-                         f"values {indices.ravel()[:5].tolist()}")
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: tensor must hold integer class labels, got dtype "
+                        f"{indices.dtype}; convert with y.astype(np.int64)")
+    if indices.size and indices.min() < 0:
+        raise ValueError(f"one_hot: class labels must be >= 0, got values "
+                         f"{indices.ravel()[:5].tolist()}")
     if num_classes == -1:
         num_classes = int(indices.max()) + 1 if indices.size else 0
     if indices.size and indices.max() >= num_classes:

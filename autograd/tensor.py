@@ -739,7 +739,8 @@ class Tensor(Variable):
     def floor(self): return _run(el.Floor, (self,))  # noqa: E704
     def ceil(self): return _run(el.Ceil, (self,))  # noqa: E704
     def trunc(self): return _run(el.Trunc, (self,))  # noqa: E704
-    def round(self, decimals=0): return el.Round.apply(self, decimals=decimals)  # noqa: E704
+    def round(self, decimals=0):
+        return Tensor._apply(el.Round, (self,), {"decimals": decimals})
     def floor_divide(self, other): return _run(el.FloorDivide, (self, other))  # noqa: E704
     def __floordiv__(self, other): return _run(el.FloorDivide, (self, other))  # noqa: E704
     def __rfloordiv__(self, other): return _run(el.FloorDivide, (other, self))  # noqa: E704
@@ -755,7 +756,8 @@ class Tensor(Variable):
         return self.round(0 if ndigits is None else ndigits)
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
-        return el.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+        return Tensor._apply(el.NanToNum, (self,), {"nan": nan, "posinf": posinf,
+                                                    "neginf": neginf})
 
     # Tests, not functions of x: no gradient, a bool tensor that does not require grad.
     def isnan(self): return Tensor._make(np.isnan(self._data))  # noqa: E704
@@ -768,41 +770,59 @@ class Tensor(Variable):
         return Tensor._make(np.asarray(np.isclose(self._data, other, rtol=rtol, atol=atol,
                                                   equal_nan=equal_nan)))
 
-    def prod(self, axis=None, keepdims=False):
+    def prod(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("prod", torch_names)
         return rd.Prod.of(self, axis, keepdims)
 
-    def median(self, axis=None, keepdims=False):
+    def median(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            _refuse_torch_names("median", torch_names)
         return rd.Median.of(self, axis, keepdims)
 
-    def cumsum(self, axis=None):
+    def cumsum(self, axis=None, **torch_names):
+        if torch_names:
+            _refuse_torch_names("cumsum", torch_names, scan=True)
         return sc.Cumsum.of(self, axis)
 
-    def cumprod(self, axis=None):
+    def cumprod(self, axis=None, **torch_names):
+        if torch_names:
+            _refuse_torch_names("cumprod", torch_names, scan=True)
         return sc.Cumprod.of(self, axis)
 
-    def logcumsumexp(self, axis=None):
+    def logcumsumexp(self, axis=None, **torch_names):
+        if torch_names:
+            _refuse_torch_names("logcumsumexp", torch_names, scan=True)
         return sc.LogCumSumExp.of(self, axis)
 
     # numpy's amax/amin are max/min: the same operator, ties split evenly.
     amax = max
     amin = min
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis=None, keepdims=False, **torch_names):
         """The index of the largest element (the first on ties), over the flattened tensor
         or along `axis`; an integer tensor without gradient."""
+        if torch_names:
+            _refuse_torch_names("argmax", torch_names)
         return _index_of("argmax", self, axis, keepdims)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis=None, keepdims=False, **torch_names):
         """The index of the smallest element (the first on ties); no gradient."""
+        if torch_names:
+            _refuse_torch_names("argmin", torch_names)
         return _index_of("argmin", self, axis, keepdims)
 
-    def any(self, axis=None, keepdims=False):
+    def any(self, axis=None, keepdims=False, **torch_names):
         """Whether any element is non-zero, over the axes; a bool tensor, no gradient."""
+        if torch_names:
+            _refuse_torch_names("any", torch_names)
         axes = rd.normalize_axes(axis, self.ndim, "any", self.shape) if axis is not None else None
         return Tensor._make(np.asarray(self._data.any(axis=axes, keepdims=keepdims)))
 
-    def all(self, axis=None, keepdims=False):
+    def all(self, axis=None, keepdims=False, **torch_names):
         """Whether every element is non-zero, over the axes; a bool tensor, no gradient."""
+        if torch_names:
+            _refuse_torch_names("all", torch_names)
         axes = rd.normalize_axes(axis, self.ndim, "all", self.shape) if axis is not None else None
         return Tensor._make(np.asarray(self._data.all(axis=axes, keepdims=keepdims)))
 
@@ -887,15 +907,19 @@ class Tensor(Variable):
                 )
             seed = np.ones_like(output._data)
             return Tensor._make(seed) if create_graph else seed
-        if not isinstance(grad, Tensor):
+        if isinstance(grad, Tensor):
+            array = grad._data
+        else:
             _check_real_grad(grad, caller)
-            grad = Tensor._make(np.asarray(grad, dtype=output._data.dtype))
-        if grad.shape != output.shape:
+            array = np.asarray(grad, dtype=output._data.dtype)
+        if array.shape != output._data.shape:
             raise ValueError(
-                f"{caller}: grad has shape {grad.shape} but the output of "
+                f"{caller}: grad has shape {array.shape} but the output of "
                 f"'{_op_name(output)}' has shape {output.shape}; they must match"
             )
-        return grad if create_graph else grad._data
+        if not create_graph:
+            return array
+        return grad if isinstance(grad, Tensor) else Tensor._make(array)
 
     @staticmethod
     def _zeros_like(x):
@@ -934,6 +958,9 @@ class Tensor(Variable):
                 out = op.forward(ctx, variables[0]._data, variables[1]._data, **params)
             elif len(variables) == 1:
                 out = op.forward(ctx, variables[0]._data, **params)
+            elif len(variables) == 3:
+                out = op.forward(ctx, variables[0]._data, variables[1]._data,
+                                 variables[2]._data, **params)
             else:
                 out = op.forward(ctx, *[v._data for v in variables], **params)
         except (ValueError, TypeError, IndexError) as error:
@@ -1211,12 +1238,17 @@ class _Size(int):
                         "x.size or x.numel() for the count")
 
 
-def _refuse_torch_names(method, names):
-    """A reduction called with PyTorch's dim= / keepdim=: refused with numpy's names
-    (a keyword catch-all in the signature costs nothing on the normal path)."""
-    unknown = sorted(set(names) - {"dim", "keepdim"})
+def _refuse_torch_names(method, names, scan=False, function=False):
+    """A reduction or scan called with PyTorch's dim= / keepdim=: refused with numpy's
+    names (a keyword catch-all in the signature costs nothing on the normal path). The one
+    mechanism for Tensor methods (`x.sum(dim=0)`) and autograd's functions (`function`:
+    `autograd.var_mean(x, dim=0)`); a scan (`scan`) has no keepdims, as in both libraries."""
+    torch_spelling = {"dim"} if scan else {"dim", "keepdim"}
+    owner, call = ("", f"{method}(x, ") if function else ("Tensor.", f"x.{method}(")
+    unknown = sorted(set(names) - torch_spelling)
     if unknown:
-        raise TypeError(f"Tensor.{method}() got an unexpected keyword argument {unknown[0]!r}")
-    raise TypeError(f"Tensor.{method}: tracegrad's Tensor methods use numpy's names; write "
-                    f"x.{method}(axis=..., keepdims=...) for PyTorch's dim= and keepdim= "
-                    f"(got {', '.join(sorted(names))}=)")
+        raise TypeError(f"{owner}{method}() got an unexpected keyword argument {unknown[0]!r}")
+    fix, spelling = ("axis=...", "dim=") if scan else \
+        ("axis=..., keepdims=...", "dim= and keepdim=")
+    raise TypeError(f"{owner}{method}: tracegrad uses numpy's names; write {call}{fix}) "
+                    f"for PyTorch's {spelling} (got {', '.join(sorted(names))}=)")

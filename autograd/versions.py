@@ -28,8 +28,9 @@ def share_counter_with_viewed_input(result, out, variables):
 def note_saved(node, saved, out, variables, result):
     """Remember which saved value is the output (node.out_pos, for create_graph), and the
     version counters of the saved inputs and output with their current values."""
-    # The common layouts first, without loops: the output alone (exp, tanh, sigmoid), or
-    # the first one or two inputs in their own positions (mul, div, matmul, linear, log).
+    # The common layouts first, without a search: the output alone (exp, tanh, sigmoid),
+    # the first one or two inputs in their own positions (mul, div, matmul, linear, log),
+    # the first input and the output, or the inputs in order followed by the output.
     count = len(saved)
     if count == 1:
         value = saved[0]
@@ -42,13 +43,36 @@ def note_saved(node, saved, out, variables, result):
             counter = variables[0]._version_counter
             node.versions = ((0, counter, counter[0]),)
             return
-    elif count == 2 and len(variables) >= 2:
+    elif count == 2:
         first, second = saved
-        if first is variables[0]._data and second is variables[1]._data \
-                and first is not out and second is not out:
-            counter0, counter1 = variables[0]._version_counter, variables[1]._version_counter
-            node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
-            return
+        if first is variables[0]._data and first is not out:
+            counter0 = variables[0]._version_counter
+            if second is out:  # the input and the output (prod, std, the scans)
+                node.out_pos = 1
+                counter = result._version_counter
+                node.versions = ((0, counter0, counter0[0]), (None, counter, counter[0]))
+                return
+            if len(variables) >= 2 and second is variables[1]._data and second is not out:
+                counter1 = variables[1]._version_counter
+                node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
+                return
+    if count > 1:  # inputs in argument order, then perhaps the output (lerp, hypot, prod, std)
+        inputs = count - 1 if saved[-1] is out else count
+        if inputs <= len(variables):
+            versions = []
+            for i in range(inputs):
+                value, variable = saved[i], variables[i]
+                if value is not variable._data or value is out:
+                    break
+                counter = variable._version_counter
+                versions.append((i, counter, counter[0]))
+            else:
+                if inputs < count:
+                    node.out_pos = inputs
+                    counter = result._version_counter
+                    versions.append((None, counter, counter[0]))
+                node.versions = tuple(versions)
+                return
     versions = []
     found = 0  # bit i: input i recorded; one pass over `saved`, each variable once
     for i, value in enumerate(saved):

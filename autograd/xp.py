@@ -19,6 +19,7 @@ surface-math (issue 15), on Tensors and Scalars alike:
     floor_divide remainder fmod hypot lerp(x, y, weight) logaddexp nan_to_num(x, nan,
     posinf, neginf) isclose isnan isinf isfinite (the last four: no gradient)
     prod(x, axis, keepdims) cumsum(x, axis) cumprod(x, axis) logcumsumexp(x, axis)
+    count_nonzero(x) (on Tensors; a test on values, never differentiated)
 
 Everything else in a backward is operators: + - * / ** and comparisons, .sum(axis,
 keepdims=True), .reshape(), .transpose(), indexing. Never call numpy on what ctx.saved
@@ -203,16 +204,18 @@ class NumpyXP:
     isinf = staticmethod(np.isinf)
     isfinite = staticmethod(np.isfinite)
     prod = staticmethod(np.prod)
-    cumsum = staticmethod(np.cumsum)
-    cumprod = staticmethod(np.cumprod)
+    # (x, axis): numpy's cumsum and cumprod (the same dtypes), without their Python wrappers
+    cumsum = staticmethod(np.add.accumulate)
+    cumprod = staticmethod(np.multiply.accumulate)
+    count_nonzero = staticmethod(np.count_nonzero)  # a test on values: no gradient
 
     @staticmethod
     def rsqrt(x):
-        return 1 / np.sqrt(x)
+        return np.reciprocal(np.sqrt(x))  # sqrt's result is float, even for integer x
 
     @staticmethod
     def reciprocal(x):
-        return 1 / x  # np.reciprocal of an integer array truncates (1 // x)
+        return 1.0 / x  # np.reciprocal of an integer array truncates (1 // x)
 
     @staticmethod
     def lerp(x, y, weight):
@@ -397,6 +400,7 @@ class GraphXP:
         return self.raw.isclose(_data(x), _data(y), rtol=rtol, atol=atol, equal_nan=equal_nan)
 
     def isnan(self, x): return self.raw.isnan(_data(x))  # noqa: E704
+    def count_nonzero(self, x): return self.raw.count_nonzero(_data(x))  # noqa: E704
     def isinf(self, x): return self.raw.isinf(_data(x))  # noqa: E704
     def isfinite(self, x): return self.raw.isfinite(_data(x))  # noqa: E704
 

@@ -243,9 +243,9 @@ def _clip_max(x, value):
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x for x > 0, alpha·(eˣ − 1) otherwise."""
+    """x for x > 0, alpha·(eˣ − 1) otherwise (expm1: exact for small |x|)."""
     input = _not_inplace(input, inplace, "elu")
-    return input.relu() + alpha * (_clip_max(input, 0.0).exp() - 1)
+    return input.relu() + alpha * _clip_max(input, 0.0).expm1()
 
 
 def selu(input, inplace: bool = False) -> Tensor:
@@ -259,7 +259,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     input = _not_inplace(input, inplace, "celu")
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides input)")
-    return input.relu() + alpha * ((_clip_max(input, 0.0) * (1 / alpha)).exp() - 1)
+    return input.relu() + alpha * (_clip_max(input, 0.0) * (1 / alpha)).expm1()
 
 
 def silu(input, inplace: bool = False) -> Tensor:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import autograd as _ag
 from autograd import Tensor
-from autograd import where as _where
 
 from . import activations as _act
 from . import layers as _layers
@@ -167,19 +167,11 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
     """out[..., c] = 1 where tensor == c, else 0: an int64 tensor of shape tensor.shape +
     (num_classes,), num_classes = max + 1 by default. Integer data: no gradient."""
-    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: tensor must hold integer class labels, got dtype "
-                        f"{labels.dtype}; convert with y.astype(np.int64)")
-    if num_classes == -1:
-        num_classes = int(labels.max()) + 1 if labels.size else 0
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"one_hot: labels must lie in 0..{num_classes - 1}, got values from "
-                         f"{labels.min()} to {labels.max()}")
-    return Tensor((labels[..., None] == np.arange(num_classes)).astype(np.int64))
+    return _ag.one_hot(tensor, num_classes)
 
 
-_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+              "circular": "wrap"}  # PyTorch's names -> numpy's
 
 
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
@@ -187,7 +179,9 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     one before, ... (PyTorch's order: from the last axis backwards). Negative amounts crop.
     mode "constant" fills with value (0), "reflect" mirrors without repeating the edge,
     "replicate" repeats the edge, "circular" wraps around. Each padded entry is a copy of
-    one input entry (or the constant), so the gradient sums back to where it came from."""
+    one input entry (or the constant), so the gradient sums back to where it came from.
+    autograd.pad (numpy's pad) does the padding; negative amounts are cropped afterwards,
+    so "reflect" and "circular" mirror and wrap the whole input, as PyTorch does."""
     x = as_tensor(input)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of {', '.join(_PAD_MODES)}, got {mode!r}")
@@ -198,35 +192,18 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
                          f"(left, right) pairs from the last axis backwards; got {pad!r}")
     if value is not None and mode != "constant":
         raise ValueError(f"pad: value is only used by mode='constant', got mode={mode!r}")
+    widths, crop = [(0, 0)] * x.ndim, [slice(None)] * x.ndim
     for pair in range(len(pad) // 2):
         axis = x.ndim - 1 - pair
-        x = _pad_axis(x, axis, int(pad[2 * pair]), int(pad[2 * pair + 1]), mode,
-                      0.0 if value is None else value)
-    return x
-
-
-def _pad_axis(x, axis, left, right, mode, value):
-    n = x.shape[axis]
-    positions = np.arange(-left, n + right)
-    if mode != "constant" and (max(left, right) > (n - 1 if mode == "reflect" else n)):
-        raise ValueError(f"pad: {mode} padding of ({left}, {right}) is too large for axis "
-                         f"{axis} of size {n}")
-    if mode == "reflect":
-        period = 2 * (n - 1) if n > 1 else 1
-        positions = np.abs((positions % period + period) % period)
-        positions = np.where(positions >= n, period - positions, positions)
-    elif mode == "circular":
-        positions = positions % n
-    inside = (positions >= 0) & (positions < n)
-    index = (slice(None),) * axis + (np.clip(positions, 0, max(n - 1, 0)),)
-    if n == 0:  # nothing to copy: constant fill of the padded shape
-        shape = x.shape[:axis] + (len(positions),) + x.shape[axis + 1:]
-        return Tensor(np.full(shape, value, dtype=x.dtype))
-    taken = x[index]
-    if mode != "constant" or inside.all():
-        return taken
-    mask = inside.reshape((-1,) + (1,) * (x.ndim - 1 - axis))
-    return _where(np.broadcast_to(mask, taken.shape), taken, float(value))
+        left, right, n = int(pad[2 * pair]), int(pad[2 * pair + 1]), x.shape[axis]
+        if mode != "constant" and max(left, right) > (n - 1 if mode == "reflect" else n):
+            raise ValueError(f"pad: {mode} padding of ({left}, {right}) is too large for "
+                             f"axis {axis} of size {n}")
+        widths[axis] = (max(left, 0), max(right, 0))
+        start = max(-left, 0)  # in the padded axis, which holds n + max(left, 0) + max(right, 0)
+        crop[axis] = slice(start, max(start, n + max(left, 0) + right))
+    out = _ag.pad(x, widths, _PAD_MODES[mode], 0.0 if value is None else value)
+    return out[tuple(crop)] if min(pad, default=0) < 0 else out
 
 
 # -- losses: PyTorch's positional order over nn.losses' implementations -------------------

@@ -70,6 +70,9 @@ class Module:
 
             def forward(self, x):
                 return x * self.weight + self.bias
+
+    State that is saved but not learned (a running average) is a buffer:
+    self.register_buffer("running_mean", Tensor(np.zeros(n))).
     """
 
     def __init__(self):

@@ -148,11 +148,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     if count <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got an input of shape {x.shape}; use a larger batch, or eval mode")
+    if running and (momentum is None or not isinstance(momentum, numbers.Real)):
+        raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r} (the "
+                        "modules turn momentum=None into 1/num_batches_tracked)")
     out = BatchNormOp.apply(x, *inputs, eps=eps, affine=affine, running=False)
     if running:
-        if momentum is None or not isinstance(momentum, numbers.Real):
-            raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r} (the "
-                            "modules turn momentum=None into 1/num_batches_tracked)")
         _update_running(x.data, running_mean, running_var, float(momentum), count)
     return out
 

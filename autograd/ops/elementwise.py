@@ -52,10 +52,7 @@ class Log(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        if type(x) is float:  # Scalar: float division raises, it does not warn
-            return grad_out / x
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / x
+        return grad_out / x  # Scalar: float division by 0 raises ZeroDivisionError
 
 
 class Sqrt(Operator):
@@ -72,8 +69,7 @@ class Sqrt(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0 is the answer
-            return grad_out / (2 * out)
+        return grad_out / (2 * out)
 
 
 class Sin(Operator):
@@ -339,8 +335,7 @@ class Arcsin(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / ctx.xp.sqrt(1 - x * x)
+        return grad_out / ctx.xp.sqrt(1 - x * x)
 
 
 class Arccos(Operator):
@@ -356,8 +351,7 @@ class Arccos(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return -(grad_out / ctx.xp.sqrt(1 - x * x))
+        return -(grad_out / ctx.xp.sqrt(1 - x * x))
 
 
 class Arctan(Operator):
@@ -390,9 +384,10 @@ class Arctan2(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         y, x = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = grad_out / (x * x + y * y)
-        return scale * x, -(scale * y)
+        y_in, x_in = ctx.inputs  # a constant input (requires_grad False) gets no product
+        scale = grad_out / (x * x + y * y)
+        return (scale * x if y_in.requires_grad else None,
+                -(scale * y) if x_in.requires_grad else None)
 
 
 class Sinh(Operator):
@@ -444,21 +439,24 @@ class Arcsinh(Operator):
 
 
 class Arccosh(Operator):
-    """out = arccosh x (x ≥ 1);  ∂out/∂x = 1/√((x − 1)(x + 1)), inf at 1. The factored
-    form keeps x² − 1 exact near 1."""
+    """out = arccosh x (x ≥ 1);  ∂out/∂x = 1/√(x² − 1) = 1/sinh(out), inf at 1.
+
+    sinh of the saved output is one function call and accurate to the last bits near 1,
+    where x² − 1 would cancel.
+    """
 
     name = "arccosh"
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save(x)
-        return ctx.xp.arccosh(x)
+        out = ctx.xp.arccosh(x)
+        ctx.save(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / ctx.xp.sqrt((x - 1) * (x + 1))
+        (out,) = ctx.saved
+        return grad_out / ctx.xp.sinh(out)
 
 
 class Arctanh(Operator):
@@ -474,8 +472,7 @@ class Arctanh(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / ((1 - x) * (1 + x))
+        return grad_out / ((1 - x) * (1 + x))
 
 
 class Log2(Operator):
@@ -491,8 +488,7 @@ class Log2(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / (x * LN2)
+        return grad_out / (x * LN2)
 
 
 class Log10(Operator):
@@ -508,8 +504,7 @@ class Log10(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / (x * LN10)
+        return grad_out / (x * LN10)
 
 
 class Log1p(Operator):
@@ -525,8 +520,7 @@ class Log1p(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / (1 + x)
+        return grad_out / (1 + x)
 
 
 class Expm1(Operator):
@@ -577,8 +571,7 @@ class Rsqrt(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        with np.errstate(invalid="ignore"):
-            return grad_out * out * out * out * -0.5
+        return grad_out * out * out * out * -0.5
 
 
 class Reciprocal(Operator):
@@ -595,8 +588,7 @@ class Reciprocal(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        with np.errstate(invalid="ignore"):
-            return -(grad_out * out * out)
+        return -(grad_out * out * out)
 
 
 class Square(Operator):
@@ -630,8 +622,7 @@ class Cbrt(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad_out / (3 * out * out)
+        return grad_out / (3 * out * out)
 
 
 class Rounding(Operator):
@@ -710,14 +701,15 @@ class Remainder(Operator):
 
     @staticmethod
     def forward(ctx, x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ctx.save(ctx.xp.floor_divide(x, y))
-            return ctx.xp.remainder(x, y)
+        ctx.save(x, y)
+        return ctx.xp.remainder(x, y)
 
     @staticmethod
     def backward(ctx, grad_out):
-        (quotient,) = ctx.saved
-        return grad_out, -(grad_out * quotient)
+        x, y = ctx.saved
+        if not ctx.inputs[1].requires_grad:  # a constant divisor gets no product
+            return grad_out, None
+        return grad_out, -(grad_out * ctx.xp.floor_divide(x, y))
 
 
 class Fmod(Operator):
@@ -728,14 +720,15 @@ class Fmod(Operator):
 
     @staticmethod
     def forward(ctx, x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ctx.save(ctx.xp.trunc(x / y))
-            return ctx.xp.fmod(x, y)
+        ctx.save(x, y)
+        return ctx.xp.fmod(x, y)
 
     @staticmethod
     def backward(ctx, grad_out):
-        (quotient,) = ctx.saved
-        return grad_out, -(grad_out * quotient)
+        x, y = ctx.saved
+        if not ctx.inputs[1].requires_grad:  # a constant divisor gets no product
+            return grad_out, None
+        return grad_out, -(grad_out * ctx.xp.trunc(x / y))
 
 
 class Hypot(Operator):
@@ -753,8 +746,12 @@ class Hypot(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y, out = ctx.saved
-        scale = grad_out / ctx.xp.where(out == 0, 1, out)  # x = y = 0 there: gradient 0
-        return scale * x, scale * y
+        x_in, y_in = ctx.inputs  # a constant input (requires_grad False) gets no product
+        if ctx.xp.count_nonzero(out) != out.size:  # x = y = 0 somewhere: gradient 0 there
+            out = ctx.xp.where(out == 0, 1, out)
+        scale = grad_out / out
+        return (scale * x if x_in.requires_grad else None,
+                scale * y if y_in.requires_grad else None)
 
 
 class Lerp(Operator):
@@ -771,7 +768,10 @@ class Lerp(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y, weight = ctx.saved
-        return grad_out * (1 - weight), grad_out * weight, grad_out * (y - x)
+        x_in, y_in, weight_in = ctx.inputs  # a constant input gets no product
+        return (grad_out - grad_out * weight if x_in.requires_grad else None,
+                grad_out * weight if y_in.requires_grad else None,
+                grad_out * (y - x) if weight_in.requires_grad else None)
 
 
 class LogAddExp(Operator):
@@ -789,8 +789,9 @@ class LogAddExp(Operator):
     @staticmethod
     def backward(ctx, grad_out):
         x, y, out = ctx.saved
-        with np.errstate(invalid="ignore"):  # −inf − (−inf): nan, as in PyTorch
-            return grad_out * ctx.xp.exp(x - out), grad_out * ctx.xp.exp(y - out)
+        x_in, y_in = ctx.inputs  # a constant input (requires_grad False) gets no product
+        return (grad_out * ctx.xp.exp(x - out) if x_in.requires_grad else None,
+                grad_out * ctx.xp.exp(y - out) if y_in.requires_grad else None)
 
 
 class NanToNum(Operator):
@@ -803,9 +804,11 @@ class NanToNum(Operator):
     def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
         finite = ctx.xp.isfinite(x)
         ctx.save(finite)
+        if finite is True:  # a finite float (Scalar)
+            return x
         # the usual case, all finite: skip np.nan_to_num's Python-level checks
-        if finite is True or (finite is not False and finite.all()):
-            return x + 0  # a new array (numpy's copy=True); a float on Scalars
+        if finite is not False and ctx.xp.count_nonzero(finite) == x.size:
+            return x.copy()  # a new array, as numpy's copy=True gives
         return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod

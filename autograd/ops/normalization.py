@@ -84,8 +84,9 @@ class BatchNorm(Operator):
         grad_w = Σ grad_out·x̂,  grad_b = Σ grad_out  (sums over every axis but 1)
 
     μ, σ² are the batch's mean and biased variance, or with `running=True` two more
-    inputs after x (running_mean, running_var): then out is an affine map of x and
-    grad_x = g·rstd. The running estimates themselves are updated by nn's batch_norm,
+    inputs after x (running_mean, running_var): then out is an affine map of x,
+    grad_x = g·rstd, grad_μ = −Σ g·rstd and grad_σ² = −½ Σ g·x̂·rstd² (per channel).
+    The running estimates themselves are updated by nn's batch_norm,
     not here: an operator does not change its inputs.
     """
 
@@ -118,9 +119,9 @@ class BatchNorm(Operator):
             rstd = 1 / ctx.xp.sqrt(var + eps)
             xhat = (x - mean) * rstd
             grad_x = grad_xhat * rstd
-            shape = (x.shape[1],)
-            grads = [grad_x, (-grad_x).sum(axis=axes).reshape(shape),
-                     (grad_x * xhat * rstd * -0.5).sum(axis=axes).reshape(shape)]
+            needs = ctx.needs_input_grad  # the estimates are constants in the usual eval
+            grads = [grad_x, (-grad_x).sum(axis=axes) if needs[1] else None,
+                     (grad_x * xhat * rstd * -0.5).sum(axis=axes) if needs[2] else None]
         else:
             xhat, rstd = standardized(ctx.xp, x, axes, eps)
             grads = [standardized_backward(grad_xhat, xhat, rstd, axes)]

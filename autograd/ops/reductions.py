@@ -312,8 +312,8 @@ class LogSumExp(Reduction):
     @staticmethod
     def backward(ctx, grad_out):
         x, out = ctx.saved
-        with np.errstate(invalid="ignore"):  # a row of −inf: −inf − (−inf) = nan, as PyTorch
-            return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
+        # a row of −inf: −inf − (−inf) = nan, as in PyTorch
+        return expand_reduced(grad_out, ctx) * ctx.xp.exp(x - expand_reduced(out, ctx))
 
     @staticmethod
     def expand(node):
@@ -386,18 +386,23 @@ class LogSoftmax(AlongAxis):
 
 def _to_last(x, axes):
     """x (an array or a variable) with `axes` moved to the end and flattened into one:
-    shape (kept axes..., N), and the permutation that did it."""
+    shape (kept axes..., N), and the permutation that did it (None when the axes were
+    the last ones already: no transpose either way)."""
     kept = [a for a in range(x.ndim) if a not in axes]
     perm = tuple(kept) + tuple(axes)
-    moved = x.transpose(perm)
+    if perm == tuple(range(x.ndim)):
+        perm, moved = None, x
+    else:
+        moved = x.transpose(perm)
     return moved.reshape(tuple(x.shape[a] for a in kept) + (_reduced_count(x, axes),)), perm
 
 
 def _from_last(flat, x, perm):
     """The inverse of _to_last: `flat` back to x's shape and axis order."""
-    moved_shape = tuple(x.shape[a] for a in perm)
-    inverse = tuple(int(i) for i in np.argsort(perm))
-    return flat.reshape(moved_shape).transpose(inverse)
+    if perm is None:
+        return flat.reshape(x.shape)
+    inverse = sorted(range(len(perm)), key=perm.__getitem__)
+    return flat.reshape(tuple(x.shape[a] for a in perm)).transpose(inverse)
 
 
 class Prod(Reduction):
@@ -414,7 +419,8 @@ class Prod(Reduction):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        out = x.prod(axis=axes, keepdims=keepdims)
+        # the ufunc's reduce: what ndarray.prod runs (the same dtypes), without its wrapper
+        out = np.multiply.reduce(x, axis=axes, keepdims=keepdims)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         ctx.save(x, out)
@@ -423,11 +429,10 @@ class Prod(Reduction):
     @staticmethod
     def backward(ctx, grad_out):
         x, out = ctx.saved
-        axes = ctx.params["axes"]
+        if ctx.xp.count_nonzero(out) == out.size:  # no zero, and no product that underflowed
+            return expand_reduced(grad_out * out, ctx) / x
         grad_out = expand_reduced(grad_out, ctx)
-        if not (out == 0).any():  # no zero, and no product that underflowed to 0
-            return grad_out * expand_reduced(out, ctx) / x
-        flat, perm = _to_last(x, axes)
+        flat, perm = _to_last(x, ctx.params["axes"])
         n = flat.shape[-1]
         # row i of the N×N matrix is the group with xᵢ replaced by 1
         others_in = ctx.xp.where(np.eye(n, dtype=bool), 1, flat[..., None, :])
@@ -446,17 +451,20 @@ class Median(Extremum):
     def forward(ctx, x, axes, keepdims):
         flat, perm = _to_last(x, axes)
         n = flat.shape[-1]
-        order = np.argsort(flat, axis=-1, kind="stable")
-        middle = order[..., (n - 1) // 2:n // 2 + 1]  # one index, or two for an even n
-        share = np.zeros(flat.shape, dtype=x.dtype)
-        np.put_along_axis(share, middle, 1.0 / middle.shape[-1], axis=-1)
+        low, high = (n - 1) // 2, n // 2  # the middle positions: one, or two for an even n
+        order = flat.argsort(axis=-1, kind="stable")
+        positions = np.arange(n)
+        # ½ to the element at each middle position: 1 to the middle one when low = high
+        share = ((positions == order[..., low, None]) * 0.5
+                 + (positions == order[..., high, None]) * 0.5).astype(x.dtype, copy=False)
         ctx.save(_from_last(share, x, perm))
-        ordered = np.take_along_axis(flat, order, axis=-1)  # nan sorts last
-        out = ordered[..., (n - 1) // 2:n // 2 + 1].mean(axis=-1)
-        out = np.where(ordered[..., -1] != ordered[..., -1], np.nan, out)  # numpy: any nan
+        ordered = np.sort(flat, axis=-1)  # nan sorts last
+        out = ordered[..., low] if low == high else (ordered[..., low] + ordered[..., high]) / 2
+        if np.count_nonzero(np.isnan(ordered[..., -1])):  # numpy: nan wherever one is
+            out = np.where(np.isnan(ordered[..., -1]), np.nan, out)
         shape = tuple(1 if a in axes else m for a, m in enumerate(x.shape)) if keepdims \
             else _drop_axes(x.shape, axes)
-        return out.astype(x.dtype, copy=False).reshape(shape)
+        return np.asarray(out, dtype=x.dtype).reshape(shape)
 
     @staticmethod
     def backward(ctx, grad_out):

@@ -7,6 +7,8 @@ later gradients. A reversed cumsum is x[..., ::-1] scanned and reversed back.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..engine import Operator
@@ -19,6 +21,14 @@ def _reversed(x, axis):
 
 def _to_last(x, axis):
     return x if axis == x.ndim - 1 else x.swapaxes(axis, -1)
+
+
+@lru_cache(maxsize=64)
+def _later(n):
+    """The n×n mask [i, j] = j ≥ i (the outputs that depend on xᵢ), made once per n."""
+    mask = np.triu(np.ones((n, n), dtype=bool))
+    mask.flags.writeable = False  # shared by every call
+    return mask
 
 
 class Scan(Operator):
@@ -44,7 +54,7 @@ class Cumsum(Scan):
 
     @staticmethod
     def forward(ctx, x, axis):
-        return np.cumsum(x, axis=axis)
+        return ctx.xp.cumsum(x, axis)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -64,7 +74,7 @@ class Cumprod(Scan):
 
     @staticmethod
     def forward(ctx, x, axis):
-        out = np.cumprod(x, axis=axis)
+        out = ctx.xp.cumprod(x, axis)
         ctx.save(x, out)
         return out
 
@@ -73,13 +83,13 @@ class Cumprod(Scan):
         x, out = ctx.saved
         axis = ctx.params["axis"]
         xp = ctx.xp
-        if not (out == 0).any():  # no zero, and no product that underflowed to 0
+        if xp.count_nonzero(out) == out.size:  # no zero, and no product that underflowed
             return _reversed(xp.cumsum(_reversed(grad_out * out, axis), axis), axis) / x
         last, g = _to_last(x, axis), _to_last(grad_out, axis)
         n = last.shape[-1]
         # row i: the line with xᵢ replaced by 1, scanned; only j ≥ i depends on xᵢ
         without_i = xp.cumprod(xp.where(np.eye(n, dtype=bool), 1, last[..., None, :]), -1)
-        grad = (without_i * (g[..., None, :] * np.triu(np.ones((n, n))))).sum(axis=-1)
+        grad = (without_i * (g[..., None, :] * _later(n))).sum(axis=-1)
         return _to_last(grad, axis) if axis != x.ndim - 1 else grad
 
 
@@ -106,9 +116,8 @@ class LogCumSumExp(Scan):
         axis = ctx.params["axis"]
         xp = ctx.xp
         last, last_out, g = _to_last(x, axis), _to_last(out, axis), _to_last(grad_out, axis)
-        n = last.shape[-1]
-        later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j ≥ i
-        with np.errstate(invalid="ignore"):  # −inf − (−inf) where masked out below
-            exponent = xp.where(later, last[..., :, None] - last_out[..., None, :], -np.inf)
-            grad = (xp.exp(exponent) * g[..., None, :]).sum(axis=-1)
+        # −inf − (−inf) = nan where j < i is masked out by the where
+        exponent = xp.where(_later(last.shape[-1]),
+                            last[..., :, None] - last_out[..., None, :], -np.inf)
+        grad = (xp.exp(exponent) * g[..., None, :]).sum(axis=-1)
         return _to_last(grad, axis) if axis != x.ndim - 1 else grad

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd as ag
 import nn
 import nn.functional as F
 from autograd import Tensor
@@ -269,3 +270,35 @@ def test_all_ignored_mean_is_nan_as_in_pytorch():
     with np.errstate(all="raise"):
         loss = F.cross_entropy(np.zeros((2, 3)), np.array([-100, -100]))
     assert np.isnan(loss.item())
+
+
+# -- opspeed (issue 15 leftovers): nn reuses the new operators ----------------------------
+
+
+@pytest.mark.parametrize("fn", [F.elu, F.selu, F.celu])
+def test_elu_selu_celu_use_the_expm1_operator(fn):
+    """One implementation: the negative branch is expm1, exact where eˣ − 1 cancels (the
+    composed exp() − 1 gave 0 for x = −1e−20)."""
+    from autograd.ops.elementwise import Expm1
+
+    x = Tensor(np.array([-1e-20, -2.0, 3.0]), requires_grad=True)
+    out = fn(x)
+    assert Expm1 in {node.op for node in ag.topological_order([out.grad_fn])}
+    scale = 1.0507009873554805 * 1.6732632423543772 if fn is F.selu else 1.0
+    np.testing.assert_allclose(out.data[0], -1e-20 * scale, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode, numpy_mode", [("constant", "constant"), ("reflect", "reflect"),
+                                              ("replicate", "edge"), ("circular", "wrap")])
+def test_pad_is_autograd_pad_in_pytorchs_order(mode, numpy_mode):
+    data = np.arange(24.0).reshape(2, 3, 4)
+    x, y = Tensor(data, requires_grad=True), Tensor(data, requires_grad=True)
+    g = np.arange(2 * 5 * 7.0).reshape(2, 5, 7)
+    F.pad(x, (1, 2, 2, 0), mode).backward(g)
+    ag.pad(y, [(0, 0), (2, 0), (1, 2)], numpy_mode).backward(g)
+    np.testing.assert_array_equal(F.pad(x, (1, 2, 2, 0), mode).data,
+                                  np.pad(data, [(0, 0), (2, 0), (1, 2)], numpy_mode))
+    np.testing.assert_array_equal(x.grad.data, y.grad.data)
+    # PyTorch's negative amounts crop, after the input was mirrored or wrapped whole
+    np.testing.assert_array_equal(F.pad(x, (-1, 2), mode).data,
+                                  np.pad(data, [(0, 0), (0, 0), (0, 2)], numpy_mode)[..., 1:])

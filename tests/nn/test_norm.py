@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import nn
 import nn.functional as F
-from autograd import Tensor, grad, gradgradcheck
+from autograd import Tensor, grad, gradgradcheck, no_grad
 from autograd.testing import assert_gradients_close, floats_in, shapes, tensors
 
 # The operators these tests check by gradient (test_operator_gradients' coverage table).
@@ -195,6 +195,27 @@ def test_batchnorm_eval_uses_the_running_statistics_and_changes_nothing():
         np.testing.assert_array_equal(value, before[key])
 
 
+def test_batchnorm_reset_running_stats_and_parameters_restore_the_initial_state():
+    layer = nn.BatchNorm1d(2)
+    running_mean = layer.running_mean
+    layer(np.random.default_rng(7).normal(size=(5, 2)))
+    with no_grad():
+        layer.weight[...] = 3.0
+    layer.reset_running_stats()
+    assert layer.running_mean is running_mean and running_mean.data.tolist() == [0.0, 0.0]
+    assert layer.running_var.data.tolist() == [1.0, 1.0]
+    assert int(layer.num_batches_tracked.data) == 0 and layer.weight.data.tolist() == [3, 3]
+    layer.reset_parameters()
+    assert layer.weight.data.tolist() == [1.0, 1.0] and layer.bias.data.tolist() == [0, 0]
+
+
+def test_batch_norm_running_update_stays_out_of_the_graph():
+    mean, var = Tensor(np.zeros(2)), Tensor(np.ones(2))
+    x = Tensor(np.random.default_rng(8).normal(size=(3, 2)), requires_grad=True)
+    F.batch_norm(x, mean, var, training=True).sum().backward()
+    assert mean.grad_fn is None and not mean.requires_grad and mean.grad is None
+
+
 def test_batchnorm_without_running_stats_uses_batch_statistics_in_eval_too():
     layer = nn.BatchNorm1d(2, track_running_stats=False).eval()
     assert list(layer.state_dict()) == ["weight", "bias"]
@@ -237,6 +258,8 @@ def test_batchnorm_training_batch_of_one_is_refused_before_counting_it():
     (lambda: F.batch_norm(np.zeros((2, 3)), None, None), ValueError, "training=False"),
     (lambda: F.batch_norm(np.zeros((2, 3)), Tensor(np.zeros(3)), None), ValueError, "both"),
     (lambda: F.batch_norm(np.zeros(3), None, None, training=True), ValueError, "at least 2"),
+    (lambda: F.batch_norm(np.ones((2, 3)), Tensor(np.zeros(3)), Tensor(np.ones(3)),
+                          training=True, momentum=None), TypeError, "momentum must be a number"),
     (lambda: nn.BatchNorm1d(0), ValueError, "num_features"),
     (lambda: nn.BatchNorm1d(2, momentum=2.0), ValueError, "momentum"),
 ])
@@ -342,6 +365,15 @@ def test_embedding_padding_row_gets_no_gradient_and_repeats_accumulate():
     np.testing.assert_array_equal(out.data[0, 1], [6.0, 7.0, 8.0])  # the row is still read
 
 
+def test_embedding_of_no_indices_is_empty_with_a_zero_gradient():
+    weight = Tensor(np.ones((3, 2)), requires_grad=True)
+    out = F.embedding(np.zeros((0, 4), dtype=np.int64), weight, padding_idx=1,
+                      scale_grad_by_freq=True)
+    assert out.shape == (0, 4, 2)
+    out.sum().backward()
+    assert weight.grad.data.tolist() == [[0.0, 0.0]] * 3
+
+
 def test_embedding_scale_grad_by_freq_divides_by_the_count_in_the_batch():
     weight = Tensor(np.zeros((3, 2)), requires_grad=True)
     out = F.embedding(np.array([0, 0, 0, 1]), weight, scale_grad_by_freq=True)
@@ -386,3 +418,43 @@ def test_embedding_module_init_padding_and_from_pretrained():
 def test_embedding_refuses_bad_input_by_name(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_modules_cast_to_float32_keep_float32_and_an_int64_batch_count():
+    x = np.random.default_rng(5).normal(size=(4, 2, 3)).astype(np.float32)
+    for layer in (nn.BatchNorm1d(2), nn.GroupNorm(2, 2), nn.LayerNorm(3)):
+        layer.to(np.float32)
+        assert layer(x).dtype == np.float32
+        assert all(b.dtype == np.float32 for n, b in layer.named_buffers()
+                   if n != "num_batches_tracked")
+    batch_norm = nn.BatchNorm1d(2).to(np.float32)
+    batch_norm(x)
+    assert batch_norm.num_batches_tracked.dtype == np.int64
+    assert batch_norm.running_mean.dtype == np.float32
+
+
+# -- numerical stability (docs/reliability.md, §2) ---------------------------------------
+
+NORMALISATIONS = [
+    ("layer_norm", lambda x: F.layer_norm(x, x.shape[-1:])),
+    ("batch_norm", lambda x: F.batch_norm(x, None, None, training=True)),
+    ("group_norm", lambda x: F.group_norm(x, 2)),
+]
+
+
+@pytest.mark.parametrize("name, fn", NORMALISATIONS, ids=[n for n, _ in NORMALISATIONS])
+def test_normalisation_row_two_passes_survive_a_huge_offset(name, fn):
+    x = np.random.default_rng(6).normal(size=(4, 6))
+    with np.errstate(all="raise"):
+        shifted = fn(Tensor(x + 1e8))
+    # E[x²] − E[x]² would lose every digit here (1e16 − 1e16); mean first keeps ~8
+    np.testing.assert_allclose(shifted.data, fn(Tensor(x)).data, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, fn", NORMALISATIONS, ids=[n for n, _ in NORMALISATIONS])
+def test_normalisation_row_of_a_constant_is_zero_with_a_finite_gradient(name, fn):
+    x = Tensor(np.full((4, 6), 5.0), requires_grad=True)
+    with np.errstate(all="raise"):
+        out = fn(x)
+        (out * Tensor(np.arange(24.0).reshape(4, 6))).sum().backward()
+    assert np.all(out.data == 0) and np.all(np.isfinite(x.grad.data))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Scalar, Tensor
+from autograd import Scalar, Tensor, functional
 
 X = np.arange(6.0).reshape(2, 3)
 
@@ -124,3 +124,50 @@ def test_softmax_module_takes_pytorchs_dim():
 def test_other_unknown_keywords_still_fail_as_python_would():
     with pytest.raises(TypeError, match="unexpected keyword argument 'axes'"):
         Tensor(X).sum(axes=0)
+
+
+# -- opspeed (issue 15 leftovers): every reduction and scan refuses dim= / keepdim= ------
+
+REDUCTIONS = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "norm", "prod", "median",
+              "argmax", "argmin", "any", "all", "amax", "amin"]
+SCANS = ["cumsum", "cumprod", "logcumsumexp"]
+
+
+@pytest.mark.parametrize("name", REDUCTIONS + SCANS)
+def test_new_reductions_refuse_dim_naming_axis(name):
+    """Issue 15 item 7 for the issue's new reductions and scans, methods and functions."""
+    fix = "axis=...)" if name in SCANS else "axis=..., keepdims=...)"
+    method = {"amax": "max", "amin": "min"}.get(name, name)  # numpy's aliases: one method
+    with pytest.raises(TypeError, match=re.escape(f"x.{method}({fix}")):
+        getattr(Tensor(X), name)(dim=0)
+    with pytest.raises(TypeError, match=re.escape(f"{method}(x, {fix}")):
+        getattr(functional, name)(Tensor(X), dim=0)
+    # numpy's spelling does what PyTorch's would have
+    if hasattr(np, name):
+        expected = np.asarray(getattr(np, name)(X, axis=0))
+        np.testing.assert_allclose(getattr(Tensor(X), name)(axis=0).data, expected)
+
+
+@pytest.mark.parametrize("name", [n for n in REDUCTIONS if n not in ("amax", "amin")]
+                         + ["var_mean", "std_mean"])
+def test_new_reductions_refuse_keepdim_naming_keepdims(name):
+    if name not in ("var_mean", "std_mean"):
+        with pytest.raises(TypeError, match=re.escape("keepdims=...") + ".*keepdim="):
+            getattr(Tensor(X), name)(axis=0, keepdim=True)
+    with pytest.raises(TypeError, match=re.escape(f"{name}: tracegrad uses numpy's names")):
+        getattr(functional, name)(Tensor(X), axis=0, keepdim=True)
+
+
+@pytest.mark.parametrize("name", SCANS)
+def test_scans_refuse_keepdim_as_an_unknown_argument(name):
+    # neither numpy's nor PyTorch's scans have a keepdims: not a habit to translate
+    with pytest.raises(TypeError, match="unexpected keyword argument 'keepdim'"):
+        getattr(Tensor(X), name)(axis=0, keepdim=True)
+
+
+def test_var_mean_and_std_mean_refuse_dim_naming_axis():
+    for name in ("var_mean", "std_mean"):
+        with pytest.raises(TypeError, match=re.escape(f"{name}(x, axis=..., keepdims=...)")):
+            getattr(functional, name)(Tensor(X), dim=0)
+        first, mean = getattr(functional, name)(Tensor(X), axis=0)
+        np.testing.assert_allclose(mean.data, X.mean(axis=0))
