@@ -14,4 +14,5 @@ WORKLOADS = {
     "W6": "benchmarks.w6_digits",
     "W7": "benchmarks.w7_second_order",
     "W8": "benchmarks.w8_per_operator",  # surface-math (issue 15): one row per operator
+    "W9": "benchmarks.w9_lenet",  # conv (issue 16): LeNet-style CNN step
 }

@@ -110,6 +110,26 @@ __all__ = [
     "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
 ]
 
+# conv (issue 16): convolutional layers and their functions (nn/conv.py)
+from . import conv  # noqa: E402
+from .conv import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    Flatten,
+    MaxPool1d,
+    MaxPool2d,
+    Unflatten,
+)
+
+__all__ += ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d",
+            "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+            "Flatten", "Unflatten", "conv"]
 # norm (issue 16): normalisation and embedding layers
 from .normalization import (  # noqa: E402
     BatchNorm1d,

@@ -271,6 +271,24 @@ for _f in (mse_loss, l1_loss, smooth_l1_loss, huber_loss, kl_div, cross_entropy,
 del _f
 
 
+# conv (issue 16): convolution, pooling and resampling, defined in nn.conv
+from .conv import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+)
+
+__all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d",
+            "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+            "adaptive_avg_pool2d", "interpolate"]
 # norm (issue 16): normalisation and embedding
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: E402
 from .sparse import embedding  # noqa: E402

@@ -64,6 +64,17 @@ from .reductions import Median, Prod
 from .scans import Cumprod, Cumsum, LogCumSumExp
 
 # isort: split
+# conv (issue 16)
+from .conv import (
+                          AdaptiveAvgPool,
+                          AvgPool,
+                          Convolution,
+                          ConvTranspose,
+                          ConvWeight,
+                          Interpolate,
+                          MaxPool,
+)
+
 # norm (issue 16)
 from .normalization import BatchNorm, GroupNorm, LayerNorm
 from .sparse import Embedding
@@ -82,6 +93,8 @@ ALL_OPERATORS = (
     Prod, Median, Cumsum, Cumprod, LogCumSumExp,
     # surface-shape (issue 15)
     Einsum,
+    # conv (issue 16)
+    Convolution, ConvTranspose, ConvWeight, MaxPool, AvgPool, AdaptiveAvgPool, Interpolate,
     # norm (issue 16)
     LayerNorm, BatchNorm, GroupNorm, Embedding,
 )

@@ -15,6 +15,7 @@ LAYERS = [
     {"ops", "ops.arithmetic", "ops.elementwise", "ops.linalg", "ops.reductions", "ops.shape",
      "ops.scans",  # surface-math (issue 15)
      "ops.indexing",  # surface-shape (issue 15)
+     "ops.conv",  # conv (issue 16)
      "ops.normalization", "ops.sparse"},  # norm (issue 16)
     {"anomaly", "versions", "hooks", "collector", "xp"},
     {"backprop"},

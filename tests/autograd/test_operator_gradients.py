@@ -266,6 +266,7 @@ def test_the_operator_table_covers_every_built_in_operator():
                "linear"}
     tested |= SURFACE_MATH_NAMES  # surface-math (issue 15)
     tested |= {name for name, *_ in SHAPE_FUNCTIONS}  # surface-shape (issue 15)
+    tested |= CONV_NAMES  # conv (issue 16): tests/nn/test_conv.py
     tested |= NORM_NAMES  # norm (issue 16): rows in tests/nn/test_norm.py
     names = {op.name for op in ALL_OPERATORS}
     missing = {n for n in names if not any(n == t or t.startswith(n) for t in tested)}
@@ -286,6 +287,12 @@ _HERE = str(pathlib.Path(__file__).parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 from test_surface_math import SURFACE_MATH_NAMES  # noqa: E402
+
+# conv (issue 16): its operators' gradient tests live in tests/nn/test_conv.py
+_NN_TESTS = str(pathlib.Path(__file__).parent.parent / "nn")
+if _NN_TESTS not in sys.path:
+    sys.path.insert(0, _NN_TESTS)
+from test_conv import CONV_NAMES  # noqa: E402
 
 # norm (issue 16): the normalisation and embedding gradient tests live in tests/nn
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "nn"))

@@ -24,6 +24,11 @@ REFERENCE = json.loads(pathlib.Path(__file__).with_name("functional_reference.js
 OWN_REFERENCES = {}
 OWN_REFERENCES.update(dict.fromkeys(["layer_norm", "batch_norm", "group_norm", "embedding"],
                                     "test_norm_torch.py"))  # norm (issue 16)
+OWN_REFERENCES.update(dict.fromkeys(["conv1d", "conv2d", "conv_transpose1d",
+                                     "conv_transpose2d", "max_pool1d", "max_pool2d",
+                                     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+                                     "adaptive_avg_pool2d", "interpolate"],
+                                    "conv_cases.py"))  # conv (issue 16)
 
 
 def run_tracegrad(case_):

@@ -537,6 +537,67 @@ def einsum_recipe(rng, pool):
 RECIPES[ops.Einsum] = einsum_recipe
 
 
+# conv (issue 16): 1-d windows over (N, C, L≥2) values, with constant kernels drawn from
+# the program's choices; padding 1 and kernel 2, so every length has an output
+def window_recipe(title, make_fn, ok=lambda x: True):
+    def recipe(rng, pool):
+        i = pick(rng, pool, lambda v: v.ndim == 3 and v.shape[2] >= 2 and ok(v))
+        if i is None:
+            return None
+        constants = np.random.default_rng(rng.integer(0, 2**16))
+        return Step(title, make_fn(pool[i].shape, constants), (i,))
+    return recipe
+
+
+GEOMETRY_1D = dict(stride=(1,), padding=((1, 1),), dilation=(1,), groups=1)
+
+
+def conv_fn(shape, constants):
+    w = constants.uniform(-1, 1, (2, shape[1], 2))
+    return lambda a: ops.Convolution.apply(a, w, **GEOMETRY_1D)
+
+
+def conv_transpose_fn(shape, constants):
+    w = constants.uniform(-1, 1, (shape[1], 2, 2))
+    return lambda a: ops.ConvTranspose.apply(a, w, size=(shape[2] - 1,), **GEOMETRY_1D)
+
+
+def conv_weight_fn(shape, constants):
+    g = constants.uniform(-1, 1, (shape[0], 2, shape[2] + 1))
+    return lambda a: ops.ConvWeight.apply(a, g, kernel=(2,), **GEOMETRY_1D)
+
+
+def max_pool_fn(shape, constants):
+    return lambda a: ops.MaxPool.apply(a, kernel=(2,), stride=(1,), padding=((0, 0),),
+                                       dilation=(1,))
+
+
+def avg_pool_fn(shape, constants):
+    divisor = np.full(shape[2] - 1, 2.0)
+    return lambda a: ops.AvgPool.apply(a, kernel=(2,), stride=(1,), padding=((0, 0),),
+                                       divisor=divisor)
+
+
+def adaptive_avg_pool_fn(shape, constants):
+    average = np.full((1, shape[2]), 1 / shape[2])
+    return lambda a: ops.AdaptiveAvgPool.apply(a, matrices=(average,), mode="average")
+
+
+def interpolate_fn(shape, constants):
+    doubling = np.eye(shape[2])[np.repeat(np.arange(shape[2]), 2)]  # nearest, ×2
+    return lambda a: ops.Interpolate.apply(a, matrices=(doubling,), mode="nearest")
+
+
+RECIPES[ops.Convolution] = window_recipe("conv1d[k=2, pad 1]", conv_fn)
+RECIPES[ops.ConvTranspose] = window_recipe("conv_transpose1d[k=2, pad 1]", conv_transpose_fn)
+RECIPES[ops.ConvWeight] = window_recipe("conv_weight[k=2, pad 1]", conv_weight_fn)
+RECIPES[ops.MaxPool] = window_recipe("max_pool1d[k=2, s=1]", max_pool_fn,
+                                     lambda x: np.abs(np.diff(x, axis=2)).min() > MARGIN)
+RECIPES[ops.AvgPool] = window_recipe("avg_pool1d[k=2, s=1]", avg_pool_fn)
+RECIPES[ops.AdaptiveAvgPool] = window_recipe("adaptive_avg_pool1d[1]", adaptive_avg_pool_fn)
+RECIPES[ops.Interpolate] = window_recipe("interpolate[nearest ×2]", interpolate_fn)
+
+
 # norm (issue 16): eps 0.1 keeps 1/√(σ² + eps) moderate for nearly constant values
 def layer_norm_recipe(rng, pool):
     i = pick(rng, pool, lambda v: v.ndim >= 1)
