@@ -6,8 +6,8 @@ docs/images/demo/ holds what `make demo` draws with its default settings (the RE
 pictures): its forward graph, gradient flow, whole model and listing, and one frame of
 its backward-steps player. The pictures beside this script are the study text's neuron
 and a small Tensor MLP, drawn with autograd alone (the MLP opens the scopes an nn.MLP
-call would), and a hand-unrolled 2-layer RNN's gradient flow (docs/design.md, pictures
-of layered networks). tests/autograd/test_viz_doc_images.py regenerates them all and fails when
+call would), a LeNet-style CNN and a hand-unrolled 2-layer RNN's gradient flow
+(docs/design.md, pictures of layered networks). tests/autograd/test_viz_doc_images.py regenerates them all and fails when
 a committed picture differs from what the code draws today.
 """
 
@@ -23,6 +23,7 @@ import numpy as np
 import nn
 from autograd import Scalar, Tensor, stack, viz
 from autograd.graph import scope
+from nn.datasets import load_digits
 
 HERE = Path(__file__).parent
 DEMO_FILES = ("forward.svg", "gradient_flow.svg", "model.svg", "listing.txt")
@@ -58,6 +59,20 @@ def tensor_mlp():
                 with scope(f"layers.{2 * i + 1}: Tanh"):
                     h = h.tanh()
     loss = ((h - target) ** 2).mean()
+    loss.name = "loss"
+    return loss
+
+
+def lenet_loss():
+    """A LeNet-style CNN of ten layers on 16 of the bundled 8×8 digits, untrained."""
+    nn.manual_seed(0)
+    images, labels = load_digits()
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    x = Tensor(images[:16].reshape(16, 1, 8, 8) / 16, name="digits")
+    loss = nn.cross_entropy(model(x), labels[:16])
     loss.name = "loss"
     return loss
 
@@ -120,6 +135,8 @@ def main(out: Path = HERE) -> list:
         viz.forward_graph(tensor_mlp(), title="a 3-4-2 MLP and its MSE loss").save(
             out / "mlp_forward.svg"),
         viz.backward_steps(neuron())[3].save(out / "neuron_backward_step3.svg"),
+        viz.forward_graph(lenet_loss(), title="a LeNet-style CNN, one box per layer").save(
+            out / "layers_cnn.svg"),
         viz.gradient_flow(rnn_loss(), run_backward=True,
                           title="a 2-layer RNN over 32 steps after one backward").save(
             out / "layers_rnn_flow.svg"),

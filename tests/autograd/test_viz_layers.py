@@ -401,3 +401,46 @@ def test_expand_names_a_fused_operator_to_draw_it_as_its_primitives():
     assert len(by_class(dot, "module")) == 10  # the layers stay folded
     assert by_class(dot, "expanded")  # max-shift, exp, sum, log ... of the fused loss
     assert any("fused operator" in c.get("label", "") for c in dot["clusters"].values())
+
+
+# --------------------------------------------------------------------------------------
+# the real layers: issue 16's nn.Conv2d and pooling
+
+
+def lenet_loss():
+    nn.manual_seed(0)
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    x = Tensor(rng.normal(size=(16, 1, 8, 8)), name="digits")
+    return nn.cross_entropy(model(x), rng.integers(0, 10, 16))
+
+
+def test_nn_conv2d_layers_are_boxes_with_their_kernel_and_output_shape():
+    dot = parse(viz.forward_graph(lenet_loss()))
+    boxes = [text(label) for label in labels(dot)]
+    assert len(boxes) == 10
+    conv = next(b for b in boxes if b.startswith("0: Conv2d"))
+    assert "1, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)" in conv
+    assert "→ (16, 8, 8, 8)" in conv and "weight (8, 1, 3, 3)" in conv
+    assert "→ (16, 8, 4, 4)" in next(b for b in boxes if b.startswith("2: MaxPool2d"))
+    (digits,) = by_class(dot, "input")
+    assert dot["cluster_of"][digits] == []
+
+
+
+
+@needs_dot
+@pytest.mark.parametrize("name", ["forward", "gradient flow"])
+def test_a_lenet_of_nn_layers_fits_a_page_without_options(name):
+    loss = lenet_loss()
+
+    def draw(**o):
+        if name == "forward":
+            return viz.forward_graph(loss, **o)
+        return viz.gradient_flow(loss, run_backward=True, retain_graph=True, **o)
+
+    (width, height), scale = _fits(draw)
+    assert width <= PAGE[0] and height <= PAGE[1] and scale >= 0.65, scale
