@@ -7,8 +7,9 @@ pictures): its forward graph, gradient flow, whole model and listing, and one fr
 its backward-steps player. The pictures beside this script are the study text's neuron
 and a small Tensor MLP, drawn with autograd alone (the MLP opens the scopes an nn.MLP
 call would), a LeNet-style CNN and a hand-unrolled 2-layer RNN's gradient flow
-(docs/design.md, pictures of layered networks). tests/autograd/test_viz_doc_images.py regenerates them all and fails when
-a committed picture differs from what the code draws today.
+(docs/design.md, pictures of layered networks). tests/autograd/test_viz_doc_images.py
+regenerates them all and fails when a committed picture differs from what the code draws
+today.
 """
 
 import contextlib
