@@ -201,7 +201,8 @@ class Operator:
 
 class Step(NamedTuple):
     """One primitive of an Operator.expand: `op` its operator's name, `args` the earlier
-    steps it reads (by index) or "x" (the operator's first input), `name` a label for the
+    steps it reads (by index) or "x" (the operator's first input; "x1", "x2", ... the
+    others), `name` a label for the
     value it makes, `value` that value, `symbol` the text its circle shows."""
 
     op: str

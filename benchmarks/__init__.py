@@ -15,4 +15,5 @@ WORKLOADS = {
     "W7": "benchmarks.w7_second_order",
     "W8": "benchmarks.w8_per_operator",  # surface-math (issue 15): one row per operator
     "W9": "benchmarks.w9_lenet",  # conv (issue 16): LeNet-style CNN step
+    "W10T": "benchmarks.w10_transformer",  # attn (issue 16): a transformer encoder block step
 }

@@ -144,3 +144,9 @@ from .sparse import Embedding, embedding  # noqa: E402
 
 __all__ += ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "Embedding",
             "layer_norm", "batch_norm", "group_norm", "embedding"]
+
+# attn (issue 16): attention and transformers
+from .attention import MultiheadAttention  # noqa: E402
+from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]

@@ -294,3 +294,10 @@ from .normalization import batch_norm, group_norm, layer_norm  # noqa: E402
 from .sparse import embedding  # noqa: E402
 
 __all__ += ["layer_norm", "batch_norm", "group_norm", "embedding"]
+
+
+# -- attn (issue 16): attention ----------------------------------------------------------
+
+from .attention import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]

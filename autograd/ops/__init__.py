@@ -79,6 +79,10 @@ from .conv import (
 from .normalization import BatchNorm, GroupNorm, LayerNorm
 from .sparse import Embedding
 
+# isort: split
+# attn (issue 16)
+from .attention import ScaledDotProductAttention
+
 ALL_OPERATORS = (
     Add, Sub, Mul, Div, Neg, Pow, PowTensor,
     Exp, Log, Sqrt, Sin, Cos, Abs, Tanh, Sigmoid, Relu, Softplus, Sign, Clip,
@@ -97,6 +101,8 @@ ALL_OPERATORS = (
     Convolution, ConvTranspose, ConvWeight, MaxPool, AvgPool, AdaptiveAvgPool, Interpolate,
     # norm (issue 16)
     LayerNorm, BatchNorm, GroupNorm, Embedding,
+    # attn (issue 16)
+    ScaledDotProductAttention,
 )
 
 __all__ = [op.__name__ for op in ALL_OPERATORS] + ["ALL_OPERATORS"]

@@ -3,6 +3,8 @@ is a vector, promoted to a matrix for the product and demoted after)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..engine import Operator
@@ -111,7 +113,11 @@ class Linear(Operator):
     def forward(ctx, x, weight, *bias):
         check_linear_shapes(x.shape, weight.shape, bias)
         ctx.save(x, weight)
-        out = np.matmul(x, weight.T)
+        if x.ndim > 2:  # (..., in) as one (rows, in) matrix: one GEMM, not one per batch row
+            rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # not -1: in may be 0
+            out = np.matmul(rows, weight.T).reshape(x.shape[:-1] + weight.shape[:1])
+        else:
+            out = np.matmul(x, weight.T)
         if bias:
             (b,) = bias
             out = out + b
@@ -124,10 +130,12 @@ class Linear(Operator):
         grad_x = grad_out @ weight if needs[0] else None
         grad_w = grad_b = None
         if needs[1] or (len(needs) > 2 and needs[2]):
-            # The batch axes (none for a 1-d x) folded into one row axis.
-            rows = grad_out.reshape((-1, weight.shape[0]))
+            # The batch axes (none for a 1-d x) folded into one row axis (counted, not -1:
+            # in or out may be 0).
+            n = math.prod(grad_out.shape[:-1])
+            rows = grad_out.reshape((n, weight.shape[0]))
             if needs[1]:
-                grad_w = rows.T @ x.reshape((-1, weight.shape[1]))
+                grad_w = rows.T @ x.reshape((n, weight.shape[1]))
             if len(needs) > 2 and needs[2]:
                 grad_b = rows.sum(axis=0)
         return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)

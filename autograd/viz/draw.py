@@ -450,7 +450,10 @@ def paint(scene, painter: Painter, notes=()) -> Figure:
         figure.graph_attr["size"] = ",".join(inches)
     for edge in scene.edges:
         sources = [ports.get(edge.source, {}).get("out", edge.source)]
-        targets = ports.get(edge.target, {}).get("in", [edge.target])
+        port = ports.get(edge.target, {})
+        targets = port.get("in", [edge.target])
+        if "by_input" in port and edge.variables:  # an expansion reading inputs by position
+            targets = port["by_input"].get(id(edge.variables[0]), targets)
         for source in sources:
             for target in targets:
                 figure.edge(source, target, **painter.edge_attrs(edge, scene))
@@ -579,6 +582,7 @@ def _emit_expansion(target, item, steps, painter) -> dict:
     node = item.obj
     base = item.id
     entries = []
+    by_input = {}  # id of an input variable -> the steps reading it ("x" is input 0, "x2" 2)
     with target.subgraph(name=f"cluster_{base}") as sub:
         sub.attr(label=f"<<I>{style.escape(node.op.name)}</I> "
                  f"{style.small('(one fused operator in the engine)', size=8)}>",
@@ -591,8 +595,10 @@ def _emit_expansion(target, item, steps, painter) -> dict:
             attrs["class"] = "operator expanded"
             sub.node(op_id, **attrs)
             for arg in step.args:
-                if arg == "x":
+                if isinstance(arg, str) and arg.startswith("x"):
                     entries.append(op_id)
+                    variable = node.inputs[int(arg[1:] or 0)]
+                    by_input.setdefault(id(variable), []).append(op_id)
                 else:
                     sub.edge(f"{base}_{arg}_value", op_id, color="#999999")
             if i < len(steps) - 1:
@@ -602,7 +608,7 @@ def _emit_expansion(target, item, steps, painter) -> dict:
                          fillcolor="#ffffff", color="#999999", fontsize="9",
                          label=style.html_label(lines), **{"class": "variable expanded"})
                 sub.edge(op_id, f"{base}_{i}_value", color="#999999")
-    return {"in": entries, "out": f"{base}_{len(steps) - 1}"}
+    return {"in": entries, "by_input": by_input, "out": f"{base}_{len(steps) - 1}"}
 
 
 # --------------------------------------------------------------------------------------

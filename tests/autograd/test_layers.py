@@ -25,6 +25,7 @@ LAYERS = [
     {"checks"},
     {"testing"},  # check_exercise grades with check_graph and draws with viz
 ]
+LAYERS[2] |= {"ops.attention"}  # attn (issue 16)
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
 
 

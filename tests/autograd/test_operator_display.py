@@ -64,6 +64,8 @@ def test_fused_operators_expand_to_their_own_output(op):
               "cross_entropy": {"target": np.eye(4)[[0, 3, 1]]}}
     if op.name == "binary_cross_entropy_with_logits":  # the target is an input
         y = op.apply(x, Tensor(rng.uniform(size=(3, 4))))
+    elif op.name == "scaled_dot_product_attention":  # attn (issue 16): q, k, v and a mask
+        y = op.of(x, x / 10, x, np.tri(3, 3, dtype=bool), keep=np.full((3, 3), 2.0))
     else:
         y = op.apply(x, **params[op.name])
     steps = expand.expansion(y.grad_fn)

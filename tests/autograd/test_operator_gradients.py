@@ -268,6 +268,7 @@ def test_the_operator_table_covers_every_built_in_operator():
     tested |= {name for name, *_ in SHAPE_FUNCTIONS}  # surface-shape (issue 15)
     tested |= CONV_NAMES  # conv (issue 16): tests/nn/test_conv.py
     tested |= NORM_NAMES  # norm (issue 16): rows in tests/nn/test_norm.py
+    tested |= ATTENTION_NAMES  # attn (issue 16): rows in tests/nn/test_attention.py
     names = {op.name for op in ALL_OPERATORS}
     missing = {n for n in names if not any(n == t or t.startswith(n) for t in tested)}
     assert not missing, f"operators without a gradient test: {sorted(missing)}"
@@ -297,3 +298,7 @@ from test_conv import CONV_NAMES  # noqa: E402
 # norm (issue 16): the normalisation and embedding gradient tests live in tests/nn
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "nn"))
 from test_norm import NORM_NAMES  # noqa: E402
+
+# attn (issue 16): scaled_dot_product_attention's gradient tests live in tests/nn
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "nn"))
+from test_attention import ATTENTION_NAMES  # noqa: E402

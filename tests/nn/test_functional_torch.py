@@ -29,6 +29,8 @@ OWN_REFERENCES.update(dict.fromkeys(["conv1d", "conv2d", "conv_transpose1d",
                                      "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
                                      "adaptive_avg_pool2d", "interpolate"],
                                     "conv_cases.py"))  # conv (issue 16)
+OWN_REFERENCES.update(dict.fromkeys(["scaled_dot_product_attention"],
+                                    "test_attention_torch.py"))  # attn (issue 16)
 
 
 def run_tracegrad(case_):

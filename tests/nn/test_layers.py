@@ -253,3 +253,19 @@ def test_perceptron_sign_has_no_gradient():
 def test_perceptron_labels_must_be_plus_minus_one():
     with pytest.raises(ValueError, match="labels must be -1 or \\+1, got \\[0, 1\\].*2\\*y - 1"):
         nn.Perceptron(2).learn(INPUTS, [0, 0, 0, 1])
+
+
+# attn (issue 16): linear folds leading axes into one matrix; empty axes must still work
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 3, 0), (5, 0)), ((2, 3, 4), (0, 4)),
+                                              ((0, 3, 4), (5, 4)), ((2, 1, 3, 4), (5, 4))])
+def test_linear_with_leading_axes_and_empty_sizes(x_shape, w_shape):
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal(x_shape), requires_grad=True)
+    w = Tensor(rng.standard_normal(w_shape), requires_grad=True)
+    b = Tensor(rng.standard_normal(w_shape[:1]), requires_grad=True)
+    y = nn.linear(x, w, b)
+    np.testing.assert_allclose(y.data, x.data @ w.data.T + b.data)
+    y.sum().backward()
+    assert (x.grad.shape, w.grad.shape, b.grad.shape) == (x_shape, w_shape, w_shape[:1])
+    column_sums = x.data.reshape(math.prod(x_shape[:-1]), x_shape[-1]).sum(axis=0)
+    np.testing.assert_allclose(w.grad.data, np.broadcast_to(column_sums, w_shape))

@@ -642,6 +642,20 @@ RECIPES[ops.LayerNorm] = layer_norm_recipe
 RECIPES[ops.BatchNorm] = batch_norm_recipe
 RECIPES[ops.GroupNorm] = group_norm_recipe
 RECIPES[ops.Embedding] = embedding_recipe
+
+
+# attn (issue 16)
+def attention_recipe(rng, pool):
+    # self-attention of a value with at least 2 axes (rows attend to rows), causal or not
+    i = pick(rng, pool, lambda v: v.ndim >= 2)
+    if i is None:
+        return None
+    causal = rng.boolean()
+    return Step(f"scaled_dot_product_attention[causal={causal}]",
+                lambda a: ops.ScaledDotProductAttention.of(a, a, a, is_causal=causal), (i,))
+
+
+RECIPES[ops.ScaledDotProductAttention] = attention_recipe
 OPERATORS = list(RECIPES)
 FALLBACK = unary("tanh", Tensor.tanh)  # always applicable and always safe
 
