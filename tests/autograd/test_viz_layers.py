@@ -404,7 +404,7 @@ def test_expand_names_a_fused_operator_to_draw_it_as_its_primitives():
 
 
 # --------------------------------------------------------------------------------------
-# the real layers: issue 16's nn.Conv2d and pooling
+# the real layers: issue 16's nn.Conv2d and pooling, nn.TransformerEncoder
 
 
 def lenet_loss():
@@ -444,3 +444,19 @@ def test_a_lenet_of_nn_layers_fits_a_page_without_options(name):
 
     (width, height), scale = _fits(draw)
     assert width <= PAGE[0] and height <= PAGE[1] and scale >= 0.65, scale
+
+
+@needs_dot
+def test_a_two_layer_transformer_encoder_is_two_blocks_that_fit_a_page():
+    nn.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(d_model=32, nhead=4, dim_feedforward=64,
+                                       batch_first=True, dropout=0.0)
+    model = nn.TransformerEncoder(layer, num_layers=2)
+    loss = (model(Tensor(np.random.default_rng(0).normal(size=(2, 6, 32)))) ** 2).mean()
+    figure = viz.gradient_flow(loss, run_backward=True, retain_graph=True)
+    assert [text(a).split(":")[0] for a in labels(parse(figure))] == ["layers.0", "layers.1"]
+    opened = parse(viz.forward_graph(loss, expand="layers.0"))
+    attention = next(text(a) for a in labels(opened) if "MultiheadAttention" in a)
+    assert attention.startswith("layers.0.self_attn: MultiheadAttention")
+    (width, height), scale = _fits(lambda **o: viz.gradient_flow(loss, **o))
+    assert width <= PAGE[0] and height <= PAGE[1] and scale >= 0.9
