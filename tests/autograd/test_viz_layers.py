@@ -460,3 +460,85 @@ def test_a_two_layer_transformer_encoder_is_two_blocks_that_fit_a_page():
     assert attention.startswith("layers.0.self_attn: MultiheadAttention")
     (width, height), scale = _fits(lambda **o: viz.gradient_flow(loss, **o))
     assert width <= PAGE[0] and height <= PAGE[1] and scale >= 0.9
+
+
+# --------------------------------------------------------------------------------------
+# the real recurrent layers: issue 16's nn.LSTM and nn.GRU (checked against the rnn
+# branch before it merged; they run once nn has them)
+
+needs_rnn = pytest.mark.skipif(not hasattr(nn, "LSTM"), reason="nn.LSTM not merged yet")
+
+
+class LSTMClassifier(nn.Module):
+    def __init__(self, input_size=8, hidden=16):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden, num_layers=2)
+        self.head = nn.Linear(hidden, 4)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[-1])
+
+
+def nn_lstm_loss(steps=32):
+    nn.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.normal(size=(steps, 4, 8)), name="sequences")
+    return nn.cross_entropy(LSTMClassifier()(x), rng.integers(0, 4, 4))
+
+
+@needs_rnn
+def test_nn_lstm_folds_its_time_steps_and_opens_on_request():
+    loss = nn_lstm_loss()
+    dot = parse(viz.forward_graph(loss))
+    runs = sorted(text(a["label"]).split(" →")[0] for a in by_class(dot, "repeat").values())
+    assert runs == ["l0 step ×32", "l1 step ×32"]
+    assert len(by_class(dot, "inputs")) == 1  # the 32 slices x[t]: one node
+    folded = parse(viz.forward_graph(loss, modules="collapse"))
+    lstm = next(text(a) for a in labels(folded) if "lstm: LSTM" in a)
+    assert "8, 16, num_layers=2" in lstm and "l0 step ×32 l1 step ×32" in lstm
+    assert "weight_ih_l0 (64, 8)" in lstm
+    opened = parse(viz.forward_graph(loss, modules="collapse", expand="lstm"))
+    assert len(by_class(opened, "repeat")) == 2
+    steps = parse(viz.forward_graph(loss, expand="l1 step", max_nodes=None))
+    assert sum(c.get("label") == "<<B>l1 step</B>>" for c in steps["clusters"].values()) == 32
+
+
+@needs_rnn
+def test_nn_lstm_gradient_flow_fades_back_through_time():
+    dot = parse(viz.gradient_flow(nn_lstm_loss(), run_backward=True))
+    for run in (a["label"] for a in by_class(dot, "repeat").values()):
+        marks = _marks(run)[:32]
+        assert len(marks) == 32
+        assert style.relative_luminance(marks[0]) > style.relative_luminance(marks[-1])
+
+
+@needs_dot
+@needs_rnn
+@pytest.mark.parametrize("name", ["forward", "gradient flow", "collapsed flow"])
+def test_a_two_layer_nn_lstm_over_32_steps_fits_a_page(name):
+    loss = nn_lstm_loss()
+
+    def draw(**o):
+        if name == "forward":
+            return viz.forward_graph(loss, **o)
+        modules = "collapse" if name == "collapsed flow" else "auto"
+        return viz.gradient_flow(loss, run_backward=True, retain_graph=True, modules=modules,
+                                 **o)
+
+    (width, height), scale = _fits(draw)
+    assert width <= PAGE[0] and height <= PAGE[1]
+    assert scale >= {"forward": 0.75, "gradient flow": 0.6, "collapsed flow": 0.9}[name], scale
+
+
+@needs_rnn
+def test_a_bidirectional_gru_folds_each_direction_of_each_layer():
+    nn.manual_seed(0)
+    x = Tensor(np.random.default_rng(0).normal(size=(4, 12, 8)), name="x")
+    out, _ = nn.GRU(8, 16, num_layers=2, bidirectional=True, batch_first=True)(x)
+    dot = parse(viz.forward_graph((out**2).mean()))
+    runs = sorted(text(a["label"]).split(" →")[0] for a in by_class(dot, "repeat").values())
+    assert runs == ["l0 step ×12", "l0_reverse step ×12", "l1 step ×12",
+                    "l1_reverse step ×12"]
+    layers = [a for a in by_class(dot, "module").values() if "repeat" not in a["class"]]
+    assert not layers  # the GRU alone: no box for the whole model
