@@ -80,7 +80,7 @@ def new_node(node_class, op, inputs, params):
     node.versions = None
     node.consumers = 0
     node.sequence = next_sequence()
-    if _scopes.count:
+    if _scopes.threads:
         node.scope = _scope_here.current
     for variable in inputs:
         producer = variable.grad_fn

@@ -238,10 +238,9 @@ def _same_shape_target(target, input, where):
     return target.astype(input.dtype, copy=False)
 
 
-def _class_labels(target, input, where, check_range=True):
-    """Integer labels, one per sample, each in 0..C−1 (TypeError / ValueError /
-    IndexError otherwise, naming the shapes or the offending label; the range is left to
-    the caller with check_range=False)."""
+def _class_labels(target, input, where):
+    """Integer labels, one per sample (TypeError / ValueError naming the shapes; their
+    range is checked by _check_label_range)."""
     if input.ndim == 0:
         raise ValueError(f"{where}: input must have a class axis (..., C), got a 0-d tensor")
     if isinstance(target, Tensor):
@@ -255,15 +254,17 @@ def _class_labels(target, input, where, check_range=True):
     if labels.shape != expected:
         raise ValueError(f"{where}: input of shape {input.shape} needs a target of shape "
                          f"{expected} (one class label per sample), got {labels.shape}")
-    n_classes = input.shape[-1]
-    if not check_range:
-        return labels
-    bad = (labels < 0) | (labels >= n_classes)
+    return labels
+
+
+def _check_label_range(labels, n_classes, where):
+    """IndexError naming the first label outside 0..C−1."""
+    # Seen as unsigned, a negative label is ≥ 2⁶³: one comparison tests both ends.
+    bad = labels.view(labels.dtype.str.replace("i", "u")) >= n_classes
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
         raise IndexError(f"{where}: label {labels[position]} at position {position} is out "
                          f"of range for {n_classes} classes (valid labels: 0..{n_classes - 1})")
-    return labels
 
 
 def _classes_last(x, axis, where):
@@ -433,10 +434,10 @@ binary_cross_entropy_with_logits.__doc__ = BinaryCrossEntropyWithLogits.__doc__ 
 def _labels_and_mask(target, x, ignore_index, where):
     """Integer labels (classes last), the mask of counted samples, and the labels with
     ignored ones replaced by 0 (so they can index)."""
-    labels = _class_labels(target, x, where, check_range=False)
+    labels = _class_labels(target, x, where)
     keep = labels != ignore_index
-    safe = np.where(keep, labels, 0)
-    _class_labels(safe, x, where)  # raises on a label outside 0..C−1, naming it
+    safe = labels if keep.all() else np.where(keep, labels, 0)
+    _check_label_range(safe, x.shape[-1], where)
     return keep, safe
 
 
