@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench fuzz notebooks docs docs-serve lint loc dot chromium clean
+.PHONY: test demo bench fuzz notebooks docs docs-serve lint loc dot chromium clean test-interop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ test: $(STAMP) dot chromium  ## the full suite, notebooks and the docs site incl
 	# One BLAS thread: the suite's matrices are small, and two threads on two busy cores only
 	# contend (the library itself leaves threading to numpy).
 	OPENBLAS_NUM_THREADS=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+# optim helper (issue 19 item 3): PyTorch is an optional test dependency, installed here only.
+test-interop: $(STAMP)  ## install PyTorch 2.13 into the venv; run the nn.to_torch/from_torch tests
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/nn/test_interop.py \
+		tests/nn/test_interop_without_torch.py
 
 # Without Graphviz (not installable here) the demo still trains and writes DOT sources. One BLAS
 # thread: the demo's matrices are small; measured 1.3 s against 2.7 s with OpenBLAS's default.

@@ -80,7 +80,7 @@ def new_node(node_class, op, inputs, params):
     node.versions = None
     node.consumers = 0
     node.sequence = next_sequence()
-    if _scopes.count:
+    if _scopes.threads:
         node.scope = _scope_here.current
     for variable in inputs:
         producer = variable.grad_fn
@@ -132,7 +132,8 @@ class Operator:
     only save/saved, params, inputs, needs_input_grad and xp.
 
     For pictures, an operator may set `symbol` ("+") or `display(node)`, and a fused one
-    `expand(node)` (its primitives as Steps); viz asks the operator.
+    `expand(node)` (its primitives as Steps); viz asks the operator. For ONNX, a static
+    `onnx(node, g)` emits its ONNX nodes (autograd.export.Builder says what g offers).
 
         class Cube(Operator):
             # out = x³;  ∂out/∂x = 3x²

@@ -111,7 +111,7 @@ def _binary_operator(op, reflected=False):
             ctx.versions = None
             ctx.consumers = 0
             ctx.sequence = next_sequence()
-            if _scopes.count:
+            if _scopes.threads:
                 ctx.scope = _scope_here.current
             producer = x.grad_fn
             if producer is not None:

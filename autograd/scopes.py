@@ -86,11 +86,12 @@ class _ThreadScope(threading.local):
 
 
 class _OpenAnywhere:
-    """How many scopes are open in all threads together. While it is 0, node creation
-    (engine.new_node) skips the thread-local read: the hot path pays one attribute load."""
+    """The threads that have a scope open: {thread id: its outermost Scope}. While it is
+    empty, node creation (engine.new_node) skips the thread-local read: the hot path pays
+    one attribute load. Only a thread's outermost scope enters or leaves it, each thread
+    under its own key, so no lock is needed (one dict operation is atomic)."""
 
-    count = 0
-    lock = threading.Lock()
+    threads: dict = {}
 
 
 this_thread = _ThreadScope()
@@ -101,18 +102,19 @@ def open_scope(name, module=None, composite=False) -> Scope:
     """Open a Scope in this thread and return it; close it with close_scope(). The
     functional form of `scope`, for hot paths: nn.Module.__call__ runs it on every call,
     where the context-manager object cost 3 % of a W6 step."""
-    record = Scope(name, module, this_thread.current, composite)
+    parent = this_thread.current
+    record = Scope(name, module, parent, composite)
     this_thread.current = record
-    with open_anywhere.lock:
-        open_anywhere.count += 1
+    if parent is None:
+        open_anywhere.threads[threading.get_ident()] = record
     return record
 
 
 def close_scope(record: Scope) -> None:
     """Close the innermost Scope, `record`, opened by open_scope()."""
     this_thread.current = record.parent
-    with open_anywhere.lock:
-        open_anywhere.count -= 1
+    if record.parent is None:
+        open_anywhere.threads.pop(threading.get_ident(), None)
 
 
 def current_scope() -> Scope | None:

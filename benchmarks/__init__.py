@@ -17,4 +17,5 @@ WORKLOADS = {
     "W9": "benchmarks.w9_lenet",  # conv (issue 16): LeNet-style CNN step
     "W10": "benchmarks.w10_lstm",  # rnn (issue 16): LSTM training step
     "W10T": "benchmarks.w10_transformer",  # attn (issue 16): a transformer encoder block step
+    "W11": "benchmarks.w11_onnx",  # export (issue 19): W3's network on onnxruntime
 }

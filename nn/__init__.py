@@ -155,3 +155,9 @@ from .attention import MultiheadAttention  # noqa: E402
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
 
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
+
+# optim helper (issue 19 item 3): conversion to and from PyTorch modules
+from . import interop  # noqa: E402
+from .interop import from_torch, to_torch  # noqa: E402
+
+__all__ += ["interop", "to_torch", "from_torch"]

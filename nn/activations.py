@@ -59,6 +59,11 @@ class LeakyRelu(Operator):
         (scale,) = ctx.saved
         return grad_out * scale
 
+    @staticmethod
+    def onnx(node, g):
+        """LeakyRelu"""
+        return g.op("LeakyRelu", g.input(0), alpha=float(g.params["negative_slope"]))
+
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 
@@ -81,6 +86,11 @@ class Erf(Operator):
     def backward(ctx, grad_out):
         (x,) = ctx.saved
         return grad_out * (2 / math.sqrt(math.pi)) * ctx.xp.exp(-(x * x))
+
+    @staticmethod
+    def onnx(node, g):
+        """Erf"""
+        return g.op("Erf", g.input(0))
 
 
 def relu(x) -> Tensor:

@@ -11,6 +11,8 @@ into the output folder:
     model.svg            the trained model with one box per module, on the whole test set
     listing.txt          the text listing of the batch's graph (one operator a line)
     backward_steps.html  backpropagation through one tanh neuron, one step per frame
+    model.onnx           the trained model as ONNX, for ONNX Runtime (with the `export`
+                         extra installed; the demo says so otherwise)
 
 The pictures need Graphviz's `dot`; without it the demo still trains and writes the DOT
 sources (`.dot`) and the listing, says how to install Graphviz, and exits 0. This module
@@ -48,6 +50,11 @@ from .init import manual_seed
 from .layers import MLP
 from .losses import CrossEntropyLoss
 from .training import fit
+
+try:  # the optional `export` extra (onnx): without it the demo skips model.onnx
+    from autograd import export
+except ImportError as error:
+    export, NO_EXPORT = None, str(error)
 
 __all__ = ["main"]
 
@@ -248,6 +255,8 @@ class Writer:
         self.out, self.formats = out, formats
         self.missing_dot = None  # the DotNotFoundError, once seen
         self.written = []  # ([paths], what they show)
+        self.missing_export = None  # why model.onnx was not written
+        self.onnx_input = None  # (path, input name, features, dtype) once it was
 
     def picture(self, figure, stem: str, what: str):
         paths = []
@@ -265,6 +274,17 @@ class Writer:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n", encoding="utf-8")
         self.written.append(([path], what))
+
+    def onnx(self, model, X, input_name: str, what: str):
+        """The model as ONNX with a dynamic batch axis, its input named `input_name`."""
+        if export is None:
+            self.missing_export = NO_EXPORT
+            return
+        path = self.out / "model.onnx"
+        export.onnx(model, Tensor(X, name=input_name), path, output_names=["logits"],
+                    dynamic_axes={input_name: {0: "batch"}})
+        self.written.append(([path], what))
+        self.onnx_input = (path, input_name, X.shape[1], X.dtype)
 
     def steps(self, steps, name: str, what: str):
         if self.missing_dot is not None:
@@ -288,12 +308,25 @@ def write_all(writer, pictures, listing, steps, n: int) -> None:
                  "o = tanh(w0·x0 + w1·x1 + b), step by step")
 
 
+def write_onnx(writer, model, split, input_name) -> None:
+    writer.onnx(model, split.X_test, input_name, "the trained model as ONNX, any batch size")
+
+
 def report(writer) -> None:
     rows = [(", ".join(p.name for p in paths), what) for paths, what in writer.written]
     width = max(len(files) for files, _ in rows)
     print(f"\nwrote into {writer.out}/:")
     for files, what in rows:
         print(f"  {files:<{width}}  {what}")
+    if writer.onnx_input is not None:
+        path, name, features, dtype = writer.onnx_input
+        print(f"\nrun model.onnx with ONNX Runtime (pip install onnxruntime), X of shape "
+              f"(n, {features}) and dtype {dtype}:\n"
+              f"    import onnxruntime as ort\n"
+              f"    session = ort.InferenceSession({str(path)!r})\n"
+              f"    logits = session.run(None, {{{name!r}: X}})[0]")
+    if writer.missing_export is not None:
+        print(f"\nmodel.onnx was skipped: {writer.missing_export}", file=sys.stderr)
     if writer.missing_dot is not None:
         print(f"\nThe pictures were written as DOT sources (render one with `dot -Tsvg "
               f"forward.dot -o forward.svg`), and backward_steps.html was skipped:\n"
@@ -409,6 +442,7 @@ def _run(argv) -> int:
     writer = Writer(args.out, args.formats)
     pictures = (forward, flow, whole_model(model, loss_fn, split, settings.input_name))
     write_all(writer, pictures, listing, neuron_steps(args.seed), PICTURED_BATCH)
+    write_onnx(writer, model, split, settings.input_name)
     report(writer)
     if args.save is not None:
         print(f"checkpoint: {args.save} (model, optimizer, loader; load it with nn.load)")

@@ -85,6 +85,30 @@ class CrossEntropy(Operator):
         return grad_out.reshape(grad_out.shape + (1,)) * (softmax - ctx.params["target"])
 
     @staticmethod
+    def onnx(node, g):
+        """SoftmaxCrossEntropyLoss (2-d logits; label smoothing ε adds ε·mean(−log p))
+
+        The target q is the labels' one-hot, smoothed: q = (1 − ε)·onehot + ε/C, so the
+        labels (an input of the model when they were one) are argmax q (autograd.export)."""
+        q = g.params["target"]
+        n_classes = q.shape[-1]
+        smoothing = float(q.min()) * n_classes if q.size and n_classes > 1 else 0.0
+        labels = q.argmax(-1)
+        one_hot = np.eye(n_classes, dtype=q.dtype)[labels]
+        if len(g.shape(0)) != 2 or not np.allclose(
+                q, one_hot * (1 - smoothing) + smoothing / n_classes, rtol=0, atol=1e-12):
+            weighted = g.op("Mul", g.constant(q), g.op("LogSoftmax", g.input(0), axis=-1))
+            return g.op("Neg", g.reduce("ReduceSum", weighted, (len(q.shape) - 1,), False))
+        found = g.input_for("target", lambda target: target.argmax(-1))
+        labels = found if found is not None else g.constant(labels, np.int64)
+        loss = g.op("SoftmaxCrossEntropyLoss", g.input(0), labels, reduction="none")
+        if not smoothing:
+            return loss
+        spread = g.reduce("ReduceMean", g.op("LogSoftmax", g.input(0), axis=1), (1,), False)
+        return g.op("Sub", g.op("Mul", loss, g.constant(1 - smoothing)),
+                    g.op("Mul", spread, g.constant(smoothing)))
+
+    @staticmethod
     def expand(node):
         """log_softmax's primitives, then −Σ_c q_c · log p_c."""
         x, q = np.asarray(node.inputs[0].data), np.asarray(node.params["target"])
@@ -129,6 +153,16 @@ class BinaryCrossEntropy(Operator):
             log_not_p = xp.maximum(xp.log(1 - p), LOG_CLAMP)
         return grad_p, grad_out * (log_not_p - log_p)
 
+    @staticmethod
+    def onnx(node, g):
+        """Log, Max, Sub, Mul, Add, Neg (the clamps at −100 kept)"""
+        p, y = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+        one, clamp = g.constant(1.0), g.constant(LOG_CLAMP)
+        log_p = g.op("Max", g.op("Log", p), clamp)
+        log_not_p = g.op("Max", g.op("Log", g.op("Sub", one, p)), clamp)
+        total = g.op("Add", g.op("Mul", y, log_p), g.op("Mul", g.op("Sub", one, y), log_not_p))
+        return g.op("Neg", total)
+
 
 class BinaryCrossEntropyWithLogits(Operator):
     """Binary cross-entropy of σ(x) against y, computed from the logit x without σ:
@@ -152,6 +186,14 @@ class BinaryCrossEntropyWithLogits(Operator):
         x, y = ctx.saved
         grad_y = -grad_out * x if ctx.needs_input_grad[1] else None
         return grad_out * (ctx.xp.sigmoid(x) - y), grad_y
+
+    @staticmethod
+    def onnx(node, g):
+        """Relu, Mul, Sub, Abs, Neg, Exp, Add, Log (the stable form)"""
+        x, y = g.input(0, g.out_dtype), g.input(1, g.out_dtype)
+        tail = g.op("Log", g.op("Add", g.constant(1.0),
+                                g.op("Exp", g.op("Neg", g.op("Abs", x)))))
+        return g.op("Add", g.op("Sub", g.op("Relu", x), g.op("Mul", x, y)), tail)
 
     @staticmethod
     def expand(node):
@@ -238,10 +280,9 @@ def _same_shape_target(target, input, where):
     return target.astype(input.dtype, copy=False)
 
 
-def _class_labels(target, input, where, check_range=True):
-    """Integer labels, one per sample, each in 0..C−1 (TypeError / ValueError /
-    IndexError otherwise, naming the shapes or the offending label; the range is left to
-    the caller with check_range=False)."""
+def _class_labels(target, input, where):
+    """Integer labels, one per sample (TypeError / ValueError naming the shapes; their
+    range is checked by _check_label_range)."""
     if input.ndim == 0:
         raise ValueError(f"{where}: input must have a class axis (..., C), got a 0-d tensor")
     if isinstance(target, Tensor):
@@ -255,15 +296,17 @@ def _class_labels(target, input, where, check_range=True):
     if labels.shape != expected:
         raise ValueError(f"{where}: input of shape {input.shape} needs a target of shape "
                          f"{expected} (one class label per sample), got {labels.shape}")
-    n_classes = input.shape[-1]
-    if not check_range:
-        return labels
-    bad = (labels < 0) | (labels >= n_classes)
+    return labels
+
+
+def _check_label_range(labels, n_classes, where):
+    """IndexError naming the first label outside 0..C−1."""
+    # Seen as unsigned, a negative label is ≥ 2⁶³: one comparison tests both ends.
+    bad = labels.view(labels.dtype.str.replace("i", "u")) >= n_classes
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
         raise IndexError(f"{where}: label {labels[position]} at position {position} is out "
                          f"of range for {n_classes} classes (valid labels: 0..{n_classes - 1})")
-    return labels
 
 
 def _classes_last(x, axis, where):
@@ -433,10 +476,10 @@ binary_cross_entropy_with_logits.__doc__ = BinaryCrossEntropyWithLogits.__doc__ 
 def _labels_and_mask(target, x, ignore_index, where):
     """Integer labels (classes last), the mask of counted samples, and the labels with
     ignored ones replaced by 0 (so they can index)."""
-    labels = _class_labels(target, x, where, check_range=False)
+    labels = _class_labels(target, x, where)
     keep = labels != ignore_index
-    safe = np.where(keep, labels, 0)
-    _class_labels(safe, x, where)  # raises on a label outside 0..C−1, naming it
+    safe = labels if keep.all() else np.where(keep, labels, 0)
+    _check_label_range(safe, x.shape[-1], where)
     return keep, safe
 
 

@@ -79,46 +79,58 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
     def _update(self, p, grad, state, group):
+        grad = self._gradient_terms(p, grad, group)
+        _start_state(state, p.data, group)
+        t = state["step"] = state["step"] + 1
+        vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
+        scratch = np.empty_like(grad)
+        _moments_and_step(grad, state["exp_avg"], state["exp_avg_sq"], vmax, t, group,
+                          scratch)
+        subtract_(p, scratch)  # 7.
+
+    def _gradient_terms(self, p, grad, group):
+        """Steps 1–2."""
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"]:
             grad = self._weight_decay(p, grad, group)
-        self._adam_step(p, grad, state, group)
+        return grad
 
     def _weight_decay(self, p, grad, group):
         """Step 2: coupled L2, g + λ·θ."""
         return grad + float(group["weight_decay"]) * p.data
 
-    def _adam_step(self, p, grad, state, group):
-        """Steps 3–7 of the rule above."""
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
-        if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        t = state["step"] = state["step"] + 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        lr, eps = float(group["lr"]), float(group["eps"])
-        beta1, beta2 = group["betas"]
-        beta1, beta2 = float(beta1), float(beta2)
-        # In place through one scratch array: no temporaries.
-        scratch = np.empty_like(m)
-        np.subtract(grad, m, out=scratch)
-        scratch *= 1 - beta1
-        m += scratch  # 4. m + (1 − β₁)(g − m)
-        np.multiply(grad, 1 - beta2, out=scratch)
-        scratch *= grad
-        v *= beta2
-        v += scratch  # 5. β₂v + (1 − β₂)g²
-        if group["amsgrad"]:
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # 6.
-        np.sqrt(v, out=scratch)
-        scratch /= math.sqrt(1 - beta2**t)
-        scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
-        np.divide(m, scratch, out=scratch)
-        scratch *= lr / (1 - beta1**t)
-        subtract_(p, scratch)  # 7.
+
+def _start_state(state, data, group):
+    """Step 3's t and the moments, zero before the first step."""
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = np.zeros_like(data)
+        state["exp_avg_sq"] = np.zeros_like(data)
+    if group["amsgrad"] and "max_exp_avg_sq" not in state:
+        state["max_exp_avg_sq"] = np.zeros_like(data)
+
+
+def _moments_and_step(grad, m, v, vmax, t, group, scratch):
+    """Steps 4–7 of Adam's rule on arrays, in place through `scratch` (no temporaries),
+    which is left holding the update η/(1 − β₁ᵗ) · m / (√v̂/√(1 − β₂ᵗ) + ε)."""
+    lr, eps = float(group["lr"]), float(group["eps"])
+    beta1, beta2 = group["betas"]
+    beta1, beta2 = float(beta1), float(beta2)
+    np.subtract(grad, m, out=scratch)
+    scratch *= 1 - beta1
+    m += scratch  # 4. m + (1 − β₁)(g − m)
+    np.multiply(grad, 1 - beta2, out=scratch)
+    scratch *= grad
+    v *= beta2
+    v += scratch  # 5. β₂v + (1 − β₂)g²
+    if vmax is not None:
+        v = np.maximum(vmax, v, out=vmax)  # 6.
+    np.sqrt(v, out=scratch)
+    scratch /= math.sqrt(1 - beta2**t)
+    scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
+    np.divide(m, scratch, out=scratch)
+    scratch *= lr / (1 - beta1**t)
 
 
 class AdamW(Adam):

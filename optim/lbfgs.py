@@ -9,7 +9,7 @@ import numpy as np
 from autograd import Tensor, enable_grad
 
 from .interrupts import deferred_interrupts
-from .optimizer import Optimizer, _check_group, check_real, subtract_
+from .optimizer import Optimizer, check_if_changed, check_real, subtract_
 
 # A curvature pair (s, y) is kept only when yᵀs exceeds this: with yᵀs ≤ 0 the update
 # would make the inverse-Hessian model indefinite (PyTorch's threshold).
@@ -146,7 +146,7 @@ class LBFGS(Optimizer):
             raise TypeError("LBFGS.step needs a closure: a function that clears the "
                             "gradients, computes the loss, calls backward() and returns it")
         group = self.param_groups[0]
-        _check_group(self._validate, group)  # a value changed behind the group's back
+        check_if_changed(self._validate, group)  # a value changed behind the group's back
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
@@ -162,7 +162,7 @@ class LBFGS(Optimizer):
             n_iter += 1
             state["n_iter"] += 1
             d = self._direction(state, g, group["history_size"])
-            state["prev_flat_grad"], state["prev_loss"] = g.copy(), loss
+            state["prev_flat_grad"], state["prev_loss"] = g, loss  # g is never changed in place
             t = group["lr"]
             if state["n_iter"] == 1:
                 t = min(1.0, 1.0 / np.abs(g).sum()) * group["lr"]
@@ -177,7 +177,7 @@ class LBFGS(Optimizer):
             evals += used
             state["func_evals"] += used
             if (n_iter == group["max_iter"] or evals >= group["max_eval"] or small_gradient
-                    or np.abs(d * t).max() <= group["tolerance_change"]
+                    or np.abs(d).max() * abs(t) <= group["tolerance_change"]  # = max|t·d|
                     or abs(loss - state["prev_loss"]) < group["tolerance_change"]):
                 break
         self._step_count += 1

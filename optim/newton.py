@@ -9,7 +9,7 @@ import numpy as np
 from autograd import Tensor, enable_grad, from_numpy, functional, no_grad
 
 from .interrupts import deferred_interrupts
-from .optimizer import Optimizer, _check_group, check_real, subtract_
+from .optimizer import Optimizer, check_if_changed, check_real, subtract_
 
 # Newton forms the n×n Hessian with n backward passes: beyond this many parameters,
 # NewtonCG or LBFGS do the same job without the matrix.
@@ -50,7 +50,7 @@ class _SecondOrder(Optimizer):
         if closure is None:
             raise TypeError(f"{type(self).__name__}.step needs a closure: a function that "
                             "computes the loss and returns it (without calling backward())")
-        _check_group(self._validate, self.param_groups[0])  # changed behind its back?
+        check_if_changed(self._validate, self.param_groups[0])  # changed behind its back?
         before = [p.grad for p in self._params]
         with enable_grad():
             loss = closure()

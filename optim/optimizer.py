@@ -32,7 +32,8 @@ class Optimizer:
         param_groups: list of dicts, each with "params" (a list of Tensors) and every
             hyperparameter; learning-rate schedulers change group["lr"] here. A value
             assigned there is checked at once (group["lr"] = nan raises ValueError), and
-            every group is checked again at the start of each step().
+            a group changed some other way (dict.__setitem__, a list value edited in
+            place) is checked again when the next step() starts.
         state: per-parameter dict keyed by the Tensor itself (Tensors hash by identity),
             e.g. `state[w]["momentum_buffer"]`; empty until the parameter's first step.
 
@@ -61,8 +62,8 @@ class Optimizer:
     @staticmethod
     def _validate(group: dict) -> None:
         """Raise ValueError (PyTorch's wording) for an invalid hyperparameter in `group`.
-        Called when a group is added or loaded, when a value in it is assigned, and once
-        per group at the start of every step()."""
+        Called when a group is added or loaded, when a value in it is assigned, and at the
+        start of a step() when the group changed since its last check."""
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         """Update p.data in place from its gradient `grad` (an ndarray of p's shape).
@@ -125,17 +126,15 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:  # a value changed behind the group's back
-            _check_group(self._validate, group)
+            check_if_changed(self._validate, group)
         # Check every gradient before touching any parameter: a bad one leaves all intact.
-        updates = []
-        for gi, group in enumerate(self.param_groups):
-            for pi, p in enumerate(group["params"]):
-                if p.grad is not None:
-                    updates.append((p, self._gradient_of(p, gi, pi), group))
-        state = self.state
+        updates = [(group, [(p, self._gradient_of(p, gi, pi))
+                            for pi, p in enumerate(group["params"]) if p.grad is not None])
+                   for gi, group in enumerate(self.param_groups)]
         with deferred_interrupts(), no_grad():
-            for p, grad, group in updates:
-                self._update(p, grad, state[p], group)
+            for group, items in updates:
+                for p, grad in items:
+                    self._update(p, grad, self.state[p], group)
             self._step_count += 1
         return loss
 
@@ -337,6 +336,29 @@ def _check_group(validate, group: dict) -> None:
                                  "finite)")
 
 
+def check_if_changed(validate, group: dict) -> None:
+    """_check_group, unless `group` is a ParamGroup whose values are the ones it last
+    passed with (each is compared by identity first, so the usual case costs one dict
+    comparison instead of the optimizer's whole validation)."""
+    if type(group) is ParamGroup and group._checked is not None:
+        try:
+            if dict.__eq__(group, group._checked) is True:
+                return
+        except (TypeError, ValueError):  # a value whose == is not a bool (an array)
+            pass
+    _check_group(validate, group)
+    if type(group) is ParamGroup:
+        group._checked = _snapshot(group)
+
+
+def _snapshot(group: dict) -> dict:
+    """The group's values as checked. A list value (betas=[0.9, 0.99]) is kept as a
+    tuple, which never equals a list: such a group, editable in place, is re-checked at
+    every step."""
+    return {key: tuple(value) if type(value) is list and key != "params" else value
+            for key, value in group.items()}
+
+
 def check_common(group: dict) -> None:
     """The checks every optimiser shares: lr ≥ 0 and weight_decay ≥ 0 (NaN fails)."""
     check_real(group, "lr", "weight_decay")
@@ -358,11 +380,12 @@ class ParamGroup(dict):
     assigned to it with the optimizer's own validation, so group["lr"] = nan fails where
     it is written, not steps later."""
 
-    __slots__ = ("_validate",)
+    __slots__ = ("_validate", "_checked")
 
     def __init__(self, validate, group: dict):
         super().__init__(group)
         self._validate = validate
+        self._checked = None  # the values the last check passed (check_if_changed)
 
     def __setitem__(self, key, value):
         if key != "params":

@@ -37,7 +37,7 @@ NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("notebooks/exerc
 # Markdown pages besides the notebooks, at their repository paths (docs/demo.md is a
 # README snippet with root-relative image paths, not a page).
 PAGES = ["README.md", "docs/design.md", "docs/reliability.md", "docs/train-mlp.md",
-         "docs/api-extras.md", "notebooks/README.md", "notebooks/exercises/README.md"]
+         "docs/api-extras.md", "docs/export.md", "notebooks/README.md", "notebooks/exercises/README.md"]
 ASSETS = ["docs/images"]
 # MathJax 2, shipped by the jupyter-server-mathjax package: formulas render offline.
 MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"

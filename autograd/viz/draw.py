@@ -16,7 +16,8 @@ from ..graph import Graph, dtype_of, format_value, operator_params, shape_of
 from . import style
 from .expand import expansion
 from .figure import Figure
-from .scene import DEFAULT_MAX_NODES, build_scene
+from .folds import Run, module_path
+from .scene import DEFAULT_MAX_NODES, build_scene, ranks
 
 RANKDIRS = ("LR", "TB", "BT", "RL")  # rankdir=None chooses LR or TB, whichever fits better
 PROJECTOR = (1000, 1400)  # px, width × height a projected notebook shows without scrolling
@@ -116,40 +117,100 @@ class Painter:
         return self.lit(attrs, [node])
 
     def fold_attrs(self, item) -> dict:
-        scope_ = item.obj
-        label = style.name(self.graph.scope_label(scope_))
-        ops = len(item.members)
+        if item.kind == "composite":
+            return self.composite_attrs(item)
+        run = item.obj if item.kind == "repeat" else None
+        scope_ = run.first if run is not None else item.obj
+        label = self.graph.scope_label(scope_)
+        title = style.name(label) + (f" ×{len(run)}" if run is not None else "")
         params = [v for v in item.hidden if self.graph.kind_of(v) == "parameter"]
+        ops = len(item.members)
         detail = f"{ops} operator{'s' if ops != 1 else ''}"
         if params:
             detail += f", {len(params)} parameter{'s' if len(params) != 1 else ''}"
-        if item.kind == "composite":
-            name = _break_name(self.graph.scope_label(scope_))
-            attrs = {"shape": "doublecircle", "style": "filled",
-                     "fillcolor": style.OPERATOR_FILL, "color": style.OPERATOR_BORDER,
-                     "class": "operator composite", "margin": "0.02",
-                     "label": f'<<FONT POINT-SIZE="9">{name}</FONT>>',
-                     "tooltip": style.plain(f"{self.graph.scope_label(scope_)}: {detail}; "
-                                            "expand=True draws them")}
-            return self.lit(attrs, item.members)
-        lines = [f"<B>{label}</B>", style.small(detail)] + self.fold_lines(item, params)
+        if run is not None:
+            detail = f"{len(run)} steps: {detail}"
+        arguments = extra_repr_text(scope_.module)
+        lines = [f"<B>{title}</B>"]
+        lines += [style.small(style.escape(line), "#333333") for line in wrap_arguments(arguments)]
+        name = module_path(self.graph, scope_) or scope_.name
+        shown = params if len(params) <= PARAMS_SHOWN else params[:PARAMS_SHOWN - 1]
+        lines += self.output_lines(item) + self.runs_lines(item)
+        lines += [style.small(detail)] + self.fold_lines(item, shown)
+        if len(shown) < len(params):
+            lines.append(style.small(style.escape(
+                f"… {len(params) - len(shown)} more: expand={name!r} shows them")))
+        tip = f"{label}({arguments})" if arguments else label
+        tip += f"; {detail}; expand={name!r} draws " + ("its steps" if run else "its operators")
         attrs = {"shape": "box3d", "style": "filled", "fillcolor": style.MODULE_FILL,
                  "color": style.MODULE_BORDER, "class": "module", "margin": "0.12,0.08",
-                 "label": style.html_label(lines)}
+                 "label": style.html_label(lines), "tooltip": style.plain(tip)}
+        if run is not None:
+            attrs.update(fillcolor=style.REPEAT_FILL, peripheries="2",
+                         **{"class": "module repeat"})
         return self.lit(attrs, item.members + item.hidden)
 
+    def composite_attrs(self, item) -> dict:
+        scope_ = item.obj
+        ops = len(item.members)
+        name = _break_name(self.graph.scope_label(scope_))
+        attrs = {"shape": "doublecircle", "style": "filled",
+                 "fillcolor": style.OPERATOR_FILL, "color": style.OPERATOR_BORDER,
+                 "class": "operator composite", "margin": "0.02",
+                 "label": f'<<FONT POINT-SIZE="9">{name}</FONT>>',
+                 "tooltip": style.plain(f"{self.graph.scope_label(scope_)}: {ops} operator"
+                                        f"{'s' if ops != 1 else ''}; expand=True draws them")}
+        return self.lit(attrs, item.members)
+
+    def output_lines(self, item) -> list:
+        """The shape a fold hands on ("→ (64, 8, 28, 28)"; a run's: per step)."""
+        run = item.obj if item.kind == "repeat" else None
+        outputs = run.step_outputs[0] if run is not None and run.step_outputs else item.outputs
+        text = outputs_text([v for v in outputs if self.graph.kind_of(v) != "output"])
+        if not text:
+            return []
+        return [style.small(style.escape("→ " + text + (" per step" if run else "")),
+                            "#222222")]
+
+    def runs_lines(self, item) -> list:
+        """The runs of time steps inside a folded module ("l0 step ×32  l1 step ×32")."""
+        entries = [f"{run.first.name} ×{len(run)}" for run in item.runs]
+        return [style.small(style.escape(line), "#222222") for line in pack(entries, PARAMS_WIDTH)]
+
     def fold_lines(self, item, params) -> list:
-        """A line per parameter of a folded module, with its shape (the gradient painter
-        shows its gradient instead)."""
-        return [style.small(style.name(self.local_name(item, p)) + style.escape(
-            "  " + style.shape_text(shape_of(p), dtype_of(p)) if hasattr(p, "shape") else ""))
-            for p in params]
+        """The parameters of a folded module with their shapes, packed a few to a line
+        (the gradient painter shows each one's gradient instead)."""
+        entries = [self.local_name(item, p) + (f" {shape_of(p)}" if hasattr(p, "shape") else "")
+                   for p in params]
+        return [style.small(style.escape(line)) for line in pack(entries, PARAMS_WIDTH)]
 
     def local_name(self, item, param) -> str:
-        """A folded module's parameter named inside the module: weight, not layers.0.weight."""
-        prefix = self.graph.scope_label(item.obj).split(":")[0] + "."
+        """A folded module's parameter named inside the module: weight, not layers.0.weight
+        (a run's: inside the module around it, weight_ih_l0, not rnn.weight_ih_l0)."""
+        scope_ = item.obj.first if item.kind == "repeat" else item.obj
         name = self.graph.name_of(param)
-        return name[len(prefix):] if name.startswith(prefix) else name
+        for outer in reversed(scope_.chain()):
+            path = module_path(self.graph, outer)
+            if path and name.startswith(path + "."):
+                return name[len(path) + 1:]
+        return name
+
+    def inputs_attrs(self, item) -> dict:
+        """A fold's many inputs of one shape (a run's x[t]) as one box: "x0, x2, …, x32",
+        the shape, how many there are."""
+        first, count = item.hidden[0], len(item.hidden)
+        ends = item.hidden if count <= 3 else [item.hidden[0], item.hidden[1], None,
+                                                 item.hidden[-1]]
+        names = ", ".join("…" if v is None else style.name(self.graph.name_of(v)) for v in ends)
+        head = f"<B>{names}</B>  " + style.small(style.escape(
+            style.shape_text(shape_of(first), dtype_of(first))))
+        steps = len(item.obj) if isinstance(item.obj, Run) else 0
+        what = f"{count} inputs" + (", one per step" if count == steps else "")
+        attrs = {"shape": "box", "style": "filled", "class": "variable input inputs",
+                 "label": style.html_label([head, style.small(style.escape(what))])}
+        attrs.update(style.KIND_STYLE["input"])
+        attrs["peripheries"] = "2"
+        return self.lit(attrs, item.hidden)
 
     def summary_attrs(self, item) -> dict:
         counts = item.obj or {}
@@ -245,6 +306,60 @@ def operator_label(node) -> str:
 
 
 _SYMBOL_SIZES = {1: 14}  # points by length: "+" and "@" large, "(·)²" and "[ ]" less
+
+
+EXTRA_WIDTH, EXTRA_LINES = 34, 2  # a layer box's extra_repr: characters a line, lines
+PARAMS_WIDTH = 40  # characters of a layer box's parameter line
+PARAMS_SHOWN = 12  # a box of more parameters (a block of layers) lists the first 11
+
+
+def extra_repr_text(module) -> str:
+    """A module's `extra_repr()` on one line (PyTorch's convention: what its repr shows
+    inside the parentheses), or "" for a scope without a module or a module without one."""
+    method = getattr(module, "extra_repr", None)
+    if module is None or not callable(method):
+        return ""
+    return " ".join(str(method()).split())
+
+
+def wrap_arguments(text, width=EXTRA_WIDTH, max_lines=EXTRA_LINES) -> list:
+    """An argument list ("1, 8, kernel_size=(3, 3), stride=(1, 1)") on lines of at most
+    `width` characters, broken only after a comma outside brackets, so "(3, 3)" stays
+    whole; past `max_lines` lines the last one ends in "…" (the tooltip has it all)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if char == "," and depth <= 0:
+            parts.append(text[start:i + 1].strip())
+            start = i + 1
+    parts = [part for part in parts + [text[start:].strip()] if part]
+    lines = pack(parts, width, " ")
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:width - 2].rstrip(",") + " …"
+    return lines
+
+
+def pack(parts, width, separator="  ") -> list:
+    """`parts` joined by `separator` into as few lines of at most `width` characters as
+    fit; a part longer than a line is cut with "…"."""
+    lines = []
+    for part in parts:
+        part = part if len(part) <= width else part[:width - 1] + "…"
+        if lines and len(lines[-1]) + len(separator) + len(part) <= width:
+            lines[-1] += separator + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def outputs_text(outputs, limit: int = 2) -> str:
+    """The distinct shapes among `outputs` ("(64, 8, 28, 28)"), at most `limit`."""
+    shapes = list(dict.fromkeys(shape_of(v) for v in outputs if hasattr(v, "shape")))
+    if not shapes:
+        return ""
+    text = ", ".join(str(shape) for shape in shapes[:limit])
+    return text + (f" +{len(shapes) - limit} more" if len(shapes) > limit else "")
 
 
 def _break_name(name: str) -> str:
@@ -364,7 +479,7 @@ def _extents(scene, sizes) -> dict:
     along = {"LR": 0, "TB": 0}
     across = {"LR": 0, "TB": 0}
     by_rank = {}
-    for item_id, rank in _ranks(scene).items():
+    for item_id, rank in ranks(scene).items():
         by_rank.setdefault(rank, []).append(sizes.get(item_id, (60, 40)))
     for members in by_rank.values():
         along["LR"] += max(w for w, _ in members) + 22  # ranksep 0.3 in
@@ -397,29 +512,11 @@ def _legend_at_the_bottom(figure, painter, scene, rankdir):
     label = ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
              + "".join(painter.legend_rows()) + "</TABLE>>")
     figure.node("legend", label=label, shape="plaintext", margin="0", **{"class": "legend"})
-    ranks = _ranks(scene)
+    rank = ranks(scene)
     if rankdir == "TB":
-        figure.edge(max(ranks, key=ranks.get), "legend", style="invis")
+        figure.edge(max(rank, key=rank.get), "legend", style="invis")
     else:
-        figure.edge("legend", min(ranks, key=ranks.get), style="invis")
-
-
-def _ranks(scene) -> dict:
-    """Each item's rank: the longest path to it from a source along the scene's edges."""
-    successors, waiting = {}, {item_id: 0 for item_id in scene.items}
-    for edge in scene.edges:
-        successors.setdefault(edge.source, []).append(edge.target)
-        waiting[edge.target] += 1
-    rank = {item_id: 0 for item_id in scene.items}
-    ready = [item_id for item_id, count in waiting.items() if count == 0]
-    while ready:
-        item_id = ready.pop()
-        for target in successors.get(item_id, ()):
-            rank[target] = max(rank[target], rank[item_id] + 1)
-            waiting[target] -= 1
-            if waiting[target] == 0:
-                ready.append(target)
-    return rank
+        figure.edge("legend", min(rank, key=rank.get), style="invis")
 
 
 def _emit_items(figure, scene, painter, sizes) -> dict:
@@ -462,7 +559,8 @@ def _cluster_style(sub, scope_, graph, depth):
 def _emit_item(target, item, scene, painter, ports) -> tuple:
     """Declares one item; returns its estimated size (see _estimate)."""
     if item.kind == "operator":
-        steps = expansion(item.obj) if scene.expand else None
+        fused = scene.expand is True or item.obj.op.name in scene.expand
+        steps = expansion(item.obj) if fused else None
         if steps:
             ports[item.id] = _emit_expansion(target, item, steps, painter)
             return 70 * len(steps), 60
@@ -471,6 +569,8 @@ def _emit_item(target, item, scene, painter, ports) -> tuple:
         attrs = painter.variable_attrs(item.obj)
     elif item.kind == "summary":
         attrs = painter.summary_attrs(item)
+    elif item.kind == "inputs":
+        attrs = painter.inputs_attrs(item)
     else:
         attrs = painter.fold_attrs(item)
     target.node(item.id, **attrs)
@@ -520,7 +620,7 @@ def as_graph(thing) -> Graph:
     return thing if isinstance(thing, Graph) else Graph.from_outputs(thing)
 
 
-def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES,
+def forward_graph(output, *, modules="auto", expand=False, max_nodes=DEFAULT_MAX_NODES,
                   title=None, legend=True, rankdir=None, highlight=None,
                   max_size=PROJECTOR) -> Figure:
     """The computation graph behind `output` (a Scalar or Tensor, a list of them, or a
@@ -528,10 +628,20 @@ def forward_graph(output, *, modules="cluster", expand=False, max_nodes=DEFAULT_
     operators as circles, parameters (leaves that require grad) in orange.
 
     modules: "cluster" groups each nn.Module call in a labelled box (nested calls nest);
-        "collapse" draws every innermost module as one node; an int d draws each module
-        call at depth d as one node (0: the whole model as one node).
-    expand: draw composite operators (softmax, log_softmax, logsumexp, nn's fused
-        cross-entropy losses, and scopes opened with composite=True) as their primitives.
+        "collapse" draws every layer (innermost module call) as one box showing its type,
+        its extra_repr() (kernel_size=...), its output shape and its parameters; an int
+        d draws each module call at depth d as one box (0: the whole model). "auto"
+        (the default): "collapse" when there are more than six layers (a CNN), else
+        "cluster" (a small MLP shows its operators). In every mode a run of time steps
+        (consecutive sibling scopes of one name, each fed by the one before, e.g. an
+        RNN's "l0 step") is one box "×32".
+    expand: opens folds. True draws everything: every module, run and composite open,
+        fused operators (softmax, log_softmax, logsumexp, nn's cross-entropy losses) as
+        their primitives. A name or list of names opens the modules and scopes it
+        matches, by module path ("features.0"), type ("Conv2d") or scope name
+        ("l0 step"), and the ones around them (what is inside them folds as usual), and
+        draws the fused operators of that name ("softmax") as primitives. A name that
+        matches nothing raises ValueError listing the names.
     max_nodes: above this many nodes, modules fold (deepest first) and then the nodes
         farthest from the outputs are summarised in one node; None draws everything.
     title: a line above the picture; legend: the colour key; rankdir: None chooses

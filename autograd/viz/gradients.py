@@ -66,12 +66,64 @@ class GradientPainter(Painter):
             name = self.local_name(item, param)
             grad = self.grads.get(id(param))
             if grad is None:
-                lines.append(style.small(f"{style.name(name)}: no grad", "#999999"))
+                lines.append(style.swatch(style.NONE_COLOR) + " "
+                             + style.small(f"{style.name(name)}: no grad", "#999999"))
                 continue
             color = style.magnitude_color(style.magnitude(grad))
             text = style.name(name) + " " + style.escape(style.grad_lines(grad, one_line=True)[0])
             lines.append(style.swatch(color) + " " + style.small(text, "#000000"))
         return lines
+
+    def fold_attrs(self, item) -> dict:
+        """A layer or run box outlined in the colour and width of the gradient reaching its
+        outputs, like the edges: a layer whose gradient vanishes fades out."""
+        attrs = super().fold_attrs(item)
+        if item.kind in ("module", "repeat") and "penwidth" not in attrs:
+            size = joint_magnitude([self.grads.get(id(v)) for v in item.outputs])
+            if size is not None:
+                attrs.update(color=style.magnitude_color(size),
+                             penwidth=str(max(1.0, style.magnitude_width(size))))
+        return attrs
+
+    def output_lines(self, item) -> list:
+        """A fold's output shape, then the gradient reaching its outputs; a run's as one
+        mark per step (earliest first), so gradients vanishing over time show as a fade."""
+        lines = super().output_lines(item)
+        if item.kind == "repeat":
+            return lines + self.step_lines(item.obj)
+        size = joint_magnitude([self.grads.get(id(v)) for v in item.outputs])
+        if not item.outputs:
+            return lines
+        if size is None:
+            return lines + [style.swatch(style.NONE_COLOR) + " "
+                            + style.small("<I>output: no gradient</I>", "#999999")]
+        text = style.escape(f"output grad rms {style.number(size)}")
+        return lines + [style.swatch(style.magnitude_color(size)) + " "
+                        + style.small(text, "#000000")]
+
+    def runs_lines(self, item) -> list:
+        """Each run of time steps inside a folded module, with its gradient strip."""
+        lines = []
+        for run in item.runs:
+            lines.append(style.small(style.escape(f"{run.first.name} ×{len(run)}"), "#222222"))
+            lines += self.step_lines(run)
+        return lines
+
+    def step_lines(self, run) -> list:
+        if not run.step_outputs:
+            return []
+        sizes = [joint_magnitude([self.grads.get(id(v)) for v in outputs])
+                 for outputs in run.step_outputs]
+        per_mark = math.ceil(len(sizes) / STEP_MARKS)
+        marks = [_largest(sizes[i:i + per_mark]) for i in range(0, len(sizes), per_mark)]
+        rows = ["".join(f'<FONT COLOR="{style.magnitude_color(m)}">■</FONT>'
+                        for m in marks[i:i + MARKS_PER_LINE])
+                for i in range(0, len(marks), MARKS_PER_LINE)]
+        what = "output grad by step" + (f" ({per_mark} steps a mark)" if per_mark > 1 else "")
+        ends = (f"first {_number_or_none(sizes[0])}, last {_number_or_none(sizes[-1])}")
+        return ([style.small(style.escape(what + ":"), "#000000")]
+                + [f'<FONT POINT-SIZE="8">{row}</FONT>' for row in rows]
+                + [style.small(style.escape(ends), "#000000")])
 
     def edge_magnitude(self, edge):
         sizes = [style.magnitude(self.grads.get(id(v))) for v in edge.variables]
@@ -88,6 +140,30 @@ class GradientPainter(Painter):
 
     def legend_rows(self) -> list:
         return super().legend_rows() + scale_legend()
+
+
+STEP_MARKS = 64  # a run's gradient strip: at most this many marks (longer runs share)
+MARKS_PER_LINE = 32
+
+
+def joint_magnitude(grads) -> float | None:
+    """The RMS over every element of several gradients together (None ones skipped;
+    None if all are), nan if any is nan or inf: a fold's outputs measured as one."""
+    arrays = [np.asarray(g, dtype=np.float64).ravel() for g in grads if g is not None]
+    if not arrays:
+        return None
+    return style.magnitude(np.concatenate(arrays))
+
+
+def _largest(sizes):
+    known = [m for m in sizes if m is not None]
+    if not known:
+        return None
+    return math.nan if any(math.isnan(m) for m in known) else max(known)
+
+
+def _number_or_none(size) -> str:
+    return "no grad" if size is None else style.number(size)
 
 
 def scale_legend() -> list:
@@ -117,7 +193,7 @@ def _notes(graph, grads) -> list:
 
 
 def gradient_flow(output, *, run_backward=False, grad=None, retain_graph=False,
-                  modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES, title=None,
+                  modules="auto", expand=False, max_nodes=DEFAULT_MAX_NODES, title=None,
                   legend=True, rankdir=None, highlight=None, max_size=PROJECTOR) -> Figure:
     """The graph behind `output` with every variable's gradient, edges coloured and
     thickened by gradient magnitude (the RMS of the gradient's elements, log scale from

@@ -1,8 +1,9 @@
-"""What a picture shows: which nodes are drawn, which are folded into a module box, a
-composite node or a summary, which cluster each sits in, and the edges between them.
+"""What a picture shows: which nodes are drawn, which are folded into a layer box, a
+repeat box, a composite node or a summary, which cluster each sits in, and the edges.
 
 The scene is computed from a `Graph` alone, before any styling, so the forward graph, the
-gradient flow and every backward step of one output share one layout plan.
+gradient flow and every backward step of one output share one layout plan. Which scopes
+fold is autograd/viz/folds.py's; "auto" decides here, from the scenes it would draw.
 """
 
 from __future__ import annotations
@@ -11,7 +12,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..graph import Graph, Scope, scope_of
+from ..graph import Graph, Scope, dtype_of, scope_of, shape_of
+from .folds import (
+    AUTO_LAYERS,
+    AUTO_NODES,
+    AUTO_RANKS,
+    BUNDLE_MIN,
+    Run,
+    blocks_of,
+    check_modules,
+    find_runs,
+    fold_plan,
+    layer_count,
+    module_depth,
+    module_path,
+    module_scopes,
+    opened_scopes,
+)
 
 DEFAULT_MAX_NODES = 400  # above this, modules fold and then the far end is summarised
 
@@ -19,15 +36,21 @@ DEFAULT_MAX_NODES = 400  # above this, modules fold and then the far end is summ
 @dataclass
 class Item:
     """One drawn node. `kind` is "variable", "operator", "module" (a folded module call),
-    "composite" (a folded composite function) or "summary"; `home` is the Scope whose
-    cluster it sits in (None: top level); `members` the operator nodes a fold hides."""
+    "repeat" (a folded Run), "inputs" (a run's per-step inputs, drawn as one),
+    "composite" (a folded composite function) or "summary";
+    `home` is the Scope whose cluster it sits in (None: top level); `members` the
+    operator nodes a fold hides, `hidden` the variables folded in with them and
+    `outputs` the hidden variables that leave the fold (their shapes label the box)
+    and `runs` the Runs folded inside a module fold (an LSTM's steps)."""
 
     id: str
     kind: str
     obj: Any
     home: Scope | None = None
     members: list = field(default_factory=list)
-    hidden: list = field(default_factory=list)  # variables folded in with the members
+    hidden: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    runs: list = field(default_factory=list)  # the folded Runs inside a module fold
 
 
 @dataclass
@@ -46,8 +69,8 @@ class Scene:
     items: dict  # id -> Item, in drawing order
     edges: list
     rep: dict  # id(variable) or engine Node -> the Item drawing it
-    folded: set  # id(Scope) of every scope drawn as one node
-    expand: bool = False
+    folded: dict  # id(Scope) -> the Scope or Run it is drawn inside of, for folded scopes
+    expand: Any = frozenset()  # fused operators drawn as primitives: True (all) or names
     notes: list = field(default_factory=list)
 
     def __len__(self):
@@ -73,38 +96,44 @@ def _is_node(thing) -> bool:
     return hasattr(thing, "op") and hasattr(thing, "inputs")
 
 
-# --------------------------------------------------------------------------------------
-# which scopes fold
+def plan(graph, modules, expand) -> dict:
+    """{id(scope): the Scope or Run it is drawn inside of} for every folded scope: layers
+    or depths as `modules` asks, composites, and runs (a run wins over its own scopes)."""
+    return _planned_scene(graph, modules, expand)[0]
 
 
-def module_scopes(graph) -> list:
-    """Scopes that fold as modules: every scope that is not a composite function (a scope
-    opened without a module object groups and folds the same way)."""
-    return [s for s in graph.scopes if not s.composite]
+def _planned_scene(graph, modules, expand) -> tuple:
+    """plan()'s folds and the scene they draw."""
+    check_modules(modules)
+    opened, fused = opened_scopes(graph, expand)
+    runs = find_runs(graph)
+    folds = fold_plan(graph, "cluster" if modules == "auto" else modules, opened, runs)
+    scene = assemble(graph, folds, fused)
+    if modules != "auto" or not graph.scopes:
+        return folds, scene
+    layers = layer_count(graph, opened, runs)
+    big = len(scene) > AUTO_NODES or _longest(scene) > AUTO_RANKS or layers > AUTO_LAYERS
+    if not big or layers < 2:  # one box for the whole model says less than its clusters
+        return folds, scene
+    folds = fold_plan(graph, "collapse", opened, runs)
+    scene = assemble(graph, folds, fused)
+    folded_blocks = []
+    while _longest(scene) > AUTO_RANKS:
+        blocks = [b for b in blocks_of(folds) if id(b) not in opened]
+        if len(blocks_of(folds)) < 2 or not blocks:
+            break
+        folded_blocks += blocks
+        folds.update((id(b), b) for b in blocks)  # outer scopes: they win over their layers
+        scene = assemble(graph, folds, fused)
+    if folded_blocks:
+        name = module_path(graph, folded_blocks[0]) or folded_blocks[0].name
+        scene.notes.append(f"{layers} layers drawn in {len(folded_blocks)} blocks: "
+                           f"expand={name!r} opens one, modules='collapse' shows every layer")
+    return folds, scene
 
 
-def folded_scopes(graph, modules, expand) -> set:
-    """Scopes drawn as one node: composite functions unless expand=True, and modules as
-    `modules` asks: "cluster" (none), "collapse" (every innermost module), or an int depth
-    (every module call at that nesting depth, 0 = the outermost)."""
-    folded = set()
-    if not expand:
-        folded |= {id(s) for s in graph.scopes if s.composite}
-    if modules == "cluster" or modules is None or modules is False:
-        return folded
-    scopes = module_scopes(graph)
-    if modules == "collapse" or modules is True:
-        parents = {id(s.parent) for s in scopes if s.parent is not None}
-        return folded | {id(s) for s in scopes if id(s) not in parents}
-    if isinstance(modules, int) and not isinstance(modules, bool) and modules >= 0:
-        return folded | {id(s) for s in scopes if _module_depth(s) == modules}
-    raise ValueError(
-        f"viz: modules must be 'cluster', 'collapse' or a depth >= 0, got {modules!r}"
-    )
-
-
-def _module_depth(scope_: Scope) -> int:
-    return sum(1 for s in scope_.chain()[:-1] if not s.composite)
+def _longest(scene) -> int:
+    return max(ranks(scene).values(), default=0)
 
 
 # --------------------------------------------------------------------------------------
@@ -114,7 +143,7 @@ def _module_depth(scope_: Scope) -> int:
 def _outermost_folded(scope_, folded):
     for item in scope_.chain() if scope_ is not None else ():
         if id(item) in folded:
-            return item
+            return folded[id(item)]
     return None
 
 
@@ -148,17 +177,23 @@ class _Assembler:
     def scene(self) -> Scene:
         for node in self.graph.operators:
             self._place_operator(node)
+        self.fold_inputs = []
         for i, variable in enumerate(self.graph.variables):
             self._place_variable(i, variable)
+        self._bundle_fold_inputs()
+        self._step_outputs()
         self._connect()
         ordered = self._drawing_order()
         return Scene(self.graph, ordered, self.edges, self.rep, self.folded, self.expand)
 
-    def _fold_item(self, scope_) -> Item:
-        item_id = f"m{self.scope_index[id(scope_)]}"
+    def _fold_item(self, key) -> Item:
+        if isinstance(key, Run):
+            item_id, kind = f"r{self.scope_index[id(key.first)]}", "repeat"
+        else:
+            item_id = f"m{self.scope_index[id(key)]}"
+            kind = "composite" if key.composite else "module"
         if item_id not in self.items:
-            kind = "composite" if scope_.composite else "module"
-            self.items[item_id] = Item(item_id, kind, scope_, scope_.parent)
+            self.items[item_id] = Item(item_id, kind, key, key.parent)
         return self.items[item_id]
 
     def _place_operator(self, node):
@@ -181,21 +216,90 @@ class _Assembler:
         return _common_scope([scope_of(n) for n in self.consumers.get(id(variable), [])])
 
     def _place_variable(self, index, variable):
+        """A value made inside a fold is hidden in it (the box shows its shape) unless it
+        is a graph output; a parameter or constant used by one fold only is listed there."""
+        graph = self.graph
+        users = {id(self.rep[n]): self.rep[n] for n in self.consumers.get(id(variable), [])}
         home = self._home(variable)
         fold = _outermost_folded(home, self.folded)
         if fold is not None:
-            fold_item = self._fold_item(fold)
-            users = self.consumers.get(id(variable), [])
-            inside = all(self.rep[n] is fold_item for n in users)
-            if inside and id(variable) not in self.output_ids:
-                fold_item.hidden.append(variable)
-                self.rep[id(variable)] = fold_item
-                return
             home = fold.parent
+        if graph.producer_of(variable) is not None and fold is not None:
+            fold_item = self._fold_item(fold)
+            is_output = id(variable) in self.output_ids
+            if is_output or any(user is not fold_item for user in users.values()):
+                fold_item.outputs.append(variable)
+            if not is_output:
+                self._hide(variable, fold_item)
+                return
+        elif graph.producer_of(variable) is None and len(users) == 1:
+            (user,) = users.values()
+            if user.kind in ("repeat", "module") and graph.kind_of(variable) == "input":
+                self.fold_inputs.append((index, variable, user, home))
+                return
+            if user.kind != "operator" and graph.kind_of(variable) != "input":
+                self._hide(variable, user)
+                return
+        self._draw_variable(index, variable, home)
+
+    def _draw_variable(self, index, variable, home):
         item_id = f"v{index}"
         item = Item(item_id, "variable", variable, home)
         self.items[item_id] = item
         self.rep[id(variable)] = item
+
+    def _bundle_fold_inputs(self):
+        """Three or more inputs of one shape that only one fold uses (an RNN's x[t], sliced
+        before the graph starts when x needs no gradient) are one "inputs" node, not one
+        per time step."""
+        groups = {}
+        for index, variable, fold_item, home in self.fold_inputs:
+            key = (fold_item.id, shape_of(variable), dtype_of(variable))
+            groups.setdefault(key, []).append((index, variable, fold_item, home))
+        for k, members in enumerate(groups.values()):
+            if len(members) < BUNDLE_MIN:
+                for index, variable, _, home in members:
+                    self._draw_variable(index, variable, home)
+                continue
+            fold_item = members[0][2]
+            bundle = Item(f"{fold_item.id}_in{k}", "inputs", fold_item.obj, members[0][3])
+            for _, variable, _, _ in members:
+                self._hide(variable, bundle)
+            self.items[bundle.id] = bundle
+
+    def _hide(self, variable, fold_item):
+        fold_item.hidden.append(variable)
+        self.rep[id(variable)] = fold_item
+
+    def _step_outputs(self):
+        """For every Run of the plan: per scope, the variables made in it that leave it;
+        and each module fold's list of the runs inside it."""
+        runs = list({id(key): key for key in self.folded.values() if isinstance(key, Run)}
+                    .values())
+        step_of = {}
+        for run in runs:
+            run.step_outputs = [[] for _ in run.scopes]
+            step_of.update((id(s), (run, k)) for k, s in enumerate(run.scopes))
+            fold = _outermost_folded(run.first, self.folded)
+            if fold is not run:
+                self._fold_item(fold).runs.append(run)
+        if not step_of:
+            return
+        for node in self.graph.operators:
+            own = scope_of(node)
+            for s in own.chain() if own is not None else ():
+                if id(s) not in step_of:
+                    continue
+                run, k = step_of[id(s)]
+                variable = self.graph.output_of(node)
+                inside = [self._within(user, s) for user in self.consumers.get(id(variable), [])]
+                if id(variable) in self.output_ids or not all(inside):
+                    run.step_outputs[k].append(variable)
+
+    @staticmethod
+    def _within(node, scope_) -> bool:
+        own = scope_of(node)
+        return own is not None and any(s is scope_ for s in own.chain())
 
     def _connect(self):
         merged = {}
@@ -236,33 +340,33 @@ class _Assembler:
         return order
 
 
-def assemble(graph, folded, expand=False) -> Scene:
+def assemble(graph, folded, expand=frozenset()) -> Scene:
     return _Assembler(graph, folded, expand).scene()
 
 
-def build_scene(graph, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NODES) -> Scene:
-    """The scene for `graph`: folds as asked, then, while it has more than `max_nodes`
-    nodes, folds module calls from the deepest level up, and finally summarises the
-    nodes farthest from the outputs in one node (the notes say what was collapsed)."""
+def build_scene(graph, modules="auto", expand=False, max_nodes=DEFAULT_MAX_NODES) -> Scene:
+    """The scene for `graph`: folds as `modules` and `expand` ask (see forward_graph),
+    then, while it has more than `max_nodes` nodes, folds module calls from the deepest
+    level up, and finally summarises the nodes farthest from the outputs in one node
+    (the notes say what was collapsed)."""
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 2):
         raise ValueError(f"viz: max_nodes must be an int >= 2 or None, got {max_nodes!r}")
-    folded = folded_scopes(graph, modules, expand)
-    scene = assemble(graph, folded, expand)
+    folded, scene = _planned_scene(graph, modules, expand)
     if max_nodes is None or len(scene) <= max_nodes:
         return scene
     total = len(scene)
     scopes = module_scopes(graph)
-    depths = sorted({_module_depth(s) for s in scopes}, reverse=True)
+    depths = sorted({module_depth(s) for s in scopes}, reverse=True)
     for depth in depths:
-        level = [s for s in scopes if _module_depth(s) == depth]
+        level = [s for s in scopes if module_depth(s) == depth]
         if len(level) < 2:  # one box for the whole model says less than a summary does
             break
-        folded = folded | {id(s) for s in level}
-        scene = assemble(graph, folded, expand)
+        folded = {**{id(s): s for s in level}, **folded}
+        scene = assemble(graph, folded, scene.expand)
         if len(scene) <= max_nodes:
             break
     actions = []
-    count = sum(1 for s in scopes if id(s) in folded and not s.composite)
+    count = len({id(key) for key in folded.values() if not key.composite})
     if count:
         actions.append(f"{count} module calls are drawn as boxes")
     if len(scene) > max_nodes:
@@ -273,6 +377,24 @@ def build_scene(graph, modules="cluster", expand=False, max_nodes=DEFAULT_MAX_NO
     scene.notes.append(f"{total} nodes > max_nodes={max_nodes}: " + "; ".join(actions)
                        + " (max_nodes=None draws everything)")
     return scene
+
+
+def ranks(scene) -> dict:
+    """Each item's rank: the longest path to it from a source along the scene's edges."""
+    successors, waiting = {}, {item_id: 0 for item_id in scene.items}
+    for edge in scene.edges:
+        successors.setdefault(edge.source, []).append(edge.target)
+        waiting[edge.target] += 1
+    rank = {item_id: 0 for item_id in scene.items}
+    ready = [item_id for item_id, count in waiting.items() if count == 0]
+    while ready:
+        item_id = ready.pop()
+        for target in successors.get(item_id, ()):
+            rank[target] = max(rank[target], rank[item_id] + 1)
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                ready.append(target)
+    return rank
 
 
 # --------------------------------------------------------------------------------------
@@ -296,8 +418,8 @@ def _summarise(scene, max_nodes) -> Scene:
     summary = Item("more", "summary", None, None)
     for item in scene.items.values():
         if item.id not in keep:
-            if item.kind == "variable":
-                summary.hidden.append(item.obj)
+            if item.kind in ("variable", "inputs"):
+                summary.hidden.extend([item.obj] if item.kind == "variable" else item.hidden)
             else:
                 summary.members.extend(item.members or [item.obj])
             summary.hidden.extend(item.hidden)

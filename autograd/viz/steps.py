@@ -27,6 +27,7 @@ from . import style
 from .draw import (
     PROJECTOR,
     Painter,
+    _estimate,
     _formula,
     _row,
     as_graph,
@@ -158,11 +159,13 @@ class _Timeline:
 class StepPainter(GradientPainter):
     """One frame: known gradients filled in, the current operator highlighted."""
 
-    def __init__(self, graph, timeline, k, widths, title_width, legend, rankdir, max_size):
+    def __init__(self, graph, timeline, k, widths, title_width, legend, rankdir, max_size,
+                 fold_widths=None):
         super().__init__(graph, {}, title=None, legend=legend, rankdir=rankdir,
                          max_size=max_size)
         self.timeline, self.k = timeline, k
         self.widths, self.title_width = widths, title_width
+        self.fold_widths = fold_widths or {}  # item id -> points, the widest frame's text
         self.node = timeline.order[k - 1] if k >= 1 else None
         self.touched = set() if self.node is None else {
             id(v) for v in self.node.inputs if v.requires_grad}
@@ -198,6 +201,17 @@ class StepPainter(GradientPainter):
             attrs.update(color=style.HIGHLIGHT, penwidth="3")
         return attrs
 
+    def fold_attrs(self, item) -> dict:
+        """A folded layer or run, as wide in every frame as in its widest one (its
+        gradient lines read "no grad" early and give numbers later): nodes never move."""
+        attrs = super().fold_attrs(item)
+        width = self.fold_widths.get(item.id)
+        if width is not None and attrs["label"].startswith("<"):
+            attrs["label"] = ('<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="0" '
+                              f'CELLSPACING="0"><TR><TD WIDTH="{width}">{attrs["label"][1:-1]}'
+                              "</TD></TR></TABLE>>")
+        return attrs
+
     def operator_attrs(self, node) -> dict:
         attrs = super().operator_attrs(node)
         if node is self.node:
@@ -210,7 +224,7 @@ class StepPainter(GradientPainter):
         carries = any(v.requires_grad for v in edge.variables)
         if current is not None and current.id in ends and carries:
             return {"color": style.HIGHLIGHT, "penwidth": "3", "dir": "back"}
-        ops = [scene.items[i] for i in ends if scene.items[i].kind != "variable"]
+        ops = [scene.items[i] for i in ends if scene.items[i].kind not in ("variable", "inputs")]
         done = any(self._processed(item) for item in ops)
         if not done:
             return {"color": "#d0d0d0", "penwidth": "0.8"}
@@ -289,6 +303,13 @@ class BackwardSteps:
         longest = max(len(line) for k in range(len(self))
                       for line in frame_title(graph, timeline, k))
         self._title_width = int(6.6 * longest + 20)
+        self._fold_widths = {}
+        folds = [item for item in scene.items.values() if item.kind in ("module", "repeat")]
+        for k in (0, len(self) - 1) if folds else ():  # no gradients yet; all of them
+            painter = self._painter(k, None)
+            for item in folds:
+                width = _estimate(painter.fold_attrs(item))[0]
+                self._fold_widths[item.id] = max(width, self._fold_widths.get(item.id, 0))
 
     def __len__(self) -> int:
         return len(self.timeline.order) + 1
@@ -302,9 +323,11 @@ class BackwardSteps:
         return self._frame(k, self.rankdir)
 
     def _frame(self, k, rankdir) -> Figure:
-        painter = StepPainter(self.graph, self.timeline, k, self._widths, self._title_width,
-                              self.legend, rankdir, self.max_size)
-        return paint(self.scene, painter)
+        return paint(self.scene, self._painter(k, rankdir))
+
+    def _painter(self, k, rankdir) -> StepPainter:
+        return StepPainter(self.graph, self.timeline, k, self._widths, self._title_width,
+                           self.legend, rankdir, self.max_size, self._fold_widths)
 
     def __iter__(self):
         return (self[k] for k in range(len(self)))
@@ -384,7 +407,7 @@ class _Progress:
 DEFAULT_MAX_FRAMES = 1000  # a player of more frames is slow to render and to click through
 
 
-def backward_steps(output, *, grad=None, retain_graph=False, modules="cluster",
+def backward_steps(output, *, grad=None, retain_graph=False, modules="auto",
                    expand=False, max_nodes=DEFAULT_MAX_NODES, legend=True,
                    rankdir=None, max_frames=DEFAULT_MAX_FRAMES,
                    max_size=PROJECTOR) -> BackwardSteps:

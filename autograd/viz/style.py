@@ -34,6 +34,7 @@ OPERATOR_FILL = "#eeeeee"
 OPERATOR_BORDER = "#555555"
 MODULE_FILL = "#e9e2f5"
 MODULE_BORDER = "#6a51a3"
+REPEAT_FILL = "#e2eef5"  # a folded run of time steps: a layer box in a cooler tint
 CLUSTER_FILLS = ("#f6f4fb", "#eeeaf7", "#e6e0f3", "#ded6ef")
 COMPOSITE_CLUSTER_FILL = "#fbf7ee"
 SUMMARY_FILL = "#fff5cc"

@@ -25,6 +25,8 @@ LAYERS = [
     {"gradcheck", "transforms"},
     {"checks"},
     {"testing"},  # check_exercise grades with check_graph and draws with viz
+    # export (issue 19): reads traced graphs, so it sits above everything that records them
+    {"export.builder"}, {"export.translations"}, {"export.writer"}, {"export"},
 ]
 LAYERS[2] |= {"ops.attention"}  # attn (issue 16)
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -344,9 +344,9 @@ def test_a_graph_over_max_nodes_is_summarised_in_one_node_with_a_note():
 
 
 def test_over_max_nodes_modules_fold_before_anything_is_summarised():
-    _, loss = mlp_loss(sizes=(3, 4, 4, 4, 2))
-    full = viz.forward_graph(loss, max_nodes=None)
-    figure = viz.forward_graph(loss, max_nodes=full.drawn_nodes - 1)
+    _, loss = mlp_loss(sizes=(3, 4, 4, 4, 2))  # 7 layers: "auto" would fold them anyway
+    full = viz.forward_graph(loss, modules="cluster", max_nodes=None)
+    figure = viz.forward_graph(loss, modules="cluster", max_nodes=full.drawn_nodes - 1)
     dot = parse(figure)
     assert by_class(dot, "module") and not by_class(dot, "summary")
     assert any("module calls are drawn as boxes" in note for note in figure.notes)

@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,3 +30,6 @@ def test_readme_code_runs(capsys, tmp_path, monkeypatch):
     assert "<einsum> (2, 4, 2) (2, 4, 8)" in printed  # surface-shape (issue 15)
     assert (tmp_path / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     namespace["test_cube_gradients"]()  # the property test in the README passes
+    # "When you outgrow tracegrad": ONNX Runtime computes the trained model's logits
+    expected = namespace["model"](namespace["X_test"][:5]).data
+    np.testing.assert_allclose(namespace["logits"], expected, rtol=1e-10, atol=1e-12)

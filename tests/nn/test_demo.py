@@ -81,7 +81,7 @@ def test_without_dot_it_writes_dot_sources_and_says_how_to_install(tmp_path, cap
     code, out, err = run(capsys, *TINY, "--dataset", "moons", "--out", str(out_dir))
     assert code == 0
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "forward.dot", "gradient_flow.dot", "listing.txt", "model.dot"]
+        "forward.dot", "gradient_flow.dot", "listing.txt", "model.dot", "model.onnx"]
     assert (out_dir / "forward.dot").read_text(encoding="utf-8").startswith("digraph")
     assert "(8, 2)" in (out_dir / "listing.txt").read_text(encoding="utf-8")
     assert "apt-get install graphviz" in err and "backward_steps.html was skipped" in err
@@ -158,3 +158,32 @@ def test_autograd_imports_neither_nn_nor_optim():
                           cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# -- model.onnx (issue 19 item 4) -----------------------------------------------------
+
+
+def test_demo_writes_model_onnx_and_its_three_printed_lines_run_it(tmp_path, capsys):
+    code, out, _ = run(capsys, *TINY, "--out", str(tmp_path))
+    assert code == 0 and "model.onnx" in out
+    lines = out.split("run model.onnx with ONNX Runtime")[1].splitlines()[1:4]
+    assert [line[:4] for line in lines] == ["    "] * 3
+    assert "import onnxruntime as ort" in lines[0]
+    split = demo.load("digits", 0)
+    namespace = {"X": split.X_test}
+    exec("\n".join(line.strip() for line in lines), namespace)
+    logits = namespace["logits"]
+    assert logits.shape == (450, 10)  # the dynamic batch: the whole test set at once
+    right = int((logits.argmax(axis=1) == split.y_test).sum())
+    assert f"({right} of 450 test samples right)" in out  # the trained model, not a copy
+
+
+def test_demo_without_the_export_extra_says_so_and_writes_the_rest(tmp_path, capsys,
+                                                                   monkeypatch):
+    monkeypatch.setattr(demo, "export", None)
+    monkeypatch.setattr(demo, "NO_EXPORT", "autograd.export needs the onnx package: pip "
+                        "install tracegrad[export]", raising=False)
+    code, out, err = run(capsys, *TINY, "--out", str(tmp_path))
+    assert code == 0
+    assert not (tmp_path / "model.onnx").exists() and (tmp_path / "listing.txt").exists()
+    assert "model.onnx was skipped" in err and "tracegrad[export]" in err

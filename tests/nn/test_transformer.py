@@ -117,7 +117,8 @@ def test_gradient_flow_picture_crosses_the_attention_heads():
     layer = small_layer(batch_first=True)
     x = Tensor(np.random.default_rng(6).standard_normal((2, 3, 4)), requires_grad=True,
                name="x")
-    figure = viz.gradient_flow(layer(x).sum(), run_backward=True)
+    # layers fold by default (viz "auto"); opening the attention shows its one sdpa node
+    figure = viz.gradient_flow(layer(x).sum(), run_backward=True, expand="self_attn")
     assert "scaled_" in figure.source  # one node for every head (its name wraps)
     assert x.grad is not None and np.isfinite(x.grad.data).all()
     assert all(p.grad is not None for p in layer.parameters())  # every head's weights

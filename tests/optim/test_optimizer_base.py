@@ -165,6 +165,35 @@ def test_a_hyperparameter_that_is_not_a_number_is_a_type_error():
         Adam([param()], betas=(0.9, None))
 
 
+def test_an_unchanged_group_is_not_validated_again_at_every_step(monkeypatch):
+    # Issue 14 (W6 time): the group is checked when its values change, not per step.
+    w = param()
+    opt = Adam([w], lr=0.01)
+    calls = []
+    monkeypatch.setattr(opt, "_validate", lambda group: calls.append(dict(group)))
+    opt.param_groups[0]._validate = opt._validate
+    for _ in range(3):
+        w.grad = Tensor(np.ones(3))
+        opt.step()
+    assert len(calls) == 1  # the first step: nothing had been checked by this function
+    opt.param_groups[0]["lr"] = 0.02  # checked where assigned
+    dict.__setitem__(opt.param_groups[0], "eps", 1e-6)  # behind the group's back
+    opt.step()
+    assert [c["eps"] for c in calls[1:]] == [1e-8, 1e-6]
+
+
+def test_a_list_hyperparameter_edited_in_place_is_caught_at_the_next_step():
+    w = param()
+    opt = Adam([w], betas=[0.9, 0.999])
+    w.grad = Tensor(np.ones(3))
+    opt.step()
+    before = w.data.copy()
+    opt.param_groups[0]["betas"][0] = 1.5
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: 1.5"):
+        opt.step()
+    np.testing.assert_array_equal(w.data, before)
+
+
 # -- defaults and groups -----------------------------------------------------------------
 
 
