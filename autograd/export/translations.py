@@ -19,6 +19,7 @@ from ..ops import conv as cv
 from ..ops import elementwise as el
 from ..ops import linalg as la
 from ..ops import normalization as nm
+from ..ops import recurrent as rc
 from ..ops import reductions as rd
 from ..ops import scans as sc
 from ..ops import shape as sh
@@ -695,3 +696,25 @@ def _attention(node, g):
         dead = g.constant(~np.asarray(keep).any(axis=-1, keepdims=True))
         weights = g.op("Where", dead, g.constant(0.0), weights)
     return g.op("MatMul", weights, v)
+
+
+# -- recurrent (issue 16, rnn) ----------------------------------------------------------
+
+@translates(rc.LSTMCell, "Slice, Gemm, Split, Sigmoid, Tanh, Mul, Add, Concat")
+def _lstm_cell(node, g):
+    dtype = g.out_dtype
+    x, state, w_ih, w_hh = (g.input(i, dtype) for i in range(4))
+    n = g.shape(3)[1]
+    h = g.op("Slice", state, g.ints([0]), g.ints([n]), g.ints([1]))
+    c = g.op("Slice", state, g.ints([n]), g.ints([2 * n]), g.ints([1]))
+    biases = [g.input(i, dtype) for i in range(4, g.n_inputs)]
+    pre = g.op("Gemm", x, w_ih, *biases[:1], transB=1)
+    pre = g.op("Gemm", h, w_hh, pre, transB=1)
+    if len(biases) > 1:
+        pre = g.op("Add", pre, biases[1])
+    i, f, cell, o = g.op("Split", pre, g.ints([n] * 4), axis=1, outputs=4)
+    i, f, cell, o = (g.op("Sigmoid", i), g.op("Sigmoid", f), g.op("Tanh", cell),
+                     g.op("Sigmoid", o))
+    c_new = g.op("Add", g.op("Mul", f, c), g.op("Mul", i, cell))
+    h_new = g.op("Mul", o, g.op("Tanh", c_new))
+    return g.op("Concat", h_new, c_new, i, f, cell, o, axis=1)

@@ -153,3 +153,26 @@ def test_transformer_encoder_round_trips(dtype):
     proto = round_trip(nn.TransformerEncoder(layer, num_layers=2), (5, 16), dtype)
     ops = {n.op_type for n in proto.graph.node}
     assert "scaled_dot_product_attention" in ops and ops & {"LayerNormalization", "layer_norm"}
+
+
+class LSTMClassifier(nn.Module):
+    """An LSTM over the sequence, its last hidden state to class scores."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 5, num_layers=2, batch_first=True)
+        self.head = nn.Linear(5, 4)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_lstm_classifier_round_trips_with_one_node_per_step(dtype):
+    nn.manual_seed(0)
+    model = LSTMClassifier()
+    proto = round_trip(model, (6, 3), dtype)
+    # one lstm_cell function call per layer and time step, as tracegrad's listing has them
+    calls = [n.op_type for n in proto.graph.node if n.op_type.startswith("lstm_cell")]
+    assert len(calls) == 2 * 6
