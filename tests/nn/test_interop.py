@@ -33,6 +33,9 @@ NOT_REGISTERED_YET = {
     nn.MultiheadAttention: "torch.nn.MultiheadAttention",
     nn.TransformerEncoderLayer: "torch.nn.TransformerEncoderLayer",
     nn.TransformerEncoder: "torch.nn.TransformerEncoder",
+    nn.RNN: "torch.nn.RNN", nn.LSTM: "torch.nn.LSTM", nn.GRU: "torch.nn.GRU",
+    nn.RNNCell: "torch.nn.RNNCell", nn.LSTMCell: "torch.nn.LSTMCell",
+    nn.GRUCell: "torch.nn.GRUCell",
 }
 
 # One instance of every layer, and the input it is checked on.
