@@ -218,14 +218,11 @@ def _with_bias(*names):
 
 
 def _with_dtype(*names):
-    """Arguments with the same names on both sides, and the parameters' dtype coming back."""
-    def to_args(model):
-        return {n: getattr(model, n) for n in names}
-
-    def from_args(module, dtype):
-        return {**to_args(module), "dtype": dtype}
-
-    return {"to_args": to_args, "from_args": from_args}
+    """_same(*names), and the parameters' dtype given to the tracegrad layer."""
+    same = _same(*names)
+    return {"to_args": same["to_args"],
+            "from_args": lambda module, dtype: {**same["from_args"](module, dtype),
+                                                "dtype": dtype}}
 
 
 def _softmax_dim(module, dtype):
@@ -386,11 +383,12 @@ def _activation_to_torch(m):
 
 
 def _activation_from_torch(m):
-    functional = _torch("from_torch").nn.functional
-    name = {functional.relu: "relu", functional.gelu: "gelu"}.get(m.activation)
+    torch = _torch("from_torch")
+    name = {torch.nn.functional.relu: "relu", torch.nn.functional.gelu: "gelu"}.get(
+        m.activation)
     if name is not None:
         return name
-    if isinstance(m.activation, _torch("from_torch").nn.Module):
+    if isinstance(m.activation, torch.nn.Module):
         return from_torch(m.activation)
     raise TypeError(f"from_torch: torch.nn.TransformerEncoderLayer(activation="
                     f"{m.activation!r}) has no tracegrad form; use 'relu', 'gelu' or a "
