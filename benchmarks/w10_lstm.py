@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 import nn
-import optim
 from autograd import Tensor
 
 from .harness import (
@@ -32,6 +31,7 @@ from .harness import (
     compare,
     optional_import,
 )
+from .training_step import TrainingStep
 
 ID, NAME = "W10", "lstm_step"
 LEARNING_RATE = 0.1
@@ -72,24 +72,11 @@ class Classifier(nn.Module):
         return self.head(h_n[0])
 
 
-class TracegradStep:
+class TracegradStep(TrainingStep):
     def __init__(self, weights, sizes):
-        self.model = Classifier(*sizes[:2])
-        self.model.load_state_dict(weights)
-        self.params = list(self.model.parameters())
-        self.loss_fn = nn.CrossEntropyLoss()
-        self.optimizer = optim.SGD(self.params, lr=LEARNING_RATE)
-
-    def loss_and_grads(self, x, labels):
-        self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(x), labels)
-        loss.backward()
-        return loss, [p.grad for p in self.params]
-
-    def step(self, x, labels):
-        loss, _ = self.loss_and_grads(x, labels)
-        self.optimizer.step()
-        return loss
+        model = Classifier(*sizes[:2])
+        model.load_state_dict(weights)
+        super().__init__(model, nn.CrossEntropyLoss(), LEARNING_RATE)
 
 
 # --------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import numpy as np
 
 import nn
 import nn.functional as F
-import optim
 from autograd import Tensor
 
 from .harness import (
@@ -34,6 +33,7 @@ from .harness import (
     compare,
     optional_import,
 )
+from .training_step import TrainingStep
 
 ID, NAME = "W10T", "transformer_step"
 LEARNING_RATE = 0.01
@@ -69,25 +69,13 @@ def problem(config: Config):
 # tracegrad, as a user writes it
 
 
-class TracegradBlock:
+class TracegradBlock(TrainingStep):
     def __init__(self, sizes, state):
         d, heads, ff, _, _ = sizes
-        self.layer = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, batch_first=True,
-                                                dtype=DTYPE)
-        self.layer.load_state_dict(state)
-        self.params = list(self.layer.parameters())
-        self.optimizer = optim.SGD(self.params, lr=LEARNING_RATE)
-
-    def loss_and_grads(self, x, target):
-        self.optimizer.zero_grad()
-        loss = F.mse_loss(self.layer(x), target)
-        loss.backward()
-        return loss, [p.grad for p in self.params]
-
-    def step(self, x, target):
-        loss, _ = self.loss_and_grads(x, target)
-        self.optimizer.step()
-        return loss
+        layer = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, batch_first=True,
+                                           dtype=DTYPE)
+        layer.load_state_dict(state)
+        super().__init__(layer, F.mse_loss, LEARNING_RATE)
 
 
 # --------------------------------------------------------------------------------------

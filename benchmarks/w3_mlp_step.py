@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 import nn
-import optim
 from autograd import Tensor, no_grad
 
 from .harness import (
@@ -33,6 +32,7 @@ from .harness import (
     optional_import,
     threads_starved,
 )
+from .training_step import TrainingStep
 
 ID, NAME = "W3", "mlp_step"
 LEARNING_RATE = 0.01
@@ -57,7 +57,7 @@ def problem(config: Config):
 # tracegrad, as a user writes it: nn.Linear, nn.ReLU, nn.CrossEntropyLoss, optim.SGD
 
 
-class ModuleMLP:
+class ModuleMLP(TrainingStep):
     def __init__(self, weights):
         layers = []
         for depth, (W, _) in enumerate(weights):
@@ -68,23 +68,7 @@ class ModuleMLP:
         names = [name for name, _ in self.model.named_parameters()]
         self.model.load_state_dict(dict(zip(names, (a for pair in weights for a in pair),
                                             strict=True)))
-        self.params = list(self.model.parameters())
-        self.loss_fn = nn.CrossEntropyLoss()
-        self.optimizer = optim.SGD(self.params, lr=LEARNING_RATE)
-
-    def loss(self, x, labels):
-        return self.loss_fn(self.model(x), labels)
-
-    def loss_and_grads(self, x, labels):
-        self.optimizer.zero_grad()
-        loss = self.loss(x, labels)
-        loss.backward()
-        return loss, [p.grad for p in self.params]
-
-    def step(self, x, labels):
-        loss, _ = self.loss_and_grads(x, labels)
-        self.optimizer.step()
-        return loss
+        super().__init__(self.model, nn.CrossEntropyLoss(), LEARNING_RATE)
 
 
 # --------------------------------------------------------------------------------------

@@ -29,10 +29,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import nn
 import nn.functional as F
-import optim
 from autograd import Tensor
 
 from .harness import NOT_INSTALLED, Config, Result, check_all_close, compare, optional_import
+from .training_step import TrainingStep
 
 ID, NAME = "W9", "lenet_step"
 LEARNING_RATE = 0.01
@@ -69,23 +69,9 @@ def lenet(params):
     return model
 
 
-class Tracegrad:
+class Tracegrad(TrainingStep):
     def __init__(self, params):
-        self.model = lenet(params)
-        self.params = list(self.model.parameters())
-        self.loss_fn = nn.CrossEntropyLoss()
-        self.optimizer = optim.SGD(self.params, lr=LEARNING_RATE)
-
-    def loss_and_grads(self, x, labels):
-        self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(x), labels)
-        loss.backward()
-        return loss, [p.grad for p in self.params]
-
-    def step(self, x, labels):
-        loss, _ = self.loss_and_grads(x, labels)
-        self.optimizer.step()
-        return loss
+        super().__init__(lenet(params), nn.CrossEntropyLoss(), LEARNING_RATE)
 
 
 # --------------------------------------------------------------------------------------
