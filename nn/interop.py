@@ -22,11 +22,13 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from . import activations as act
-from . import conv, losses
+from . import conv, losses, recurrent
+from .attention import MultiheadAttention
 from .layers import MLP, Dropout, Linear, ModuleList, Sequential
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .sparse import Embedding
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = ["to_torch", "from_torch", "register", "converters"]
 
@@ -100,7 +102,17 @@ def to_torch(model: Module):
     if result.unexpected_keys:
         raise TypeError(f"to_torch: torch's modules have no {result.unexpected_keys}; a "
                         "registered converter builds a module that does not match its layer")
+    _copy_modes(model, module)
     return module
+
+
+def _copy_modes(source, target):
+    """train/eval of every submodule, also of those a layer's constructor built (an
+    attention layer's out_proj, a transformer's dropouts): their names match both sides."""
+    modules = dict(target.named_modules())
+    for name, sub in source.named_modules():
+        if name in modules:
+            modules[name].training = sub.training
 
 
 def _module_to_torch(torch, model, path):
@@ -154,6 +166,7 @@ def from_torch(module) -> Module:
     if result.missing_keys:
         raise TypeError(f"from_torch: the torch module has no {result.missing_keys}; a "
                         "registered converter builds a layer that does not match its module")
+    _copy_modes(module, model)
     return model
 
 
@@ -202,6 +215,14 @@ def _with_bias(*names):
         return {**to_args(module), "dtype": dtype}
 
     return {"to_args": to_args, "from_args": from_args}
+
+
+def _with_dtype(*names):
+    """_same(*names), and the parameters' dtype given to the tracegrad layer."""
+    same = _same(*names)
+    return {"to_args": same["to_args"],
+            "from_args": lambda module, dtype: {**same["from_args"](module, dtype),
+                                                "dtype": dtype}}
 
 
 def _softmax_dim(module, dtype):
@@ -320,3 +341,73 @@ for _cls in (conv.AdaptiveAvgPool1d, conv.AdaptiveAvgPool2d):
     register(_cls, _cls.__name__, **_same("output_size"))
 register(conv.Flatten, "Flatten", **_same("start_dim", "end_dim"))
 register(conv.Unflatten, "Unflatten", **_same("dim", "unflattened_size"))
+# rnn (issue 16): recurrent layers and cells; torch's attributes carry the same names
+_RNN_ARGS = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
+             "bidirectional")
+register(recurrent.RNN, "RNN", **_with_dtype(*_RNN_ARGS, "nonlinearity"))
+register(recurrent.GRU, "GRU", **_with_dtype(*_RNN_ARGS))
+register(recurrent.LSTM, "LSTM", **_with_dtype(*_RNN_ARGS, "proj_size"))  # ours refuses ≠ 0
+register(recurrent.RNNCell, "RNNCell",
+         **_with_dtype("input_size", "hidden_size", "bias", "nonlinearity"))
+for _cls in (recurrent.GRUCell, recurrent.LSTMCell):
+    register(_cls, _cls.__name__, **_with_dtype("input_size", "hidden_size", "bias"))
+
+
+# attn (issue 16): attention and the transformer encoder
+def _attention_args(m):
+    """MultiheadAttention's arguments, read alike from either side's attributes."""
+    return {"embed_dim": m.embed_dim, "num_heads": m.num_heads, "dropout": m.dropout,
+            "bias": m.in_proj_bias is not None, "add_bias_kv": m.bias_k is not None,
+            "add_zero_attn": m.add_zero_attn, "kdim": m.kdim, "vdim": m.vdim,
+            "batch_first": m.batch_first}
+
+
+def _encoder_layer_args(m):
+    """TransformerEncoderLayer's arguments but activation, read from its submodules
+    (torch keeps no d_model or nhead attribute)."""
+    return {"d_model": m.self_attn.embed_dim, "nhead": m.self_attn.num_heads,
+            "dim_feedforward": m.linear1.out_features, "dropout": m.dropout.p,
+            "layer_norm_eps": m.norm1.eps, "batch_first": m.self_attn.batch_first,
+            "norm_first": m.norm_first, "bias": m.linear1.bias is not None}
+
+
+def _activation_to_torch(m):
+    """"relu"/"gelu" for the built-in functions, a registered Module converted; else refused."""
+    name = {act.relu: "relu", act.gelu: "gelu"}.get(m.activation)
+    if name is not None:
+        return name
+    if isinstance(m.activation, Module) and type(m.activation) in _REGISTRY:
+        return to_torch(m.activation)
+    raise TypeError(f"to_torch: TransformerEncoderLayer(activation={m.activation!r}) has no "
+                    "PyTorch form; use 'relu', 'gelu' or a registered activation Module")
+
+
+def _activation_from_torch(m):
+    torch = _torch("from_torch")
+    name = {torch.nn.functional.relu: "relu", torch.nn.functional.gelu: "gelu"}.get(
+        m.activation)
+    if name is not None:
+        return name
+    if isinstance(m.activation, torch.nn.Module):
+        return from_torch(m.activation)
+    raise TypeError(f"from_torch: torch.nn.TransformerEncoderLayer(activation="
+                    f"{m.activation!r}) has no tracegrad form; use 'relu', 'gelu' or a "
+                    "torch.nn activation module")
+
+
+register(MultiheadAttention, "MultiheadAttention", to_args=_attention_args,
+         from_args=lambda t, dtype: {**_attention_args(t), "dtype": dtype})
+register(TransformerEncoderLayer, "TransformerEncoderLayer",
+         to_args=lambda m: {**_encoder_layer_args(m), "activation": _activation_to_torch(m)},
+         from_args=lambda t, dtype: {**_encoder_layer_args(t), "dtype": dtype,
+                                     "activation": _activation_from_torch(t)})
+# The layers' weights come through the state dict; the first layer gives the settings.
+register(TransformerEncoder, "TransformerEncoder",
+         to_args=lambda m: {"encoder_layer": to_torch(m.layers[0]), "num_layers": m.num_layers,
+                            "norm": None if m.norm is None else to_torch(m.norm),
+                            "enable_nested_tensor": m.enable_nested_tensor,
+                            "mask_check": m.mask_check},
+         from_args=lambda t, dtype: {
+             "encoder_layer": from_torch(t.layers[0]), "num_layers": t.num_layers,
+             "norm": None if t.norm is None else from_torch(t.norm),
+             "enable_nested_tensor": t.enable_nested_tensor, "mask_check": t.mask_check})

@@ -124,6 +124,21 @@ def _conv_weight(x, g, kernel, **geometry):
     return _convolve_weight(x, g, kernel, **geometry)
 
 
+def _plus_bias(out, bias):
+    """out + b[c] along the channel axis 1; `bias` is () or (b,)."""
+    if bias:
+        out += bias[0].reshape((-1,) + (1,) * (out.ndim - 2))
+    return out
+
+
+def _with_bias_grad(grad_x, grad_w, grad_out, needs):
+    """The gradients of (x, w) and, when a bias was given, Σ grad_out over batch and space."""
+    if len(needs) == 2:
+        return grad_x, grad_w
+    grad_b = grad_out.sum(axis=(0,) + tuple(range(2, grad_out.ndim))) if needs[2] else None
+    return grad_x, grad_w, grad_b
+
+
 class Convolution(Operator):
     """N-d convolution (cross-correlation, as PyTorch's conv1d/conv2d) with an optional bias:
 
@@ -144,10 +159,7 @@ class Convolution(Operator):
     @staticmethod
     def forward(ctx, x, w, *bias, stride, padding, dilation, groups):
         ctx.save(x, w)
-        out = _convolve(x, w, stride, padding, dilation, groups)
-        if bias:
-            out += bias[0].reshape((-1,) + (1,) * len(stride))
-        return out
+        return _plus_bias(_convolve(x, w, stride, padding, dilation, groups), bias)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -156,11 +168,7 @@ class Convolution(Operator):
         needs = ctx.needs_input_grad
         grad_x = _conv_transpose(grad_out, w, x.shape[2:], **geometry) if needs[0] else None
         grad_w = _conv_weight(x, grad_out, w.shape[2:], **geometry) if needs[1] else None
-        if len(needs) == 2:
-            return grad_x, grad_w
-        spatial = tuple(range(2, grad_out.ndim))
-        grad_b = grad_out.sum(axis=(0,) + spatial) if needs[2] else None
-        return grad_x, grad_w, grad_b
+        return _with_bias_grad(grad_x, grad_w, grad_out, needs)
 
 
 class ConvTranspose(Operator):
@@ -182,10 +190,8 @@ class ConvTranspose(Operator):
     @staticmethod
     def forward(ctx, x, w, *bias, size, stride, padding, dilation, groups):
         ctx.save(x, w)
-        out = _convolve_transpose(x, w, size, stride, padding, dilation, groups)
-        if bias:
-            out += bias[0].reshape((-1,) + (1,) * len(stride))
-        return out
+        return _plus_bias(_convolve_transpose(x, w, size, stride, padding, dilation, groups),
+                          bias)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -195,11 +201,7 @@ class ConvTranspose(Operator):
         needs = ctx.needs_input_grad
         grad_x = _conv(grad_out, w, x.shape[2:], **geometry) if needs[0] else None
         grad_w = _conv_weight(grad_out, x, w.shape[2:], **geometry) if needs[1] else None
-        if len(needs) == 2:
-            return grad_x, grad_w
-        spatial = tuple(range(2, grad_out.ndim))
-        grad_b = grad_out.sum(axis=(0,) + spatial) if needs[2] else None
-        return grad_x, grad_w, grad_b
+        return _with_bias_grad(grad_x, grad_w, grad_out, needs)
 
 
 class ConvWeight(Operator):

@@ -103,11 +103,7 @@ class BatchNorm(Operator):
         else:
             ctx.save(x, weight)
             out, _ = standardized(ctx.xp, x, axes, eps)
-        if weight is not None:
-            out = out * _per_channel(weight, x.ndim)
-        if bias is not None:
-            out = out + _per_channel(bias, x.ndim)
-        return out
+        return _channel_affine(out, weight, bias)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -126,6 +122,15 @@ class BatchNorm(Operator):
             xhat, rstd = standardized(ctx.xp, x, axes, eps)
             grads = [standardized_backward(grad_xhat, xhat, rstd, axes)]
         return (*grads, *_affine_grads(grad_out, xhat, axes, ctx.params["affine"]))
+
+
+def _channel_affine(out, weight, bias):
+    """out·w_c + b_c along the channel axis 1 (either may be None)."""
+    if weight is not None:
+        out = out * _per_channel(weight, out.ndim)
+    if bias is not None:
+        out = out + _per_channel(bias, out.ndim)
+    return out
 
 
 def _channel_axes(ndim) -> tuple:
@@ -156,11 +161,7 @@ class GroupNorm(Operator):
         weight, bias = _affine_inputs(affine, rest)
         ctx.save(x, weight)
         out = _group_standardized(ctx.xp, x, groups, eps)[0].reshape(x.shape)
-        if weight is not None:
-            out = out * _per_channel(weight, x.ndim)
-        if bias is not None:
-            out = out + _per_channel(bias, x.ndim)
-        return out
+        return _channel_affine(out, weight, bias)
 
     @staticmethod
     def backward(ctx, grad_out):

@@ -13,8 +13,14 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from functional_cases import CASES, build, cotangent  # noqa: E402
+# Imported by test_functional_torch (as tests.nn.make_functional_reference) the cases must
+# be that test's module: build() recognises specs by class, and a second copy of
+# functional_cases loaded from sys.path has other F64/Labels classes, so torch got specs.
+if __package__:
+    from .functional_cases import CASES, build, cotangent
+else:
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from functional_cases import CASES, build, cotangent  # noqa: E402
 
 OUT = pathlib.Path(__file__).with_name("functional_reference.json")
 

@@ -105,11 +105,22 @@ def test_live_pytorch_agrees(case):
     spec = importlib.util.spec_from_file_location("make_lbfgs_reference", path)
     maker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(maker)
-    torch.set_default_dtype(torch.float64)
-    theirs = maker.record(*problems.CASES[case])
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # as the recorder; later tests expect torch's own
+    try:
+        theirs = maker.record(*problems.CASES[case])
+    finally:
+        torch.set_default_dtype(previous)
     rows, losses, evals, iters = run(*problems.CASES[case])
     assert evals == theirs["func_evals"] and iters == theirs["n_iter"]
     np.testing.assert_allclose(rows, theirs["trajectory"], rtol=RTOL, atol=RTOL)
+
+
+def test_live_pytorch_comparison_leaves_torch_default_dtype_alone():
+    torch = pytest.importorskip("torch")
+    assert torch.get_default_dtype() == torch.float32  # torch's default: no earlier test changed it
+    test_live_pytorch_agrees(sorted(problems.CASES)[0])
+    assert torch.get_default_dtype() == torch.float32
 
 
 @pytest.mark.parametrize("case", sorted(problems.CASES))
