@@ -95,7 +95,7 @@ class HandRNN(nn.Module):
 
     def forward(self, x):
         for layer, (ih, hh) in enumerate(zip(self.ih, self.hh)):
-            h, outputs = Tensor(np.zeros((x.shape[1], hh.in_features))), []
+            h, outputs = Tensor(np.zeros((x.shape[1], hh.in_features)), name=f"l{layer} h0"), []
             for t in range(x.shape[0]):
                 with scope(f"l{layer} step"):
                     h = (ih(x[t]) + hh(h)).tanh()
