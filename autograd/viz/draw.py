@@ -123,7 +123,9 @@ class Painter:
         scope_ = run.first if run is not None else item.obj
         label = self.graph.scope_label(scope_)
         title = style.name(label) + (f" ×{len(run)}" if run is not None else "")
-        params = [v for v in item.hidden if self.graph.kind_of(v) == "parameter"]
+        owned = _owned_parameters(scope_)
+        params = [v for v in item.hidden if self.graph.kind_of(v) == "parameter"
+                  and (owned is None or id(v) in owned)]
         ops = len(item.members)
         detail = f"{ops} operator{'s' if ops != 1 else ''}"
         if params:
@@ -311,6 +313,18 @@ _SYMBOL_SIZES = {1: 14}  # points by length: "+" and "@" large, "(·)²" and "[ 
 EXTRA_WIDTH, EXTRA_LINES = 34, 2  # a layer box's extra_repr: characters a line, lines
 PARAMS_WIDTH = 40  # characters of a layer box's parameter line
 PARAMS_SHOWN = 12  # a box of more parameters (a block of layers) lists the first 11
+
+
+def _owned_parameters(scope_):
+    """ids of the parameters of the module nearest to `scope_` (a time step's scope sits
+    inside its layer's), or None when no enclosing scope belongs to such a module: a leaf
+    that requires grad counts as the box's parameter only when the module owns it, so an
+    input with requires_grad=True is not listed as one."""
+    for outer in reversed(scope_.chain()):
+        parameters = getattr(outer.module, "parameters", None)
+        if callable(parameters):
+            return {id(p) for p in parameters()}
+    return None
 
 
 def extra_repr_text(module) -> str:

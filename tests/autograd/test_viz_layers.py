@@ -542,3 +542,13 @@ def test_a_bidirectional_gru_folds_each_direction_of_each_layer():
                     "l1_reverse step ×12"]
     layers = [a for a in by_class(dot, "module").values() if "repeat" not in a["class"]]
     assert not layers  # the GRU alone: no box for the whole model
+
+
+def test_a_folded_layer_counts_only_its_modules_parameters_not_an_input_that_requires_grad():
+    nn.manual_seed(0)
+    rnn = nn.RNN(2, 3)  # weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0
+    x = Tensor(np.ones((3, 1, 2)), requires_grad=True)
+    out, _ = rnn(x)
+    source = viz.forward_graph(out.sum()).source
+    counts = set(re.findall(r"(\d+) parameters?", source))
+    assert counts == {"4"}, counts
