@@ -56,12 +56,13 @@ def lstm_step(x, state, w_ih, w_hh, b_ih, b_hh):
     return LSTMCellOp.apply(x, state, w_ih, w_hh, *biases)
 
 
-def lstm_state(h, c):
-    """The fused step's state [h | c | 0] from h and c, each (batch, H)."""
+def lstm_state(h, c, name=None):
+    """The fused step's state [h | c | 0] from h and c, each (batch, H); `name` labels a
+    state made from arrays (the default zero state) in pictures and listings."""
     zeros = np.zeros(h.shape[:-1] + (4 * h.shape[-1],), dtype=h.dtype)
     if isinstance(h, Tensor) or isinstance(c, Tensor):
         return concatenate([h, c, zeros], axis=-1)
-    return Tensor(np.concatenate([h, c, zeros], axis=-1))
+    return Tensor(np.concatenate([h, c, zeros], axis=-1), name=name)
 
 
 def _uniform_init(module, generator):
@@ -215,7 +216,9 @@ class RNNBase(Module):
         x, batched = self._prepare(input)
         layers = self.num_layers * (2 if self.bidirectional else 1)
         if hx is None:
-            states = [Tensor(np.zeros((x.shape[1], self.hidden_size), dtype=x.dtype))] * layers
+            # named, so pictures and listings show it as the initial state, not as an input
+            states = [Tensor(np.zeros((x.shape[1], self.hidden_size), dtype=x.dtype),
+                             name="h0")] * layers
         else:
             h = self._check_state(hx, "hx", batched, x.shape[1])
             states = [h[k] for k in range(layers)]
@@ -292,7 +295,7 @@ class LSTM(RNNBase):
         layers = self.num_layers * (2 if self.bidirectional else 1)
         if hx is None:
             zero = np.zeros((x.shape[1], self.hidden_size), dtype=x.dtype)
-            states = [lstm_state(zero, zero)] * layers
+            states = [lstm_state(zero, zero, name="h0, c0")] * layers
         else:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0), got "
