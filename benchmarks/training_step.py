@@ -1,5 +1,6 @@
 """A tracegrad training step as a user writes it, shared by the nn workloads (W3, W9, W10,
-W10T): zero the gradients, compute the loss, backward, one SGD step."""
+W10T): zero the gradients, compute the loss, backward, one SGD step; and PyTorch's
+classification step for the peers' column of W9 and W10."""
 
 from __future__ import annotations
 
@@ -27,3 +28,12 @@ class TrainingStep:
         loss, _ = self.loss_and_grads(x, target)
         self.optimizer.step()
         return loss
+
+
+def torch_step(torch, model, optimizer, x, labels):
+    """The same step in PyTorch: cross-entropy of model(x), backward, optimizer.step()."""
+    optimizer.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(x), labels)
+    loss.backward()
+    optimizer.step()
+    return loss

@@ -31,7 +31,7 @@ from .harness import (
     compare,
     optional_import,
 )
-from .training_step import TrainingStep
+from .training_step import TrainingStep, torch_step
 
 ID, NAME = "W10", "lstm_step"
 LEARNING_RATE = 0.1
@@ -163,14 +163,6 @@ def torch_model(torch, weights, sizes):
     model = TorchClassifier()
     model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in weights.items()})
     return model
-
-
-def torch_step(torch, model, optimizer, x, labels):
-    optimizer.zero_grad()
-    loss = torch.nn.functional.cross_entropy(model(x), labels)
-    loss.backward()
-    optimizer.step()
-    return loss
 
 
 def run(config: Config) -> list[Result]:

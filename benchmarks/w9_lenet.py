@@ -32,7 +32,7 @@ import nn.functional as F
 from autograd import Tensor
 
 from .harness import NOT_INSTALLED, Config, Result, check_all_close, compare, optional_import
-from .training_step import TrainingStep
+from .training_step import TrainingStep, torch_step
 
 ID, NAME = "W9", "lenet_step"
 LEARNING_RATE = 0.01
@@ -173,14 +173,6 @@ def torch_model(torch, params):
         for p, value in zip(model.parameters(), params, strict=True):
             p.copy_(torch.from_numpy(value))
     return model
-
-
-def torch_step(torch, model, optimizer, x, labels):
-    optimizer.zero_grad()
-    loss = torch.nn.functional.cross_entropy(model(x), labels)
-    loss.backward()
-    optimizer.step()
-    return loss
 
 
 # --------------------------------------------------------------------------------------
