@@ -113,9 +113,13 @@ def test_the_recording_is_pytorchs_and_complete():
 
 @pytest.fixture(scope="module")
 def live():
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     from . import make_conv_reference
-    return make_conv_reference.record()
+    default = torch.get_default_dtype()
+    try:
+        return make_conv_reference.record()  # records in float64
+    finally:
+        torch.set_default_dtype(default)  # later tests see torch's own default
 
 
 def test_live_pytorch_agrees_with_tracegrad(live):

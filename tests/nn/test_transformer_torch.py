@@ -133,10 +133,14 @@ def test_small_transformer_trained_five_steps_matches_recorded_pytorch():
 @pytest.fixture(scope="module")
 def recorder():
     torch = pytest.importorskip("torch")
-    torch.set_default_dtype(torch.float64)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # the recorder builds torch's modules in float64
     import make_attention_reference
 
-    return make_attention_reference
+    try:
+        yield make_attention_reference
+    finally:
+        torch.set_default_dtype(default)  # later tests see torch's own default
 
 
 @pytest.mark.parametrize("case", cases.ENCODER_CASES, ids=lambda c: c["id"])
