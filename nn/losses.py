@@ -299,10 +299,15 @@ def _class_labels(target, input, where):
     return labels
 
 
+def _out_of_range(labels, n_classes):
+    """The mask of labels outside 0..C−1."""
+    # Seen as unsigned, a negative label is ≥ 2⁶³: one comparison tests both ends.
+    return labels.view(labels.dtype.str.replace("i", "u")) >= n_classes
+
+
 def _check_label_range(labels, n_classes, where):
     """IndexError naming the first label outside 0..C−1."""
-    # Seen as unsigned, a negative label is ≥ 2⁶³: one comparison tests both ends.
-    bad = labels.view(labels.dtype.str.replace("i", "u")) >= n_classes
+    bad = _out_of_range(labels, n_classes)
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
         raise IndexError(f"{where}: label {labels[position]} at position {position} is out "
@@ -315,7 +320,9 @@ def _classes_last(x, axis, where):
     if x.ndim == 0:
         raise ValueError(f"{where}: input must have a class axis, got a 0-d tensor")
     if axis is None:
-        axis = 0 if x.ndim == 1 else 1
+        if x.ndim <= 2:  # (C,) or (N, C): the classes are already last
+            return x
+        axis = 1
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
             or not -x.ndim <= axis < x.ndim:
         raise ValueError(f"{where}: axis {axis!r} is out of range for an input of shape "
@@ -474,18 +481,25 @@ binary_cross_entropy_with_logits.__doc__ = BinaryCrossEntropyWithLogits.__doc__ 
 
 
 def _labels_and_mask(target, x, ignore_index, where):
-    """Integer labels (classes last), the mask of counted samples, and the labels with
-    ignored ones replaced by 0 (so they can index)."""
+    """Integer labels (classes last), the mask of counted samples (None when every sample
+    counts), and the labels with ignored ones replaced by 0 (so they can index)."""
     labels = _class_labels(target, x, where)
+    n_classes = x.shape[-1]
+    # The usual case in one test: every label is a class and ignore_index is none of them.
+    if not 0 <= ignore_index < n_classes and not _out_of_range(labels, n_classes).any():
+        return None, labels
     keep = labels != ignore_index
-    safe = labels if keep.all() else np.where(keep, labels, 0)
-    _check_label_range(safe, x.shape[-1], where)
-    return keep, safe
+    counts_all = keep.all()
+    safe = labels if counts_all else np.where(keep, labels, 0)
+    _check_label_range(safe, n_classes, where)
+    return (None if counts_all else keep), safe
 
 
 def _counted(losses, keep, sample_weight, reduction, where):
     """Per-sample losses with ignored samples zeroed, reduced over the counted samples
-    (their total weight for "mean", PyTorch's rule)."""
+    (their total weight for "mean", PyTorch's rule); `keep` None counts every sample."""
+    if keep is None:
+        keep = np.ones(losses.shape, dtype=bool)
     if not keep.all():
         losses = losses * keep.astype(losses.dtype)
     if reduction != "mean":
@@ -551,7 +565,7 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
                                                                              copy=False)
     if w is None:
         losses = CrossEntropy.apply(x, target=q)
-        if keep.all():
+        if keep is None:
             return _reduce(losses, reduction, where)
         return _counted(losses, keep, None, reduction, where)
     losses = -(x.log_softmax(-1) * (w * q)).sum(-1)
@@ -576,7 +590,7 @@ def nll_loss(input, target, reduction: str = "mean", axis=None, weight=None,
     keep, safe = _labels_and_mask(target, logp, ignore_index, where)
     losses = -logp[tuple(np.indices(safe.shape)) + (safe,)]
     if weight is None:
-        if keep.all():
+        if keep is None:
             return _reduce(losses, reduction, where)
         return _counted(losses, keep, None, reduction, where)
     w = _as_weight(weight, logp, where)
