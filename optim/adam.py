@@ -80,13 +80,12 @@ class Adam(Optimizer):
 
     def _update(self, p, grad, state, group):
         grad = self._gradient_terms(p, grad, group)
-        _start_state(state, p.data, group)
+        if not state or group["amsgrad"] and "max_exp_avg_sq" not in state:
+            _start_state(state, p.data, group)
         t = state["step"] = state["step"] + 1
         vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
-        scratch = np.empty_like(grad)
-        _moments_and_step(grad, state["exp_avg"], state["exp_avg_sq"], vmax, t, group,
-                          scratch)
-        subtract_(p, scratch)  # 7.
+        subtract_(p, _moments_and_step(grad, state["exp_avg"], state["exp_avg_sq"], vmax, t,
+                                       group))  # 7.
 
     def _gradient_terms(self, p, grad, group):
         """Steps 1–2."""
@@ -111,13 +110,13 @@ def _start_state(state, data, group):
         state["max_exp_avg_sq"] = np.zeros_like(data)
 
 
-def _moments_and_step(grad, m, v, vmax, t, group, scratch):
-    """Steps 4–7 of Adam's rule on arrays, in place through `scratch` (no temporaries),
-    which is left holding the update η/(1 − β₁ᵗ) · m / (√v̂/√(1 − β₂ᵗ) + ε)."""
+def _moments_and_step(grad, m, v, vmax, t, group):
+    """Steps 4–6 of Adam's rule on arrays, m and v in place; returns step 7's update
+    η/(1 − β₁ᵗ) · m / (√v̂/√(1 − β₂ᵗ) + ε), computed in one scratch array."""
     lr, eps = float(group["lr"]), float(group["eps"])
     beta1, beta2 = group["betas"]
     beta1, beta2 = float(beta1), float(beta2)
-    np.subtract(grad, m, out=scratch)
+    scratch = np.subtract(grad, m)
     scratch *= 1 - beta1
     m += scratch  # 4. m + (1 − β₁)(g − m)
     np.multiply(grad, 1 - beta2, out=scratch)
@@ -131,6 +130,7 @@ def _moments_and_step(grad, m, v, vmax, t, group, scratch):
     scratch += eps  # the denominator √v̂/√(1 − β₂ᵗ) + ε
     np.divide(m, scratch, out=scratch)
     scratch *= lr / (1 - beta1**t)
+    return scratch
 
 
 class AdamW(Adam):
