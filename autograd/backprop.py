@@ -108,6 +108,8 @@ def _as_list(values):
         return None
     if isinstance(values, (Variable, np.ndarray)):  # one output or seed, before the ABC check
         return [values]
+    if type(values) is list or type(values) is tuple:  # y.backward()'s own list, likewise
+        return list(values)
     if isinstance(values, Sequence) and not isinstance(values, (str, bytes)):
         return list(values)
     return [values]
@@ -331,9 +333,12 @@ def _walk(pending, walk) -> int:
                 if entry[1] <= 0:
                     del waiting[parent]
                     push_ready((parent, entry[0]))
-            elif plain_leaves and variable._hooks is None:
-                previous = variable.grad
-                variable.grad = grad if previous is None else previous + grad
+            elif variable._hooks is None and captured is None:  # backward() into .grad
+                if plain_leaves:
+                    previous = variable.grad
+                    variable.grad = grad if previous is None else previous + grad
+                else:
+                    variable._accumulate(grad, create_graph, node.op.fresh_grads)
             else:
                 _deliver_to_leaf(variable, grad, captured, create_graph, held,
                                  node.op.fresh_grads)

@@ -905,7 +905,7 @@ class Tensor(Variable):
                     "can be implicitly created only for outputs with one element. Call "
                     ".sum().backward(), or pass grad= (e.g. ones_like(output))"
                 )
-            seed = np.ones_like(output._data)
+            seed = np.ones(output._data.shape, output._data.dtype)
             return Tensor._make(seed) if create_graph else seed
         if isinstance(grad, Tensor):
             array = grad._data
