@@ -44,6 +44,7 @@ class TensorNode(Node):
 
 
 _NO_GRAD_CTX = DiscardingContext(NumpyXP)
+_NO_PARAMS: dict = {}  # shared by every operator without parameters; never mutated
 _accumulate_lock = threading.Lock()  # leaf .grad updates (numpy's += drops updates)
 _new = object.__new__
 
@@ -934,7 +935,7 @@ class Tensor(Variable):
         return Tensor._make(np.array(grad, dtype=x._data.dtype, copy=True))
 
     @staticmethod
-    def _apply(op, inputs, params):
+    def _apply(op, inputs, params=_NO_PARAMS):
         """Run `op` on tensors and record a node if any input requires grad.
 
         The hot path of every Tensor expression: loops are spelled out, and numbers and
@@ -1070,13 +1071,9 @@ def _rebuild(data, requires_grad, name):
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 
-_NO_PARAMS: dict = {}  # shared by every operator without parameters; never mutated
-
-
-def _run(op, inputs):
-    """Tensor methods call the engine directly: Op.apply's dispatch on the input kind is
-    one Python call and a keyword dict more than a tensor method needs."""
-    return Tensor._apply(op, inputs, _NO_PARAMS)
+# Tensor methods call the engine directly, _run(op, inputs): Op.apply's dispatch on the
+# input kind is one Python call and a keyword dict more than a tensor method needs.
+_run = Tensor._apply
 
 
 def _norm_with_ord(x, ord, axis, keepdims):  # noqa: A002 - numpy's name
