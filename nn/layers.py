@@ -67,7 +67,8 @@ class Linear(Module):
 
     def forward(self, x):
         x = as_tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(f"Linear(in_features={self.in_features}): input has shape "
                              f"{x.shape}, expected (..., {self.in_features})")
         return linear(x, self.weight, self.bias)
