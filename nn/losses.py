@@ -299,10 +299,16 @@ def _class_labels(target, input, where):
     return labels
 
 
+# Seen as unsigned, a negative label is ≥ 2⁶³: one comparison tests both ends.
+_UNSIGNED = {np.dtype(f"i{size}"): np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+
+
 def _out_of_range(labels, n_classes):
     """The mask of labels outside 0..C−1."""
-    # Seen as unsigned, a negative label is ≥ 2⁶³: one comparison tests both ends.
-    return labels.view(labels.dtype.str.replace("i", "u")) >= n_classes
+    unsigned = _UNSIGNED.get(labels.dtype)
+    if unsigned is None:  # unsigned already, or a non-native byte order
+        unsigned = labels.dtype.str.replace("i", "u")
+    return labels.view(unsigned) >= n_classes
 
 
 def _check_label_range(labels, n_classes, where):
