@@ -112,13 +112,16 @@ class LBFGS(Optimizer):
                                else self._gradient_of(p, 0, i).reshape(-1)
                                for i, p in enumerate(self._params)])
 
-    def _add(self, t: float, d: np.ndarray) -> None:
-        """θ ← θ + t·d, in place; all parameters or, under Ctrl-C, none."""
+    def _add(self, t: float, d: np.ndarray, origin: list[np.ndarray] | None = None) -> None:
+        """θ ← θ + t·d in place, or θ ← origin + t·d from values saved by _get(); all
+        parameters or, under Ctrl-C, none."""
         step = np.multiply(d, -t)  # one product for all; θ − (−t·d) = θ + t·d exactly
         start = 0
         with deferred_interrupts():
-            for p in self._params:
+            for i, p in enumerate(self._params):
                 stop = start + p.data.size
+                if origin is not None:
+                    np.copyto(p.data, origin[i])  # subtract_ below bumps p's version
                 subtract_(p, step[start:stop].reshape(p.data.shape))
                 start = stop
 
@@ -207,16 +210,21 @@ class LBFGS(Optimizer):
         gradient is below tolerance_grad."""
         if group["line_search_fn"] == "strong_wolfe":
             start = self._get()
+            at = [None]  # ∇f of the trial point θ sits at
 
-            def phi(step):  # f and ∇f at θ + step·d; θ is put back afterwards
-                self._add(step, d)
+            def phi(step):  # f and ∇f at θ₀ + step·d; θ stays there until the next trial
+                self._add(step, d, origin=start)
                 try:
-                    return _as_float(self._evaluate(closure)), self._flat_grad()
-                finally:  # also when the closure raises, or Ctrl-C arrives in it
+                    f = _as_float(self._evaluate(closure))
+                    at[0] = self._flat_grad()
+                except BaseException:  # the closure raised, or Ctrl-C arrived in it
                     self._set(start)
+                    raise
+                return f, at[0]
 
             loss, g, t, used = strong_wolfe(phi, t, d, loss, g, gtd, max_ls=evals_left)
-            self._add(t, d)
+            if g is not at[0]:  # the search chose an earlier trial, or θ₀ itself (t = 0)
+                self._add(t, d, origin=start)
         else:
             self._add(t, d)
             if last:
@@ -308,7 +316,6 @@ def strong_wolfe(phi, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, m
     end twice running. At most max_ls trials after the first. Returns (f, ∇f, t, trials);
     if no step satisfies the conditions, the best point seen (possibly t = 0).
     """
-    d_norm = np.abs(d).max()
     start = (0.0, f, g, gtd)
     f_new, g_new = phi(t)
     new, prev = (t, f_new, g_new, float(g_new.dot(d))), start
@@ -332,12 +339,13 @@ def strong_wolfe(phi, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, m
     if bracket is None:  # no bracket in max_ls trials: the better of the start and the last
         best = start if f <= new[1] else new
         return best[1], best[2], best[0], evals
-    return _zoom(phi, bracket, d, d_norm, f, gtd, c1, c2, tolerance_change, max_ls, trials, evals)
+    return _zoom(phi, bracket, d, f, gtd, c1, c2, tolerance_change, max_ls, trials, evals)
 
 
-def _zoom(phi, bracket, d, d_norm, f, gtd, c1, c2, tolerance_change, max_ls, trials, evals):
+def _zoom(phi, bracket, d, f, gtd, c1, c2, tolerance_change, max_ls, trials, evals):
     """Phase 2 of strong_wolfe: shrink the bracket [(t, f, ∇f, ∇fᵀd), …] around a step
     satisfying the conditions; return (f, ∇f, t, evals) of its low end (lowest f)."""
+    d_norm = np.abs(d).max()
     low = 0 if bracket[0][1] <= bracket[1][1] else 1
     stuck = False
     while trials < max_ls:
