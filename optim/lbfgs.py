@@ -213,7 +213,7 @@ class LBFGS(Optimizer):
             at = [None]  # ∇f of the trial point θ sits at
 
             def phi(step):  # f and ∇f at θ₀ + step·d; θ stays there until the next trial
-                self._add(step, d, origin=start)
+                self._add(step, d, origin=None if at[0] is None else start)  # None: θ is θ₀
                 try:
                     f = _as_float(self._evaluate(closure))
                     at[0] = self._flat_grad()
