@@ -89,6 +89,7 @@ class Graph:
         self.operators = self._walk()
         self._output_of = self._outputs_by_node()
         self.variables = self._variables_in_order()
+        self._module_state = _module_state_ids(self)
         self._kinds = {id(v): self._classify(v) for v in self.variables}
         if not self._traced:
             self.inputs = tuple(v for v in self.variables if self._kinds[id(v)] == "input")
@@ -161,7 +162,7 @@ class Graph:
             return "parameter"
         if id(variable) in self._input_ids:
             return "input"
-        if self._traced:
+        if self._traced or id(variable) in self._module_state:
             return "constant"
         named_or_array = variable.name or len(shape_of(variable)) > 0
         return "input" if named_or_array else "constant"
@@ -278,6 +279,21 @@ def _parameter_path_maps(graph) -> tuple:
             for path, parameter in named_parameters():
                 parameter_paths.setdefault(id(parameter), path)
     return module_paths, parameter_paths
+
+
+def _module_state_ids(graph) -> set:
+    """ids of the tensors the outermost modules own but do not train: buffers (BatchNorm's
+    running statistics) and frozen parameters. They are the modules' constants, not
+    inputs the caller passed."""
+    state = set()
+    for scope_ in graph.scopes:
+        if scope_.parent is not None or scope_.module is None:
+            continue
+        for method in ("buffers", "parameters"):
+            tensors = getattr(scope_.module, method, None)
+            if callable(tensors):
+                state.update(id(t) for t in tensors() if not t.requires_grad)
+    return state
 
 
 class _Names(dict):

@@ -9,7 +9,7 @@ What ctx.xp offers (every name on Tensors; on Scalars those marked *):
 
     exp* log* sqrt* sin* cos* tanh* sigmoid* relu* sign* power*(x, c)
     softplus* (forward only: logaddexp(x, 0))  logaddexp*
-    where(condition, x, y)  maximum(x, y)  minimum(x, y)  clip(x, low, high)
+    where*(condition, x, y)  maximum(x, y)  minimum(x, y)  clip(x, low, high)
     broadcast_to(x, shape)  scatter_add(values, index, shape)  einsum(subscripts, *xs)
 
 surface-math (issue 15), on Tensors and Scalars alike:
@@ -19,7 +19,8 @@ surface-math (issue 15), on Tensors and Scalars alike:
     floor_divide remainder fmod hypot lerp(x, y, weight) logaddexp nan_to_num(x, nan,
     posinf, neginf) isclose isnan isinf isfinite (the last four: no gradient)
     prod(x, axis, keepdims) cumsum(x, axis) cumprod(x, axis) logcumsumexp(x, axis)
-    count_nonzero(x) (on Tensors; a test on values, never differentiated)
+    count_nonzero*(x) equal*(x, y) (tests on values, never differentiated: a Scalar's ==
+    is identity, so a backward formula compares values with xp.equal)
 
 Everything else in a backward is operators: + - * / ** and comparisons, .sum(axis,
 keepdims=True), .reshape(), .transpose(), indexing. Never call numpy on what ctx.saved
@@ -138,6 +139,18 @@ class MathXP:
     nan_to_num = staticmethod(_on_floats(np.nan_to_num))
     isnan = staticmethod(math.isnan)
     isinf = staticmethod(math.isinf)
+
+    @staticmethod
+    def where(condition, x, y):
+        return x if condition else y
+
+    @staticmethod
+    def count_nonzero(x) -> int:
+        return int(x != 0)
+
+    @staticmethod
+    def equal(x, y) -> bool:
+        return x == y
     isfinite = staticmethod(math.isfinite)
 
     @staticmethod
@@ -171,6 +184,7 @@ class NumpyXP:
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
     einsum = staticmethod(np.einsum)  # surface-shape (issue 15)
+    equal = staticmethod(np.equal)
 
     # surface-math
     tan = staticmethod(np.tan)
@@ -408,6 +422,7 @@ class GraphXP:
 
     def isnan(self, x): return self.raw.isnan(_data(x))  # noqa: E704
     def count_nonzero(self, x): return self.raw.count_nonzero(_data(x))  # noqa: E704
+    def equal(self, x, y): return self.raw.equal(_data(x), _data(y))  # noqa: E704
     def isinf(self, x): return self.raw.isinf(_data(x))  # noqa: E704
     def isfinite(self, x): return self.raw.isfinite(_data(x))  # noqa: E704
 

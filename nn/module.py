@@ -215,10 +215,11 @@ class Module:
         return (module for _, module in self.named_modules())
 
     def named_parameters(self, prefix: str = "", recurse: bool = True):
-        """(path, parameter) pairs in registration order, depth first; a parameter shared
-        by several modules appears once, under its first path."""
+        """(path, parameter) pairs in PyTorch's order: module by module (this one, then its
+        descendants depth first), each module's own parameters in registration order; a
+        parameter shared by several modules appears once, under its first path."""
         seen = set()
-        for path, member, _ in _walk(self, prefix, recurse):
+        for path, member, _ in _own_members(self, prefix, recurse):
             if isinstance(member, Parameter) and id(member) not in seen:
                 seen.add(id(member))
                 yield path, member
@@ -228,11 +229,11 @@ class Module:
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True):
-        """(path, buffer) pairs in registration order, depth first, persistent or not
-        (buffers registered as None are skipped); a shared buffer appears once unless
+        """(path, buffer) pairs in named_parameters' order, persistent or not (buffers
+        registered as None are skipped); a shared buffer appears once unless
         remove_duplicate=False."""
         seen = set()
-        for path, member, _ in _walk(self, prefix, recurse):
+        for path, member, _ in _own_members(self, prefix, recurse):
             if isinstance(member, Tensor) and not isinstance(member, Parameter):
                 if remove_duplicate and id(member) in seen:
                     continue
@@ -296,10 +297,11 @@ class Module:
     # -- state dicts --------------------------------------------------------------------
 
     def _state_entries(self):
-        """(path, tensor) for every parameter and persistent buffer, in registration order
-        (PyTorch's state-dict keys); each tensor once."""
+        """(path, tensor) for every parameter and persistent buffer, in PyTorch's
+        state-dict order (module by module: its parameters, then its buffers, then its
+        descendants'); each tensor once."""
         seen = set()
-        for path, member, owner in _walk(self, "", recurse=True):
+        for path, member, owner in _own_members(self, "", recurse=True, parameters_first=True):
             if isinstance(member, Parameter) or (
                     isinstance(member, Tensor)
                     and path.rpartition(".")[2] not in owner._non_persistent_buffers_set):
@@ -398,6 +400,21 @@ def _walk(module, prefix, recurse):
             yield full, member, owner
         else:
             stack.pop()
+
+
+def _own_members(module, prefix, recurse, parameters_first=False):
+    """(path, member, owner) for every parameter and buffer, module by module as
+    named_modules() lists them, each module's own in registration order (parameters
+    before buffers with `parameters_first`, as PyTorch's state_dict has them)."""
+    modules = (((path, member) for path, member, _ in _walk(module, prefix, recurse=True)
+                if isinstance(member, Module)) if recurse else [(prefix, module)])
+    for path, owner in modules:
+        own = [(name, member) for name, member in owner._members.items()
+               if not isinstance(member, Module)]
+        if parameters_first:
+            own.sort(key=lambda item: not isinstance(item[1], Parameter))  # stable
+        for name, member in own:
+            yield (f"{path}.{name}" if path else name), member, owner
 
 
 def _rename_members(module, prefix):

@@ -158,9 +158,10 @@ class PowTensor(Operator):
         x, y, out = ctx.saved
         xp = ctx.xp
         # y·x^(y−1) with the exponent 1 at x = y = 0: the product is then exactly 0
-        corner = (x == 0) & (y == 0)
+        # xp.equal compares values: a Scalar's == is identity (Scalars are dict keys)
+        corner = xp.equal(x, 0) & xp.equal(y, 0)
         grad_x = grad_out * y * xp.power(x, xp.where(corner, 1, y - 1))
-        at_zero = (x == 0) & (y >= 0)
+        at_zero = xp.equal(x, 0) & (y >= 0)
         safe_x = xp.where(at_zero, 1, x)  # keeps log(0) = -inf out of the product
         grad_y = xp.where(at_zero, 0, grad_out * out * xp.log(safe_x))
         return grad_x, grad_y

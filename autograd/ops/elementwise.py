@@ -747,8 +747,9 @@ class Hypot(Operator):
     def backward(ctx, grad_out):
         x, y, out = ctx.saved
         x_in, y_in = ctx.inputs  # a constant input (requires_grad False) gets no product
-        if ctx.xp.count_nonzero(out) != out.size:  # x = y = 0 somewhere: gradient 0 there
-            out = ctx.xp.where(out == 0, 1, out)
+        origin = ctx.xp.equal(out, 0)
+        if ctx.xp.count_nonzero(origin):  # x = y = 0 somewhere: gradient 0 there
+            out = ctx.xp.where(origin, 1, out)
         scale = grad_out / out
         return (scale * x if x_in.requires_grad else None,
                 scale * y if y_in.requires_grad else None)

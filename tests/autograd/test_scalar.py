@@ -169,3 +169,44 @@ def test_scalar_division_by_zero_raises_with_the_operator_named():
     assert y.data == -math.inf
     with pytest.raises(ZeroDivisionError, match="log backward"):
         y.backward()
+
+
+# Two-input functions whose backward needs where/count_nonzero/equal on floats: their
+# Scalar graphs once crashed in backward (MathXP lacked them) and, under create_graph,
+# compared values with Scalar's identity ==.
+TWO_INPUT = [
+    ("hypot", ag.hypot, OFF_ZERO, ANY),  # not differentiable at the origin
+    ("power", ag.power, POSITIVE, ANY),
+    ("where", lambda a, b: ag.where(a > 0, a * b, a - b), OFF_ZERO, ANY),
+]
+
+
+@pytest.mark.parametrize("name, fn, ea, eb", TWO_INPUT, ids=[t[0] for t in TWO_INPUT])
+@settings(max_examples=25)
+@given(data=st.data())
+def test_scalar_two_input_functions_gradients(name, fn, ea, eb, data):
+    a, b = Scalar(data.draw(ea)), Scalar(data.draw(eb))
+    assert gradcheck(fn, (a, b))
+    assert gradgradcheck(fn, (a, b))
+
+
+def _first_and_second_derivatives(fn, values, kind):
+    xs = [Scalar(v) if kind is Scalar else Tensor(v, requires_grad=True) for v in values]
+    grads = ag.grad(fn(*xs), xs, create_graph=True)
+    second = [[float(np.asarray(getattr(h, "data", h))) for h in
+               ag.grad(g, xs, retain_graph=True, materialize_grads=True)]
+              if g.requires_grad else None for g in grads]
+    return [float(np.asarray(g.data)) for g in grads], second
+
+
+@pytest.mark.parametrize("fn, values", [
+    (ag.hypot, (0.0, 0.0)), (ag.hypot, (0.0, 2.0)), (ag.hypot, (-0.5, 0.7)),
+    (ag.power, (0.0, 0.0)), (ag.power, (0.0, 2.0)), (ag.power, (2.0, 0.0)),
+    (ag.power, (0.7, -0.5)),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_scalar_hypot_and_power_derivatives_equal_tensor_ones_at_edges(fn, values):
+    """The origin and zero bases, where the formulas switch branches by comparing values."""
+    scalar = _first_and_second_derivatives(fn, values, Scalar)
+    tensor = _first_and_second_derivatives(fn, values, Tensor)
+    np.testing.assert_allclose(scalar[0], tensor[0], rtol=1e-12)
+    np.testing.assert_allclose(scalar[1], tensor[1], rtol=1e-12)

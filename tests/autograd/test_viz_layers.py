@@ -552,3 +552,27 @@ def test_a_folded_layer_counts_only_its_modules_parameters_not_an_input_that_req
     source = viz.forward_graph(out.sum()).source
     counts = set(re.findall(r"(\d+) parameters?", source))
     assert counts == {"4"}, counts
+
+
+# --------------------------------------------------------------------------------------
+# A module's state that is not trained (buffers, frozen parameters) is its constant
+
+
+def test_buffers_and_frozen_parameters_are_drawn_as_constants_inside_their_module():
+    """BatchNorm's running statistics in eval mode, and a frozen layer's weight, were drawn
+    as blue graph inputs outside every module: they belong to the module, untrained."""
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))
+    model[2].requires_grad_(False)
+    model.eval()
+    x = Tensor(np.random.default_rng(0).normal(size=(5, 4)), requires_grad=True, name="x")
+    y = model(x).sum()
+    graph = Graph.from_outputs(y)
+    for state in (model[1].running_mean, model[1].running_var, model[2].weight):
+        assert graph.kind_of(state) == "constant"
+    dot = parse(viz.forward_graph(y, modules="cluster"))
+    for word in ("running_mean", "running_var", "2.weight", "2.bias"):
+        (node,) = [i for i, a in dot["nodes"].items() if f"{word}</B>" in a.get("label", "")]
+        assert "constant" in dot["nodes"][node]["class"].split(), word
+        (user,) = [target for source, target, _ in dot["edges"] if source == node]
+        assert dot["cluster_of"][node] == dot["cluster_of"][user], word  # in its module
+        assert len(dot["cluster_of"][node]) == 2, word  # Sequential, then the layer

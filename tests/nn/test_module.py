@@ -46,10 +46,12 @@ def test_parameter_refuses_integer_arrays():
         nn.Parameter(np.array([1, 2]))
 
 
-def test_parameters_are_registered_in_assignment_order_with_path_names():
+def test_parameters_come_module_by_module_as_in_pytorch_with_path_names():
+    """PyTorch's order: a module's own parameters (gain, registered between the two
+    blocks), then each submodule's, depth first, in assignment order."""
     model = TwoBlocks()
     names = [name for name, _ in model.named_parameters()]
-    assert names == ["first.scale", "first.shift", "gain", "second.0.weight", "second.0.bias",
+    assert names == ["gain", "first.scale", "first.shift", "second.0.weight", "second.0.bias",
                      "second.2.weight", "second.2.bias"]
     for name, param in model.named_parameters():
         assert param.name == name  # graph pictures show the path
@@ -244,3 +246,53 @@ def test_deepcopy_is_independent_and_keeps_shared_parameters_shared():
     assert clone[0].weight is clone[1].weight
     clone[0].weight.data[...] = 0
     assert not np.all(model[0].weight.data == 0)
+
+
+class BufferFirst(nn.Module):
+    """Members registered in an order PyTorch does not list them in."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("steps", Tensor(np.zeros(1)))
+        self.inner = nn.BatchNorm1d(2)
+        self.scale = nn.Parameter(np.ones(2))
+        self.register_buffer("scratch", Tensor(np.zeros(2)), persistent=False)
+
+
+def test_state_dict_lists_each_modules_parameters_then_buffers_then_its_children():
+    model = BufferFirst()
+    assert list(model.state_dict()) == [
+        "scale", "steps", "inner.weight", "inner.bias", "inner.running_mean",
+        "inner.running_var", "inner.num_batches_tracked"]
+    assert [n for n, _ in model.named_parameters()] == ["scale", "inner.weight", "inner.bias"]
+    assert [n for n, _ in model.named_buffers()] == [
+        "steps", "scratch", "inner.running_mean", "inner.running_var",
+        "inner.num_batches_tracked"]
+
+
+def test_parameter_buffer_and_state_dict_order_equal_pytorchs():
+    torch = pytest.importorskip("torch")
+
+    class TorchTwoBlocks(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first = torch.nn.Module()
+            self.first.scale = torch.nn.Parameter(torch.ones(3))
+            self.first.shift = torch.nn.Parameter(torch.zeros(3))
+            self.gain = torch.nn.Parameter(torch.tensor(2.0))
+            self.second = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(),
+                                              torch.nn.Linear(2, 1))
+
+    class TorchBufferFirst(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("steps", torch.zeros(1))
+            self.inner = torch.nn.BatchNorm1d(2)
+            self.scale = torch.nn.Parameter(torch.ones(2))
+            self.register_buffer("scratch", torch.zeros(2), persistent=False)
+
+    for ours, theirs in ((TwoBlocks(), TorchTwoBlocks()), (BufferFirst(), TorchBufferFirst())):
+        assert [n for n, _ in ours.named_parameters()] == \
+            [n for n, _ in theirs.named_parameters()]
+        assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+        assert list(ours.state_dict()) == list(theirs.state_dict())
