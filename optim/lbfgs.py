@@ -108,19 +108,21 @@ class LBFGS(Optimizer):
 
     def _flat_grad(self) -> np.ndarray:
         """The gradients of all parameters as one vector (zeros where .grad is None)."""
-        parts = []
-        for i, p in enumerate(self._params):
-            grad = np.zeros_like(p.data) if p.grad is None else self._gradient_of(p, 0, i)
-            parts.append(grad.reshape(-1))
-        return np.concatenate(parts)
+        return np.concatenate([np.zeros(p.data.size, p.data.dtype) if p.grad is None
+                               else self._gradient_of(p, 0, i).reshape(-1)
+                               for i, p in enumerate(self._params)])
 
-    def _add(self, t: float, d: np.ndarray) -> None:
-        """θ ← θ + t·d, in place; all parameters or, under Ctrl-C, none."""
+    def _add(self, t: float, d: np.ndarray, origin: list[np.ndarray] | None = None) -> None:
+        """θ ← θ + t·d in place, or θ ← origin + t·d from values saved by _get(); all
+        parameters or, under Ctrl-C, none."""
+        step = np.multiply(d, -t)  # one product for all; θ − (−t·d) = θ + t·d exactly
         start = 0
         with deferred_interrupts():
-            for p in self._params:
+            for i, p in enumerate(self._params):
                 stop = start + p.data.size
-                subtract_(p, (-t * d[start:stop]).reshape(p.data.shape))
+                if origin is not None:
+                    np.copyto(p.data, origin[i])  # subtract_ below bumps p's version
+                subtract_(p, step[start:stop].reshape(p.data.shape))
                 start = stop
 
     def _get(self) -> list[np.ndarray]:
@@ -167,7 +169,7 @@ class LBFGS(Optimizer):
             if state["n_iter"] == 1:
                 t = min(1.0, 1.0 / np.abs(g).sum()) * group["lr"]
             state["d"], state["t"] = d, t
-            gtd = float(g @ d)
+            gtd = float(g.dot(d))
             if gtd > -group["tolerance_change"]:
                 break
             loss, g, t, used, small_gradient = self._move(
@@ -190,7 +192,7 @@ class LBFGS(Optimizer):
             return -g
         y = g - state["prev_flat_grad"]
         s = state["d"] * state["t"]
-        ys = float(y @ s)
+        ys = float(y.dot(s))
         if ys > CURVATURE_THRESHOLD:
             if len(state["old_dirs"]) == history_size:
                 for key in ("old_dirs", "old_stps", "ro"):
@@ -198,7 +200,7 @@ class LBFGS(Optimizer):
             state["old_dirs"].append(y)
             state["old_stps"].append(s)
             state["ro"].append(1.0 / ys)
-            state["H_diag"] = ys / float(y @ y)
+            state["H_diag"] = ys / float(y.dot(y))
         return two_loop(g, state["old_stps"], state["old_dirs"], state["ro"], state["H_diag"])
 
     def _move(self, closure, group, loss, g, t, d, gtd, last, evals_left):
@@ -208,16 +210,21 @@ class LBFGS(Optimizer):
         gradient is below tolerance_grad."""
         if group["line_search_fn"] == "strong_wolfe":
             start = self._get()
+            at = [None]  # ∇f of the trial point θ sits at
 
-            def phi(step):  # f and ∇f at θ + step·d; θ is put back afterwards
-                self._add(step, d)
+            def phi(step):  # f and ∇f at θ₀ + step·d; θ stays there until the next trial
+                self._add(step, d, origin=None if at[0] is None else start)  # None: θ is θ₀
                 try:
-                    return _as_float(self._evaluate(closure)), self._flat_grad()
-                finally:  # also when the closure raises, or Ctrl-C arrives in it
+                    f = _as_float(self._evaluate(closure))
+                    at[0] = self._flat_grad()
+                except BaseException:  # the closure raised, or Ctrl-C arrived in it
                     self._set(start)
+                    raise
+                return f, at[0]
 
             loss, g, t, used = strong_wolfe(phi, t, d, loss, g, gtd, max_ls=evals_left)
-            self._add(t, d)
+            if g is not at[0]:  # the search chose an earlier trial, or θ₀ itself (t = 0)
+                self._add(t, d, origin=start)
         else:
             self._add(t, d)
             if last:
@@ -254,16 +261,20 @@ class LBFGS(Optimizer):
 def two_loop(g, steps, changes, rhos, gamma):
     """d = −H·g for the L-BFGS inverse Hessian H built from pairs (sᵢ, yᵢ), ρᵢ = 1/yᵢᵀsᵢ,
     on top of γ·I (Nocedal and Wright, Algorithm 7.4)."""
-    q = -g
-    scratch = np.empty_like(q)  # in place: the history is read twice per iteration, and
-    alphas = [0.0] * len(steps)  # a fresh temporary per pair would double the traffic
-    for i in range(len(steps) - 1, -1, -1):
-        alphas[i] = float(steps[i].dot(q)) * rhos[i]
-        q -= np.multiply(changes[i], alphas[i], out=scratch)  # q ← q − αᵢ·yᵢ
-    r = np.multiply(q, gamma, out=q)
-    for i in range(len(steps)):
-        beta = float(changes[i].dot(r)) * rhos[i]
-        r += np.multiply(steps[i], alphas[i] - beta, out=scratch)  # r ← r + (αᵢ − βᵢ)·sᵢ
+    q = np.negative(g)
+    # In place: the history is read twice per iteration, and a fresh temporary per pair
+    # would double the traffic. coef is 0-d: numpy converts a Python float anew per call.
+    scratch, coef = np.empty_like(q), np.empty((), q.dtype)
+    alphas = []
+    for s, y, rho in zip(reversed(steps), reversed(changes), reversed(rhos)):
+        alpha = float(s.dot(q)) * rho
+        alphas.append(alpha)
+        coef[()] = alpha
+        np.subtract(q, np.multiply(y, coef, scratch), q)  # q ← q − αᵢ·yᵢ
+    r = np.multiply(q, gamma, q)
+    for s, y, rho, alpha in zip(steps, changes, rhos, reversed(alphas)):
+        coef[()] = alpha - float(y.dot(r)) * rho  # αᵢ − βᵢ
+        np.add(r, np.multiply(s, coef, scratch), r)  # r ← r + (αᵢ − βᵢ)·sᵢ
     return r
 
 
@@ -305,10 +316,9 @@ def strong_wolfe(phi, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, m
     end twice running. At most max_ls trials after the first. Returns (f, ∇f, t, trials);
     if no step satisfies the conditions, the best point seen (possibly t = 0).
     """
-    d_norm = np.abs(d).max()
     start = (0.0, f, g, gtd)
     f_new, g_new = phi(t)
-    new, prev = (t, f_new, g_new, float(g_new @ d)), start
+    new, prev = (t, f_new, g_new, float(g_new.dot(d))), start
     evals, trials = 1, 0
     bracket = None
     while trials < max_ls:
@@ -324,17 +334,18 @@ def strong_wolfe(phi, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, m
                             bounds=(new[0] + 0.01 * (new[0] - prev[0]), new[0] * 10))
         prev = new
         f_new, g_new = phi(t)
-        new = (t, f_new, g_new, float(g_new @ d))
+        new = (t, f_new, g_new, float(g_new.dot(d)))
         evals, trials = evals + 1, trials + 1
     if bracket is None:  # no bracket in max_ls trials: the better of the start and the last
         best = start if f <= new[1] else new
         return best[1], best[2], best[0], evals
-    return _zoom(phi, bracket, d, d_norm, f, gtd, c1, c2, tolerance_change, max_ls, trials, evals)
+    return _zoom(phi, bracket, d, f, gtd, c1, c2, tolerance_change, max_ls, trials, evals)
 
 
-def _zoom(phi, bracket, d, d_norm, f, gtd, c1, c2, tolerance_change, max_ls, trials, evals):
+def _zoom(phi, bracket, d, f, gtd, c1, c2, tolerance_change, max_ls, trials, evals):
     """Phase 2 of strong_wolfe: shrink the bracket [(t, f, ∇f, ∇fᵀd), …] around a step
     satisfying the conditions; return (f, ∇f, t, evals) of its low end (lowest f)."""
+    d_norm = np.abs(d).max()
     low = 0 if bracket[0][1] <= bracket[1][1] else 1
     stuck = False
     while trials < max_ls:
@@ -343,7 +354,7 @@ def _zoom(phi, bracket, d, d_norm, f, gtd, c1, c2, tolerance_change, max_ls, tri
         t = cubic_minimizer(_slope(bracket[0]), _slope(bracket[1]))
         t, stuck = _keep_inside(t, bracket[0][0], bracket[1][0], stuck)
         f_new, g_new = phi(t)
-        new = (t, f_new, g_new, float(g_new @ d))
+        new = (t, f_new, g_new, float(g_new.dot(d)))
         evals, trials = evals + 1, trials + 1
         if new[1] > f + c1 * t * gtd or new[1] >= bracket[low][1]:
             bracket[1 - low] = new  # too high: the new upper end

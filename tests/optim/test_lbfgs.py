@@ -385,6 +385,29 @@ def test_lbfgs_line_search_puts_the_parameters_back_when_the_closure_raises():
     np.testing.assert_array_equal(params[0].data, before)
 
 
+@pytest.mark.parametrize("failing_call", [2, 3, 6])
+def test_lbfgs_line_search_puts_the_parameters_back_when_a_later_trial_raises(failing_call):
+    """Trials after the first start from the saved θ₀ with θ still at the previous trial;
+    a closure that raises there must leave θ₀, not that trial's point."""
+    kwargs = dict(lr=1e-6, max_iter=1, max_eval=25, line_search_fn="strong_wolfe")
+    _, probe, probe_closure = make("rosenbrock", **kwargs)
+    probe.step(probe_closure)  # one iteration: its search extrapolates from a tiny step
+    assert probe.state_dict()["state"][0]["func_evals"] >= failing_call
+    params, opt, closure = make("rosenbrock", **kwargs)
+    before = params[0].data.copy()
+    calls = []
+
+    def failing():
+        calls.append(1)
+        if len(calls) == failing_call:  # call 1 is step()'s own evaluation, then the trials
+            raise KeyboardInterrupt
+        return closure()
+
+    with pytest.raises(KeyboardInterrupt):
+        opt.step(failing)
+    np.testing.assert_array_equal(params[0].data, before)
+
+
 def test_the_problems_read_the_same_digits_as_nn_datasets():
     from nn.datasets import load_digits
 
