@@ -108,8 +108,6 @@ def _as_list(values):
         return None
     if isinstance(values, (Variable, np.ndarray)):  # one output or seed, before the ABC check
         return [values]
-    if type(values) is list or type(values) is tuple:  # y.backward()'s own list, likewise
-        return list(values)
     if isinstance(values, Sequence) and not isinstance(values, (str, bytes)):
         return list(values)
     return [values]

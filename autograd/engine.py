@@ -51,10 +51,8 @@ class Node:
         """One bool per input: whether backward has to compute its gradient (a backward
         may skip the work for constants, as matmul does for a data matrix)."""
         inputs = self.inputs
-        if len(inputs) == 2:  # the common cases (binary, linear), without building a list
+        if len(inputs) == 2:  # the common case, without building a list
             return inputs[0].requires_grad, inputs[1].requires_grad
-        if len(inputs) == 3:
-            return inputs[0].requires_grad, inputs[1].requires_grad, inputs[2].requires_grad
         return tuple([variable.requires_grad for variable in inputs])
 
     @property

@@ -56,9 +56,6 @@ def note_saved(node, saved, out, variables, result):
                 counter1 = variables[1]._version_counter
                 node.versions = ((0, counter0, counter0[0]), (1, counter1, counter1[0]))
                 return
-            if len(variables) == 1:  # the input and an array made from it (cross_entropy)
-                node.versions = ((0, counter0, counter0[0]),)
-                return
     if count > 1:  # inputs in argument order, then perhaps the output (lerp, hypot, prod, std)
         inputs = count - 1 if saved[-1] is out else count
         if inputs <= len(variables):

@@ -80,8 +80,7 @@ class Adam(Optimizer):
 
     def _update(self, p, grad, state, group):
         grad = self._gradient_terms(p, grad, group)
-        if not state or group["amsgrad"] and "max_exp_avg_sq" not in state:
-            _start_state(state, p.data, group)
+        _start_state(state, p.data, group)
         t = state["step"] = state["step"] + 1
         vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
         subtract_(p, _moments_and_step(grad, state["exp_avg"], state["exp_avg_sq"], vmax, t,
