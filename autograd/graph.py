@@ -11,6 +11,8 @@ which module each operator came from.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -407,15 +409,24 @@ def format_value(value) -> str:
     return repr(value)
 
 
+@functools.cache
+def declared_params(op) -> dict:
+    """The keyword parameters an operator's forward declares with a default, and those
+    defaults (cross_entropy: reduction="mean", ...)."""
+    return {name: p.default for name, p in inspect.signature(op.forward).parameters.items()
+            if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
+
+
 def operator_params(node) -> list:
     """The parameters worth showing, in numpy's words: reductions' `axes` as `axis` (an
-    int for one axis), and nothing for None, False flags, or a reduction over every axis
-    (a full sum reads as plain `sum(x)`)."""
+    int for one axis), and nothing for None, False flags, a value equal to the default
+    forward declares, or a reduction over every axis (a full sum reads as plain `sum(x)`)."""
     params = node.params or {}
     every_axis = tuple(range(len(shape_of(node.inputs[0])))) if node.inputs else None
+    defaults = declared_params(node.op)
     shown = []
     for key, value in params.items():
-        if value is None or value is False:
+        if value is None or value is False or _is_default(value, defaults.get(key, _NONE)):
             continue
         if key == "axes" and "keepdims" in params:  # a reduction (transpose has axes too)
             if value == every_axis:
@@ -423,6 +434,13 @@ def operator_params(node) -> list:
             key, value = "axis", value[0] if len(value) == 1 else value
         shown.append((key, value))
     return shown
+
+
+_NONE = object()
+
+
+def _is_default(value, default) -> bool:
+    return type(value) is type(default) and value == default
 
 
 def constant_text(graph, variable) -> str | None:

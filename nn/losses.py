@@ -20,7 +20,8 @@ import numpy as np
 from autograd import Operator, Tensor, stack
 from autograd import where as _where
 from autograd.engine import Step
-from autograd.ops import Abs, Add, Sub
+from autograd.graph import declared_params
+from autograd.ops import Abs, Add, Div, Sub
 from autograd.ops.reductions import Mean, Sum, softmax_steps
 
 from .activations import as_tensor
@@ -43,25 +44,36 @@ BCE_EPS = 1e-12  # keeps BCE's gradient (p − y)/(p(1 − p)) finite at p = 0 o
 
 
 class CrossEntropy(Operator):
-    """Cross-entropy of logits x (..., C) against target distributions q (..., C), one
-    value per sample (q is the one-hot of the labels, or its label-smoothed form):
+    """Cross-entropy of logits x (..., C) against integer class labels y (...), reduced,
+    in one node (as PyTorch's nll_loss). With r_c = logsumexp(x) − x_c = −log softmax(x)_c,
+    class weights w (default 1) and label smoothing ε, sample n costs
 
-        loss = −Σ_c q_c · log softmax(x)_c = logsumexp(x) − Σ_c q_c · x_c
-        ∂loss/∂x = softmax(x) − q
+        l_n = (1 − ε)·w_y·r_y + ε·(1/C)·Σ_c w_c·r_c       (ε = 0: w_y·(logsumexp(x) − x_y))
 
-    logsumexp is computed after subtracting the row maximum m, so logits of ±1000 are
-    fine: with s = Σ_c e^(x_c − m), loss = log s − Σ_c q_c·(x_c − m) (q sums to 1).
-    Forward keeps softmax(x) for backward; under create_graph backward recomputes it from
-    x with operators and ctx.xp only, so the gradient is itself differentiable.
+    and 0 when y = ignore_index. out = l ("none"), Σ_n l_n ("sum") or Σ_n l_n / Σ_n a_n
+    ("mean"), a_n = w_y the sample's weight, 0 when ignored (PyTorch's rule; 0/0 = nan).
+    With p = softmax(x), w̄ = Σ_c w_c / C and g_n the upstream gradient of sample n
+    (grad_out; grad_out / Σ a for "mean"; 0 when ignored):
+
+        ∂out/∂x_n = g_n·[(1 − ε)·w_y·(p − onehot(y)) + ε·(w̄·p − w/C)]
+        ∂out/∂w_c = Σ_n g_n·([y = c]·((1 − ε)·r_y − out·[mean]) + ε·r_c/C)
+
+    The one-hot is never built: its term is a scatter_add at the labels. logsumexp is
+    taken after subtracting the row maximum, so logits of ±1000 are fine. Forward keeps
+    softmax(x) for backward; under create_graph backward recomputes it from x with
+    operators and ctx.xp only, so the gradient is itself differentiable (in the class
+    weights too, which PyTorch does not differentiate).
     """
 
     name = "cross_entropy"
 
     @staticmethod
-    def forward(ctx, x, target):
+    def forward(ctx, x, weight=None, *, target, reduction="mean", label_smoothing=0.0,
+                ignore_index=-100):
+        keep, safe = _labels_and_mask(target, x, ignore_index, "cross_entropy")
+        index = _label_index(safe)
         m = x.max(axis=-1, keepdims=True)
-        finite = math.isfinite(x.sum())  # one cheap test instead of masks on every call
-        if finite:
+        if math.isfinite(x.sum()):  # one cheap test instead of masks on every call
             shifted = x - m
             softmax = np.exp(shifted)
             s = softmax.sum(axis=-1, keepdims=True)
@@ -71,53 +83,147 @@ class CrossEntropy(Operator):
             softmax = e / e.sum(axis=-1, keepdims=True)
             shifted = x - np.where(np.isfinite(m), m, 0)
             s = np.exp(shifted).sum(axis=-1, keepdims=True)
-            # where(): a logit of −inf with q = 0 adds 0, not 0·(−inf) = nan
-            shifted = np.where(target != 0, shifted, 0)
-        ctx.save(x, softmax)
-        return np.log(s[..., 0]) - np.vecdot(target, shifted)
+        log_s = np.log(s[..., 0])
+        losses = log_s - shifted[index]
+        if weight is not None:
+            losses = losses * weight[safe]
+        if label_smoothing:
+            if weight is None:  # (1/C)·Σ_c w_c·r_c with r_c = log s − (x_c − m)
+                spread = log_s - shifted.mean(axis=-1)
+            else:
+                spread = (log_s * weight.sum() - shifted @ weight) / x.shape[-1]
+            losses = (1 - label_smoothing) * losses + label_smoothing * spread
+        if keep is not None:  # where(), not a product: an ignored row may hold ±inf
+            losses = np.where(keep, losses, 0)
+        out = _reduced(losses, _sample_weights(weight, safe, keep), reduction)
+        ctx.save(x, weight, softmax, index, keep, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, softmax = ctx.saved
+        x, weight, softmax, index, keep, out = ctx.saved
+        xp, options = ctx.xp, _options(ctx.params)
+        reduction, smoothing = options["reduction"], options["label_smoothing"]
+        safe, n_classes = index[-1], x.shape[-1]
         if type(x) is not np.ndarray:  # create_graph: the softmax as a function of x
-            e = ctx.xp.exp(x - x.max(axis=-1, keepdims=True))
-            softmax = e / e.sum(axis=-1, keepdims=True)
-        return grad_out.reshape(grad_out.shape + (1,)) * (softmax - ctx.params["target"])
+            softmax = xp.exp(_log_softmax(xp, x))
+        g = grad_out
+        if reduction == "mean":
+            g = _divided(g, _total(_sample_weights(weight, safe, keep), safe.size))
+        if reduction != "none":
+            g = xp.broadcast_to(g, safe.shape)
+        if keep is not None:
+            g = g * keep
+        label = g if weight is None else g * weight[safe]
+        if smoothing:
+            label = (1 - smoothing) * label
+        grad_x = _column(label) * softmax - xp.scatter_add(label, index, softmax.shape)
+        if smoothing:  # the uniform part ε·(1/C)·Σ_c w_c·r_c
+            if weight is None:
+                uniform = softmax - 1 / n_classes
+            else:
+                uniform = softmax * (weight.sum() / n_classes) - weight / n_classes
+            grad_x = grad_x + _column(smoothing * g) * uniform
+        if weight is None:
+            return grad_x
+        if not ctx.needs_input_grad[1]:
+            return grad_x, None
+        r = -_log_softmax(xp, x)
+        picked = (1 - smoothing) * r[index]
+        grad_w = xp.scatter_add(g * (picked - out if reduction == "mean" else picked),
+                                (safe,), weight.shape)
+        if smoothing:
+            grad_w = grad_w + (_column(g) * r).reshape(-1, n_classes).sum(axis=0) * (
+                smoothing / n_classes)
+        return grad_x, grad_w
 
     @staticmethod
     def onnx(node, g):
-        """SoftmaxCrossEntropyLoss (2-d logits; label smoothing ε adds ε·mean(−log p))
+        """SoftmaxCrossEntropyLoss with reduction, ignore_index, weights (smoothing ε: + ε·mean(−w·log p))
 
-        The target q is the labels' one-hot, smoothed: q = (1 − ε)·onehot + ε/C, so the
-        labels (an input of the model when they were one) are argmax q (autograd.export)."""
-        q = g.params["target"]
-        n_classes = q.shape[-1]
-        smoothing = float(q.min()) * n_classes if q.size and n_classes > 1 else 0.0
-        labels = q.argmax(-1)
-        one_hot = np.eye(n_classes, dtype=q.dtype)[labels]
-        if len(g.shape(0)) != 2 or not np.allclose(
-                q, one_hot * (1 - smoothing) + smoothing / n_classes, rtol=0, atol=1e-12):
-            weighted = g.op("Mul", g.constant(q), g.op("LogSoftmax", g.input(0), axis=-1))
-            return g.op("Neg", g.reduce("ReduceSum", weighted, (len(q.shape) - 1,), False))
-        found = g.input_for("target", lambda target: target.argmax(-1))
-        labels = found if found is not None else g.constant(labels, np.int64)
-        loss = g.op("SoftmaxCrossEntropyLoss", g.input(0), labels, reduction="none")
+        With label smoothing, SoftmaxCrossEntropyLoss gives the per-sample label term and
+        LogSoftmax the uniform one, reduced as the operator does (÷ Σ w_y for "mean")."""
+        options = _options(g.params)
+        reduction, smoothing = options["reduction"], options["label_smoothing"]
+        ignore_index = int(options["ignore_index"])
+        found = g.input_for("target")
+        labels = found if found is not None else g.constant(
+            np.asarray(options["target"]), np.int64)
+        x, rank = g.input(0), len(g.shape(0))
+        if rank == 1:  # one unbatched sample: a batch of one
+            x, labels = g.op("Unsqueeze", x, g.ints([0])), g.op("Unsqueeze", labels,
+                                                                 g.ints([0]))
+        elif rank > 2:  # classes last here, on axis 1 for ONNX
+            x = g.op("Transpose", x, perm=[0, rank - 1] + list(range(1, rank - 1)))
+        weight = g.input(1) if g.n_inputs > 1 else None
+        scores = (x, labels) if weight is None else (x, labels, weight)
         if not smoothing:
-            return loss
-        spread = g.reduce("ReduceMean", g.op("LogSoftmax", g.input(0), axis=1), (1,), False)
-        return g.op("Sub", g.op("Mul", loss, g.constant(1 - smoothing)),
-                    g.op("Mul", spread, g.constant(smoothing)))
+            loss = g.op("SoftmaxCrossEntropyLoss", *scores, reduction=reduction,
+                        ignore_index=ignore_index)
+            return g.op("Squeeze", loss, g.ints([0])) if rank == 1 and \
+                reduction == "none" else loss
+        label_loss = g.op("SoftmaxCrossEntropyLoss", *scores, reduction="none",
+                          ignore_index=ignore_index)
+        counted = g.op("Not", g.op("Equal", labels, g.constant(ignore_index, np.int64)))
+        log_p = g.op("LogSoftmax", x, axis=1)
+        n_classes = g.shape(0)[-1]
+        if weight is not None:
+            shape = [1, n_classes] + [1] * (max(rank, 2) - 2)
+            log_p = g.op("Mul", log_p, g.op("Reshape", weight, g.ints(shape)))
+        uniform = g.op("Where", counted, g.op("Neg", g.reduce("ReduceSum", log_p, (1,), False)),
+                       g.constant(0.0))
+        losses = g.op("Add", g.op("Mul", label_loss, g.constant(1 - smoothing)),
+                      g.op("Mul", uniform, g.constant(smoothing / n_classes)))
+        if reduction == "none":
+            return g.op("Squeeze", losses, g.ints([0])) if rank == 1 else losses
+        total = g.reduce("ReduceSum", losses, None, False)
+        if reduction == "sum":
+            return total
+        safe = g.op("Where", counted, labels, g.constant(0, np.int64))
+        weights = g.op("Where", counted, g.constant(1.0) if weight is None else
+                       g.op("Gather", weight, safe), g.constant(0.0))
+        return g.op("Div", total, g.reduce("ReduceSum", weights, None, False))
 
     @staticmethod
     def expand(node):
-        """log_softmax's primitives, then −Σ_c q_c · log p_c."""
-        x, q = np.asarray(node.inputs[0].data), np.asarray(node.params["target"])
+        """log_softmax's primitives, −log p at the labels (weighted, smoothed, the ignored
+        samples zeroed), then the reduction."""
+        x = np.asarray(node.inputs[0].data)
+        weight = np.asarray(node.inputs[1].data) if len(node.inputs) > 1 else None
+        options = _options(node.params)
+        smoothing, reduction = options["label_smoothing"], options["reduction"]
+        keep, safe = _labels_and_mask(options["target"], x, options["ignore_index"],
+                                      "cross_entropy")
         steps = softmax_steps(x, (x.ndim - 1,), "log_softmax")
-        with np.errstate(invalid="ignore"):
-            weighted = q * np.where(q != 0, steps[-1].value, 0)
         steps[-1] = steps[-1]._replace(name="log p = (x − m) − log Σe")
-        return steps + [Step("× q", (5,), "q · log p", weighted),
-                        Step("−Σ", (6,), "loss", -weighted.sum(axis=-1))]
+        log_p = steps[-1].value
+        with np.errstate(invalid="ignore"):
+            r = -log_p[_label_index(safe)]
+            steps.append(Step("−(·)[y]", (5,), "r_y = −log p[y]", r))
+            if weight is not None:
+                r = r * weight[safe]
+                steps.append(Step("× w[y]", (len(steps) - 1,), "w_y · r_y", r))
+            if smoothing:
+                w = 1.0 if weight is None else weight
+                spread = -(log_p * w).mean(axis=-1)
+                steps.append(Step("−mean(w ·)", (5,), "(1/C) Σ w_c r_c", spread))
+                r = (1 - smoothing) * r + smoothing * spread
+                steps.append(Step(f"(1 − {smoothing:g}), {smoothing:g}",
+                                  (len(steps) - 2, len(steps) - 1), "l = (1 − ε)·… + ε·…", r))
+            if keep is not None:
+                r = np.where(keep, r, 0)
+                steps.append(Step("where(y ≠ ignore)", (len(steps) - 1,), "l", r))
+        last = len(steps) - 1
+        a = _sample_weights(weight, safe, keep)
+        if reduction == "none":
+            return steps[:-1] + [steps[-1]._replace(name="loss")]
+        if reduction == "sum" or a is not None:
+            steps.append(Step.of(Sum, (last,), "Σ l", r.sum()))
+        if reduction == "sum":
+            return steps[:-1] + [steps[-1]._replace(name="loss")]
+        if a is None:
+            return steps + [Step.of(Mean, (last,), "loss = mean l", _reduced(r, a, "mean"))]
+        return steps + [Step.of(Div, (last + 1,), "loss = Σ l / Σ w_y", _reduced(r, a, "mean"))]
 
 
 class BinaryCrossEntropy(Operator):
@@ -501,23 +607,60 @@ def _labels_and_mask(target, x, ignore_index, where):
     return (None if counts_all else keep), safe
 
 
-def _counted(losses, keep, sample_weight, reduction, where):
-    """Per-sample losses with ignored samples zeroed, reduced over the counted samples
-    (their total weight for "mean", PyTorch's rule); `keep` None counts every sample."""
-    if keep is None:
-        keep = np.ones(losses.shape, dtype=bool)
-    if not keep.all():
-        losses = losses * keep.astype(losses.dtype)
-    if reduction != "mean":
-        return _reduce(losses, reduction, where)
-    if sample_weight is None:
-        return _reduce(losses, "sum", where) * (1 / keep.sum()) if keep.sum() else \
-            _reduce(losses, "sum", where) * np.nan  # 0/0, as PyTorch: nothing was counted
-    if isinstance(sample_weight, Tensor):
-        total = (sample_weight * keep.astype(losses.dtype)).sum()
-    else:
-        total = float((sample_weight * keep).sum())
-    return _reduce(losses, "mean", where, denominator=total)
+def _options(params) -> dict:
+    """A cross_entropy node's parameters, with forward's defaults for those not given."""
+    return {**declared_params(CrossEntropy), **params}
+
+
+def _label_index(labels) -> tuple:
+    """The index that picks each sample's label from an array (..., C) whose leading
+    axes have the labels' shape."""
+    return tuple(np.indices(labels.shape, sparse=True)) + (labels,)
+
+
+def _column(values):
+    """values (...) as (..., 1), to scale each sample's row of C."""
+    return values.reshape(values.shape + (1,))
+
+
+def _log_softmax(xp, x):
+    """log softmax(x) along the last axis, with operators and xp (for create_graph)."""
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _sample_weights(weight, labels, keep):
+    """a_n, what sample n counts for in a "mean": its label's class weight (1 without
+    weights), 0 when ignored; None when every sample counts 1. On arrays or Tensors."""
+    if weight is None:
+        return keep
+    a = weight[labels]
+    return a if keep is None else a * keep
+
+
+def _total(weights, count):
+    """Σ_n a_n: `count` samples when weights is None, the counted ones of a mask."""
+    if weights is None:
+        return int(count)  # a plain int keeps float32 float32 (Tensor.size is a subclass)
+    return np.count_nonzero(weights) if weights.dtype == bool else weights.sum()
+
+
+def _divided(value, total):
+    """value / total; a total of 0 (nothing counted) gives nan, PyTorch's answer, without
+    numpy's warning."""
+    if isinstance(total, Tensor) or total:
+        return value / total
+    return value * np.nan
+
+
+def _reduced(losses, weights, reduction):
+    """Per-sample losses of a class-label loss (cross_entropy, nll_loss), arrays or Tensors,
+    reduced: as they are ("none"), Σ_n l_n ("sum"), or Σ_n l_n / Σ_n a_n ("mean", a_n
+    the sample weights of _sample_weights: PyTorch's rule)."""
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total if reduction == "sum" else _divided(total, _total(weights, losses.size))
 
 
 def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float = 0.0,
@@ -540,10 +683,7 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
     if type(label_smoothing) is not float or not 0.0 <= label_smoothing <= 1.0:
         _check_label_smoothing(label_smoothing, where)
     n_classes = x.shape[-1]
-    w = None if weight is None else _as_weight(weight, x, where)
-    if w is not None and w.shape != (n_classes,):
-        raise ValueError(f"{where}: weight must have one entry per class, shape "
-                         f"({n_classes},), got {w.shape}")
+    w = None if weight is None else _class_weight(weight, x, where)
     probabilities = isinstance(target, Tensor) and target.dtype.kind == "f" or \
         not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"
     if probabilities:
@@ -564,18 +704,20 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
         if w is not None:
             q = q * w
         return _reduce(-(q * x.log_softmax(-1)).sum(-1), reduction, where)
-    keep, safe = _labels_and_mask(target, x, ignore_index, where)
-    q = (safe[..., None] == np.arange(n_classes)).astype(x.dtype)
-    if label_smoothing:
-        q = (q * (1 - label_smoothing) + label_smoothing / n_classes).astype(x.dtype,
-                                                                             copy=False)
-    if w is None:
-        losses = CrossEntropy.apply(x, target=q)
-        if keep is None:
-            return _reduce(losses, reduction, where)
-        return _counted(losses, keep, None, reduction, where)
-    losses = -(x.log_softmax(-1) * (w * q)).sum(-1)
-    return _counted(losses, keep, w[safe], reduction, where)
+    _check_reduction(reduction, where)
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    return CrossEntropy.apply(x, *(() if w is None else (w,)), target=labels,
+                              reduction=reduction, label_smoothing=float(label_smoothing),
+                              ignore_index=ignore_index)
+
+
+def _class_weight(weight, x, where):
+    """A class weight (one per class) as an operand (see _as_weight)."""
+    w = _as_weight(weight, x, where)
+    if w.shape != (x.shape[-1],):
+        raise ValueError(f"{where}: weight must have one entry per class, shape "
+                         f"({x.shape[-1]},), got {w.shape}")
+    return w
 
 
 def _check_label_smoothing(label_smoothing, where):
@@ -593,18 +735,15 @@ def nll_loss(input, target, reduction: str = "mean", axis=None, weight=None,
     cross_entropy: classes on axis 1 of (N, C, d1, ...)."""
     where = "nll_loss"
     logp = _classes_last(_as_float_tensor(input, where), axis, where)
+    _check_reduction(reduction, where)
     keep, safe = _labels_and_mask(target, logp, ignore_index, where)
-    losses = -logp[tuple(np.indices(safe.shape)) + (safe,)]
-    if weight is None:
-        if keep is None:
-            return _reduce(losses, reduction, where)
-        return _counted(losses, keep, None, reduction, where)
-    w = _as_weight(weight, logp, where)
-    if w.shape != (logp.shape[-1],):
-        raise ValueError(f"{where}: weight must have one entry per class, shape "
-                         f"({logp.shape[-1]},), got {w.shape}")
-    sample_weight = w[safe]
-    return _counted(losses * sample_weight, keep, sample_weight, reduction, where)
+    losses = -logp[_label_index(safe)]
+    w = None if weight is None else _class_weight(weight, logp, where)
+    if w is not None:
+        losses = losses * w[safe]
+    if keep is not None:
+        losses = _where(keep, losses, 0.0)
+    return _reduced(losses, _sample_weights(w, safe, keep), reduction)
 
 
 def l2_penalty(params, lam: float) -> Tensor:

@@ -61,7 +61,7 @@ def test_fused_operators_expand_to_their_own_output(op):
     x = Tensor(rng.normal(size=(3, 4)) * 10, requires_grad=True)
     params = {"softmax": {"axis": 1}, "log_softmax": {"axis": 0},
               "logsumexp": {"axes": (1,), "keepdims": False},
-              "cross_entropy": {"target": np.eye(4)[[0, 3, 1]]}}
+              "cross_entropy": {"target": np.array([0, 3, 1])}}
     if op.name == "binary_cross_entropy_with_logits":  # the target is an input
         y = op.apply(x, Tensor(rng.uniform(size=(3, 4))))
     elif op.name == "scaled_dot_product_attention":  # attn (issue 16): q, k, v and a mask

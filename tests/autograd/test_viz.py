@@ -690,10 +690,19 @@ def test_nn_fused_losses_expand_into_their_primitives():
     from autograd.viz.expand import expansion
 
     logits = Tensor(np.random.default_rng(0).normal(size=(4, 3)), requires_grad=True)
-    ce = nn.cross_entropy(logits, np.array([0, 1, 2, 1]), reduction="none")
+    labels = np.array([0, 1, 2, 1])
+    ce = nn.cross_entropy(logits, labels, reduction="none")
     steps = expansion(ce.grad_fn)
-    assert [s.op for s in steps][-3:] == ["sub", "× q", "−Σ"]
+    assert [s.op for s in steps][-2:] == ["sub", "−(·)[y]"]
     np.testing.assert_allclose(steps[-1].value, ce.data)
+    for options, last in [({}, ["sub", "−(·)[y]", "mean"]),  # ends with the reduction
+                          ({"reduction": "sum", "ignore_index": 2},
+                           ["where(y ≠ ignore)", "sum"]),
+                          ({"weight": np.array([1.0, 2.0, 0.5])}, ["× w[y]", "sum", "div"])]:
+        loss = nn.cross_entropy(logits, labels, **options)
+        steps = expansion(loss.grad_fn)
+        assert [s.op for s in steps][-len(last):] == last
+        np.testing.assert_allclose(steps[-1].value, loss.data, rtol=1e-12)
     target = np.array([[1.0, 0.0, 1.0]] * 4)
     bce = nn.binary_cross_entropy_with_logits(logits, target, reduction="none")
     np.testing.assert_allclose(expansion(bce.grad_fn)[-1].value, bce.data)
