@@ -107,11 +107,9 @@ class CrossEntropy(Operator):
         safe, n_classes = index[-1], x.shape[-1]
         if type(x) is not np.ndarray:  # create_graph: the softmax as a function of x
             softmax = xp.exp(_log_softmax(xp, x))
-        g = grad_out
+        g = grad_out  # per sample, or one number for all ("sum", "mean"): it broadcasts
         if reduction == "mean":
             g = _divided(g, _total(_sample_weights(weight, safe, keep), safe.size))
-        if reduction != "none":
-            g = xp.broadcast_to(g, safe.shape)
         if keep is not None:
             g = g * keep
         label = g if weight is None else g * weight[safe]
@@ -206,13 +204,13 @@ class CrossEntropy(Operator):
             if smoothing:
                 w = 1.0 if weight is None else weight
                 spread = -(log_p * w).mean(axis=-1)
-                steps.append(Step("−mean(w ·)", (5,), "(1/C) Σ w_c r_c", spread))
+                steps.append(Step("−mean w·", (5,), "(1/C) Σ w_c r_c", spread))
                 r = (1 - smoothing) * r + smoothing * spread
-                steps.append(Step(f"(1 − {smoothing:g}), {smoothing:g}",
-                                  (len(steps) - 2, len(steps) - 1), "l = (1 − ε)·… + ε·…", r))
+                steps.append(Step(f"lerp {smoothing:g}", (len(steps) - 2, len(steps) - 1),
+                                  "l = (1 − ε)·… + ε·…", r))
             if keep is not None:
                 r = np.where(keep, r, 0)
-                steps.append(Step("where(y ≠ ignore)", (len(steps) - 1,), "l", r))
+                steps.append(Step("where", (len(steps) - 1,), "l (0 where y = ignore)", r))
         last = len(steps) - 1
         a = _sample_weights(weight, safe, keep)
         if reduction == "none":
@@ -619,8 +617,9 @@ def _label_index(labels) -> tuple:
 
 
 def _column(values):
-    """values (...) as (..., 1), to scale each sample's row of C."""
-    return values.reshape(values.shape + (1,))
+    """values (...) as (..., 1), to scale each sample's row of C; one number (the upstream
+    gradient of a "sum" or "mean") broadcasts as it is."""
+    return values if values.ndim == 0 else values.reshape(values.shape + (1,))
 
 
 def _log_softmax(xp, x):
@@ -676,7 +675,11 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
     is (1 − ε)·q + ε/C. weight w (one per class, default 1) rescales classes; samples whose
     label is ignore_index cost 0 and are not counted. "mean" divides by the number of
     counted samples, or by Σ w_label over them when weight is given (PyTorch's rule).
-    Without weight and with labels this is one operator whose gradient is softmax − q.
+
+    Against labels this is one operator node, the reduction included (CrossEntropy, whose
+    docstring has the gradients). Probability targets are log_softmax, products and a
+    sum: such a target is an input with a gradient of its own, and PyTorch's "mean" for
+    it divides by the number of samples whatever the weights, a rule of its own.
     """
     where = "cross_entropy"
     x = _classes_last(_as_float_tensor(input, where), axis, where)
@@ -684,12 +687,10 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
         _check_label_smoothing(label_smoothing, where)
     n_classes = x.shape[-1]
     w = None if weight is None else _class_weight(weight, x, where)
-    probabilities = isinstance(target, Tensor) and target.dtype.kind == "f" or \
-        not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"
-    if probabilities:
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if labels.dtype.kind == "f":  # class probabilities
         if not isinstance(target, Tensor) or not target.requires_grad:
-            target = Tensor(np.asarray(target.data if isinstance(target, Tensor) else target,
-                                       dtype=x.dtype))
+            target = Tensor(np.asarray(labels, dtype=x.dtype))
         if target.ndim != x.ndim:
             raise TypeError(f"{where}: target must hold integer class labels, got dtype "
                             f"{target.dtype} of shape {target.shape}; convert labels with "
@@ -705,7 +706,6 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
             q = q * w
         return _reduce(-(q * x.log_softmax(-1)).sum(-1), reduction, where)
     _check_reduction(reduction, where)
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
     return CrossEntropy.apply(x, *(() if w is None else (w,)), target=labels,
                               reduction=reduction, label_smoothing=float(label_smoothing),
                               ignore_index=ignore_index)

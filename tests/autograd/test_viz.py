@@ -697,7 +697,7 @@ def test_nn_fused_losses_expand_into_their_primitives():
     np.testing.assert_allclose(steps[-1].value, ce.data)
     for options, last in [({}, ["sub", "−(·)[y]", "mean"]),  # ends with the reduction
                           ({"reduction": "sum", "ignore_index": 2},
-                           ["where(y ≠ ignore)", "sum"]),
+                           ["where", "sum"]),
                           ({"weight": np.array([1.0, 2.0, 0.5])}, ["× w[y]", "sum", "div"])]:
         loss = nn.cross_entropy(logits, labels, **options)
         steps = expansion(loss.grad_fn)

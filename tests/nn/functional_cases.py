@@ -156,3 +156,29 @@ def build(case_, seed=0):
 
 def cotangent(shape, case_id):
     return np.random.default_rng(sum(map(ord, case_id)) + 7).normal(size=shape)
+
+# cross_entropy against labels is one operator with the reduction inside (issue 14): every
+# reduction × ignore_index (a class, labelling every third sample) × class weight × label
+# smoothing, in the (N, C) and (N, C, d) layouts; nll_loss, whose "mean" is the same code,
+# for every reduction × ignore_index × weight.
+LAYOUTS = {"nc": ((6, 5), (6,)), "ncd": ((3, 5, 2), (3, 2))}
+for _layout, (_x, _y) in LAYOUTS.items():
+    for _reduction in ("mean", "sum", "none"):
+        for _ignore in (False, True):
+            for _weight in (False, True):
+                for _smoothing in (0.0, 0.15):
+                    _options = {"reduction": _reduction}
+                    _options.update({"ignore_index": 2} if _ignore else {})
+                    _options.update({"weight": F64(5, low=0.2, high=2.0)} if _weight else {})
+                    _options.update({"label_smoothing": _smoothing} if _smoothing else {})
+                    _id = "_".join(["ce", _layout, _reduction] + [name for name, on in (
+                        ("ignore", _ignore), ("weight", _weight), ("smoothing", _smoothing))
+                        if on])
+                    CASES.append(case(_id, "cross_entropy", F64(*_x),
+                                      Labels(*_y, classes=5, ignore=2 if _ignore else None),
+                                      **_options))
+                    if _layout == "nc" and not _smoothing:
+                        CASES.append(case(_id.replace("ce_", "nll_"), "nll_loss",
+                                          F64(*_x, low=-4, high=-0.1),
+                                          Labels(*_y, classes=5, ignore=2 if _ignore else None),
+                                          **_options))
