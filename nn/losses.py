@@ -137,7 +137,7 @@ class CrossEntropy(Operator):
 
     @staticmethod
     def onnx(node, g):
-        """SoftmaxCrossEntropyLoss with reduction, ignore_index, weights (smoothing ε: + ε·mean(−w·log p))
+        """SoftmaxCrossEntropyLoss (reduction, ignore_index, weights; smoothing: + ε·mean(−w·log p))
 
         With label smoothing, SoftmaxCrossEntropyLoss gives the per-sample label term and
         LogSoftmax the uniform one, reduced as the operator does (÷ Σ w_y for "mean")."""
@@ -211,17 +211,15 @@ class CrossEntropy(Operator):
             if keep is not None:
                 r = np.where(keep, r, 0)
                 steps.append(Step("where", (len(steps) - 1,), "l (0 where y = ignore)", r))
-        last = len(steps) - 1
-        a = _sample_weights(weight, safe, keep)
+        a, last = _sample_weights(weight, safe, keep), len(steps) - 1
         if reduction == "none":
             return steps[:-1] + [steps[-1]._replace(name="loss")]
-        if reduction == "sum" or a is not None:
-            steps.append(Step.of(Sum, (last,), "Σ l", r.sum()))
         if reduction == "sum":
-            return steps[:-1] + [steps[-1]._replace(name="loss")]
+            return steps + [Step.of(Sum, (last,), "loss = Σ l", r.sum())]
         if a is None:
             return steps + [Step.of(Mean, (last,), "loss = mean l", _reduced(r, a, "mean"))]
-        return steps + [Step.of(Div, (last + 1,), "loss = Σ l / Σ w_y", _reduced(r, a, "mean"))]
+        return steps + [Step.of(Sum, (last,), "Σ l", r.sum()),
+                        Step.of(Div, (last + 1,), "loss = Σ l / Σ w_y", _reduced(r, a, "mean"))]
 
 
 class BinaryCrossEntropy(Operator):

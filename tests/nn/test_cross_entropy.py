@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nn
 import nn.functional as F
 from autograd import Tensor, trace
 from autograd.testing import assert_gradients_close, floats_in
