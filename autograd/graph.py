@@ -412,8 +412,13 @@ def format_value(value) -> str:
 @functools.cache
 def declared_params(op) -> dict:
     """The keyword parameters an operator's forward declares with a default, and those
-    defaults (cross_entropy: reduction="mean", ...)."""
-    return {name: p.default for name, p in inspect.signature(op.forward).parameters.items()
+    defaults (cross_entropy: reduction="mean", ...); none for a forward without a Python
+    signature."""
+    try:
+        parameters = inspect.signature(op.forward).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {name: p.default for name, p in parameters.items()
             if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
 
 

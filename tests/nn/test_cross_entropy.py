@@ -113,7 +113,10 @@ def test_cross_entropy_is_one_node_with_its_reduction():
                     {"weight": np.linspace(0.5, 2, 10), "label_smoothing": 0.1}):
         graph = trace(lambda t, o=options: F.cross_entropy(t, labels, **o), x)
         assert [op.name for op in graph] == ["cross_entropy"], options
-    assert "target=int64[8])" in str(trace(lambda t: F.cross_entropy(t, labels), x))
+    # the listing shows a parameter only where it differs from forward's default
+    assert "cross_entropy(p0, target=int64[8])" in str(trace(F.cross_entropy, x, labels))
+    assert "target=int64[8], reduction='sum', ignore_index=3)" in str(
+        trace(lambda t: F.cross_entropy(t, labels, reduction="sum", ignore_index=3), x))
 
 
 def test_cross_entropy_builds_no_one_hot_target():
