@@ -53,7 +53,7 @@ class CrossEntropy(Operator):
     and 0 when y = ignore_index. out = l ("none"), Σ_n l_n ("sum") or Σ_n l_n / Σ_n a_n
     ("mean"), a_n = w_y the sample's weight, 0 when ignored (PyTorch's rule; 0/0 = nan).
     With p = softmax(x), w̄ = Σ_c w_c / C and g_n the upstream gradient of sample n
-    (grad_out; grad_out / Σ a for "mean"; 0 when ignored):
+    (grad_out; grad_out / Σ a for "mean"; 0 when ignored, as in PyTorch even when Σ a = 0):
 
         ∂out/∂x_n = g_n·[(1 − ε)·w_y·(p − onehot(y)) + ε·(w̄·p − w/C)]
         ∂out/∂w_c = Σ_n g_n·([y = c]·((1 − ε)·r_y − out·[mean]) + ε·r_c/C)
@@ -110,8 +110,8 @@ class CrossEntropy(Operator):
         g = grad_out  # per sample, or one number for all ("sum", "mean"): it broadcasts
         if reduction == "mean":
             g = _divided(g, _total(_sample_weights(weight, safe, keep), safe.size))
-        if keep is not None:
-            g = g * keep
+        if keep is not None:  # an ignored sample passes back 0, even when the total is 0
+            g = xp.where(keep, g, 0.0)
         label = g if weight is None else g * weight[safe]
         if smoothing:
             label = (1 - smoothing) * label

@@ -158,12 +158,16 @@ def test_cross_entropy_of_an_empty_batch():
     assert x.grad.shape == (0, 3)
 
 
-def test_cross_entropy_all_ignored_mean_backward_is_nan_without_warnings():
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_all_ignored_mean_is_nan_and_its_gradient_zero(smoothing):
+    """PyTorch 2.13: the value 0/0 = nan, the ignored samples' gradient 0; no warning."""
     x = Tensor(np.zeros((2, 3)), requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        F.cross_entropy(x, np.array([-100, -100])).backward()
-    assert np.isnan(x.grad.data).all()  # ∂(0/0): PyTorch's nan as well
+        loss = F.cross_entropy(x, np.array([-100, -100]), label_smoothing=smoothing)
+        loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
 
 
 def test_the_operator_takes_the_defaults_it_declares():
