@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import nn.functional as F
 from autograd import Tensor, trace
 from autograd.testing import assert_gradients_close, floats_in
+from autograd.viz.expand import expansion
 from nn.losses import CrossEntropy
 
 FEW = settings(max_examples=40, deadline=None)
@@ -178,3 +179,18 @@ def test_the_operator_takes_the_defaults_it_declares():
     np.testing.assert_allclose(direct.data, reference(x.data, labels), rtol=1e-12)
     np.testing.assert_allclose(x.grad.data, (np.exp(x.data) / np.exp(x.data).sum(1, keepdims=True)
                                              - np.eye(4)[labels]) / 3, rtol=1e-12)
+
+
+@FEW
+@given(problem=problems())
+def test_the_expansion_ends_with_the_operators_output_for_every_option(problem):
+    x, labels, options = problem
+    x = Tensor(x, requires_grad=True)
+    with np.errstate(invalid="ignore"):  # an all-ignored "mean" is 0/0
+        loss = F.cross_entropy(x, labels, **options)
+    steps = expansion(loss.grad_fn)
+    np.testing.assert_allclose(steps[-1].value, loss.data, rtol=1e-12, atol=1e-12)
+    reduction_step = {"none": None, "sum": "sum",
+                      "mean": "mean" if "weight" not in options and "ignore_index" not in
+                      options else "div"}[options["reduction"]]
+    assert reduction_step is None or steps[-1].op == reduction_step
