@@ -40,6 +40,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     if len(grads) != len(outputs):
         raise ValueError(f"backward: got {len(grads)} gradients for {len(outputs)} outputs")
     _check_one_kind(outputs, "backward")
+    _backward(outputs, grads, retain_graph, create_graph)
+
+
+def _backward(outputs, grads, retain_graph, create_graph):
+    """backward() on a list of variables of one kind and a list of their gradients."""
     if retain_graph is None:
         retain_graph = create_graph
     seeds = _seeds(outputs, grads, create_graph, "backward")
@@ -59,7 +64,7 @@ def backward_method(self, grad=None, retain_graph=None, create_graph=False, *,
             raise TypeError("backward: got both grad and gradient (the same argument, "
                             "tracegrad's and PyTorch's name); pass one")
         grad = gradient
-    backward([self], None if grad is None else [grad], retain_graph, create_graph)
+    _backward([self], [grad], retain_graph, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
