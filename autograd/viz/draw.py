@@ -646,9 +646,10 @@ def forward_graph(output, *, modules="auto", expand=False, max_nodes=DEFAULT_MAX
         its extra_repr() (kernel_size=...), its output shape and its parameters; an int
         d draws each module call at depth d as one box (0: the whole model). "auto"
         (the default): "collapse" when there are more than six layers (a CNN), else
-        "cluster" (a small MLP shows its operators). In every mode a run of time steps
-        (consecutive sibling scopes of one name, each fed by the one before, e.g. an
-        RNN's "l0 step") is one box "×32".
+        "cluster" (a small MLP shows its operators). False: no module boxes at all,
+        every operator at the top level, as micrograd draws. In every mode a run of time
+        steps (consecutive sibling scopes of one name, each fed by the one before, e.g.
+        an RNN's "l0 step") is one box "×32".
     expand: opens folds. True draws everything: every module, run and composite open,
         fused operators (softmax, log_softmax, logsumexp, nn's cross-entropy losses) as
         their primitives. A name or list of names opens the modules and scopes it

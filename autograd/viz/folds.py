@@ -26,7 +26,7 @@ from ..graph import Scope, scope_of
 # blocks (a transformer's encoder layers).
 AUTO_LAYERS, AUTO_NODES, AUTO_RANKS = 6, 60, 20
 BUNDLE_MIN = 3  # inputs of one shape that only one fold reads, drawn as one node
-MODULE_OPTIONS = "'auto', 'cluster', 'collapse' or a depth >= 0"
+MODULE_OPTIONS = "'auto', 'cluster', 'collapse', a depth >= 0, or False (no module boxes)"
 
 
 @dataclass(eq=False)
@@ -96,12 +96,12 @@ def layer_scopes(graph) -> list:
 
 def folded_scopes(graph, modules, opened=frozenset()) -> set:
     """ids of the scopes drawn as one node: composite functions, and modules as `modules`
-    asks: "cluster" (none), "collapse" (every layer: innermost module call), or an int
-    depth (every module call at that nesting depth, 0 = the outermost); scopes in
+    asks: "cluster" or False (none), "collapse" (every layer: innermost module call), or
+    an int depth (every module call at that nesting depth, 0 = the outermost); scopes in
     `opened` (ids, or ALL) never fold."""
     check_modules(modules)
     folded = {id(s) for s in graph.scopes if s.composite}
-    if modules == "collapse" or modules is True:
+    if modules == "collapse":
         folded |= {id(s) for s in layer_scopes(graph)}
     elif isinstance(modules, int) and not isinstance(modules, bool):
         folded |= {id(s) for s in module_scopes(graph) if module_depth(s) == modules}
@@ -252,7 +252,7 @@ def fold_plan(graph, modules, opened, runs) -> dict:
     opened, under "collapse", draws each of its steps as one box: the unrolled loop."""
     chosen = folded_scopes(graph, modules, opened)
     folds = {id(s): s for s in graph.scopes if id(s) in chosen}
-    collapse = (modules == "collapse" or modules is True) and opened is not ALL
+    collapse = modules == "collapse" and opened is not ALL
     for run in runs:
         if not is_open(run, opened):
             folds.update((id(s), run) for s in run.scopes)
@@ -268,7 +268,7 @@ def is_open(run, opened) -> bool:
 def check_modules(modules) -> None:
     depth = isinstance(modules, int) and not isinstance(modules, bool) and modules >= 0
     named = isinstance(modules, str) and modules in ("auto", "cluster", "collapse")
-    if not (depth or named or modules is None or modules is False or modules is True):
+    if not (depth or named or modules is False):
         raise ValueError(f"viz: modules must be {MODULE_OPTIONS}, got {modules!r}")
 
 

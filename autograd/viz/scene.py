@@ -109,6 +109,8 @@ def _planned_scene(graph, modules, expand) -> tuple:
     runs = find_runs(graph)
     folds = fold_plan(graph, "cluster" if modules == "auto" else modules, opened, runs)
     scene = assemble(graph, folds, fused)
+    if modules is False:
+        _without_module_boxes(scene)
     if modules != "auto" or not graph.scopes:
         return folds, scene
     layers = layer_count(graph, opened, runs)
@@ -130,6 +132,16 @@ def _planned_scene(graph, modules, expand) -> tuple:
         scene.notes.append(f"{layers} layers drawn in {len(folded_blocks)} blocks: "
                            f"expand={name!r} opens one, modules='collapse' shows every layer")
     return folds, scene
+
+
+def _without_module_boxes(scene) -> None:
+    """modules=False: every item leaves its module clusters; only a composite function's
+    own cluster (an expanded cross-entropy) still encloses its primitives."""
+    for item in scene.items.values():
+        home = item.home
+        while home is not None and not home.composite:
+            home = home.parent
+        item.home = home
 
 
 def _longest(scene) -> int:
@@ -355,7 +367,7 @@ def build_scene(graph, modules="auto", expand=False, max_nodes=DEFAULT_MAX_NODES
     if max_nodes is None or len(scene) <= max_nodes:
         return scene
     total = len(scene)
-    scopes = module_scopes(graph)
+    scopes = module_scopes(graph) if modules is not False else []  # False: no module boxes
     depths = sorted({module_depth(s) for s in scopes}, reverse=True)
     for depth in depths:
         level = [s for s in scopes if module_depth(s) == depth]

@@ -395,6 +395,21 @@ def test_modules_refuses_a_float_depth():
         viz.forward_graph(loss, modules=1.0)
 
 
+def test_modules_false_draws_no_module_boxes_and_true_or_none_are_refused():
+    _, loss = cnn_loss()
+    clustered = parse(viz.forward_graph(loss, modules="cluster"))
+    flat = parse(viz.forward_graph(loss, modules=False))
+    assert not flat["clusters"] and not by_class(flat, "module")
+    assert len(by_class(flat, "operator")) == len(by_class(clustered, "operator"))
+    assert len(by_class(flat, "parameter")) == len(by_class(clustered, "parameter"))
+    # a composite opened by expand= keeps its own dashed box: it is not a module
+    opened = parse(viz.forward_graph(loss, modules=False, expand="cross_entropy"))
+    assert len(opened["clusters"]) == 1
+    for option in (True, None):
+        with pytest.raises(ValueError, match="False \\(no module boxes\\)"):
+            viz.forward_graph(loss, modules=option)
+
+
 def test_expand_names_a_fused_operator_to_draw_it_as_its_primitives():
     model, loss = cnn_loss()
     dot = parse(viz.forward_graph(loss, expand="cross_entropy"))

@@ -93,6 +93,21 @@ def test_A3_softmax_of_a_row_with_plus_infinity_is_nan_as_documented():
     np.testing.assert_allclose(out.data[1], [1 / (1 + np.e), np.e / (1 + np.e)])
 
 
+@pytest.mark.parametrize("op", [lambda x, y: x / y, lambda x, y: x // y,
+                                lambda x, y: x % y])
+def test_A5_division_by_zero_gives_numpys_values_and_warning_for_every_division(op):
+    x = np.array([1.0, -1.0, 0.0])
+    with warnings.catch_warnings(record=True) as expected:
+        warnings.simplefilter("always")
+        want = op(x, 0.0)
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        out = op(Tensor(x), 0.0)
+    np.testing.assert_array_equal(out.data, want)
+    assert expected and sorted(str(w.message) for w in got) == sorted(
+        str(w.message) for w in expected)
+
+
 @pytest.mark.parametrize("dtype, value", [(np.float64, 710.0), (np.float32, 89.0)])
 def test_A4_exp_beyond_the_dtype_range_is_inf_with_numpys_overflow_warning(dtype, value):
     with pytest.warns(RuntimeWarning, match="overflow encountered in exp"):
