@@ -185,11 +185,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         _state.grad_enabled = bool(create_graph)
         for root, grad in leaf_roots:
             _deliver_to_leaf(root, grad, walk.captured, create_graph, walk.held)
-        # Backward formulas meet inf and nan on purpose at the edges of their domains (1/0
-        # for log at 0, 0·inf ...), where PyTorch is silent: numpy's divide and invalid
-        # warnings are off for the whole walk, once, so no formula needs its own guard.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tune_collector(_walk(pending, walk))
+        tune_collector(_walk(pending, walk))
         for variable, grad in walk.held.values():
             _store_leaf_grad(variable, run_hooks(variable._hooks, grad), walk.captured,
                              create_graph)
@@ -231,6 +227,10 @@ def _nodes_leading_to(order, targets) -> set:
     return needed
 
 
+# Backward formulas meet inf and nan on purpose at the edges of their domains (1/0 for log
+# at 0, 0·inf ...), where PyTorch is silent: numpy's divide and invalid warnings are off
+# for the whole walk, once, so no formula needs its own guard.
+@np.errstate(divide="ignore", invalid="ignore")
 def _walk(pending, walk) -> int:
     """The backward loop: each node's backward runs once, after all its consumers'.
 
