@@ -40,6 +40,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     if len(grads) != len(outputs):
         raise ValueError(f"backward: got {len(grads)} gradients for {len(outputs)} outputs")
     _check_one_kind(outputs, "backward")
+    _backward(outputs, grads, retain_graph, create_graph)
+
+
+def _backward(outputs, grads, retain_graph, create_graph):
+    """backward() on a list of variables of one kind and a list of their gradients."""
     if retain_graph is None:
         retain_graph = create_graph
     seeds = _seeds(outputs, grads, create_graph, "backward")
@@ -59,7 +64,7 @@ def backward_method(self, grad=None, retain_graph=None, create_graph=False, *,
             raise TypeError("backward: got both grad and gradient (the same argument, "
                             "tracegrad's and PyTorch's name); pass one")
         grad = gradient
-    backward([self], None if grad is None else [grad], retain_graph, create_graph)
+    _backward([self], [grad], retain_graph, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -180,11 +185,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         _state.grad_enabled = bool(create_graph)
         for root, grad in leaf_roots:
             _deliver_to_leaf(root, grad, walk.captured, create_graph, walk.held)
-        # Backward formulas meet inf and nan on purpose at the edges of their domains (1/0
-        # for log at 0, 0·inf ...), where PyTorch is silent: numpy's divide and invalid
-        # warnings are off for the whole walk, once, so no formula needs its own guard.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tune_collector(_walk(pending, walk))
+        tune_collector(_walk(pending, walk))
         for variable, grad in walk.held.values():
             _store_leaf_grad(variable, run_hooks(variable._hooks, grad), walk.captured,
                              create_graph)
@@ -226,6 +227,10 @@ def _nodes_leading_to(order, targets) -> set:
     return needed
 
 
+# Backward formulas meet inf and nan on purpose at the edges of their domains (1/0 for log
+# at 0, 0·inf ...), where PyTorch is silent: numpy's divide and invalid warnings are off
+# for the whole walk, once, so no formula needs its own guard.
+@np.errstate(divide="ignore", invalid="ignore")
 def _walk(pending, walk) -> int:
     """The backward loop: each node's backward runs once, after all its consumers'.
 

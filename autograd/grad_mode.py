@@ -20,19 +20,20 @@ class _OpenAnywhere:
     grad-mode blocks and backward passes (`grad_mode`), detect_anomaly() blocks
     (`anomaly`). While a count is 0 every thread has that mode's default, so operators
     test these plain attributes before the thread-local flags: a thread-local read costs
-    a tenth of a Scalar operator."""
+    a tenth of a Scalar operator.
 
-    grad_mode = 0
-    anomaly = 0
-    lock = threading.Lock()
+    Each count is the length of a list: append and pop are single C calls, atomic
+    without a lock (which would cost more than the block it guards)."""
+
+    def __init__(self):
+        self.grad_mode: list = []
+        self.anomaly: list = []
 
     def enter_grad_mode(self):
-        with self.lock:
-            self.grad_mode += 1
+        self.grad_mode.append(None)
 
     def exit_grad_mode(self):
-        with self.lock:
-            self.grad_mode -= 1
+        self.grad_mode.pop()
 
 
 _open_anywhere = _OpenAnywhere()

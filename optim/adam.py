@@ -80,7 +80,7 @@ class Adam(Optimizer):
 
     def _update(self, p, grad, state, group):
         grad = self._gradient_terms(p, grad, group)
-        _start_state(state, p.data, group)
+        _start_state(state, p, group)
         t = state["step"] = state["step"] + 1
         vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
         subtract_(p, _moments_and_step(grad, state["exp_avg"], state["exp_avg_sq"], vmax, t,
@@ -99,14 +99,14 @@ class Adam(Optimizer):
         return grad + float(group["weight_decay"]) * p.data
 
 
-def _start_state(state, data, group):
+def _start_state(state, p, group):
     """Step 3's t and the moments, zero before the first step."""
     if not state:
         state["step"] = 0
-        state["exp_avg"] = np.zeros_like(data)
-        state["exp_avg_sq"] = np.zeros_like(data)
+        state["exp_avg"] = np.zeros_like(p.data)
+        state["exp_avg_sq"] = np.zeros_like(p.data)
     if group["amsgrad"] and "max_exp_avg_sq" not in state:
-        state["max_exp_avg_sq"] = np.zeros_like(data)
+        state["max_exp_avg_sq"] = np.zeros_like(p.data)
 
 
 def _moments_and_step(grad, m, v, vmax, t, group):

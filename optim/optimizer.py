@@ -164,10 +164,10 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
                 if set_to_none:
                     p.grad = None
+                elif p.grad is None:
+                    continue
                 elif p.grad.grad_fn is not None:
                     # A create_graph gradient belongs to a graph: replace, don't mutate it.
                     p.grad = Tensor(np.zeros_like(p.grad.data))

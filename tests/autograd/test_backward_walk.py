@@ -176,7 +176,7 @@ def test_grad_mode_blocks_are_counted_across_threads_and_released():
     from autograd import no_grad
     from autograd.grad_mode import _open_anywhere
 
-    assert _open_anywhere.grad_mode == 0
+    assert len(_open_anywhere.grad_mode) == 0
     entered, release = threading.Event(), threading.Event()
     seen = {}
 
@@ -189,12 +189,12 @@ def test_grad_mode_blocks_are_counted_across_threads_and_released():
     worker = threading.Thread(target=other_thread)
     worker.start()
     entered.wait(5)
-    assert _open_anywhere.grad_mode == 1
+    assert len(_open_anywhere.grad_mode) == 1
     recorded = (Scalar(1.0) * 2.0).grad_fn  # this thread still records
     release.set()
     worker.join()
     assert recorded is not None and seen["other"] is None
-    assert _open_anywhere.grad_mode == 0
+    assert len(_open_anywhere.grad_mode) == 0
 
 
 def test_a_hook_that_computes_during_backward_records_nothing():
@@ -212,10 +212,10 @@ def test_anomaly_blocks_are_counted_and_released():
 
     big = Scalar(1e308)
     with detect_anomaly():
-        assert _open_anywhere.anomaly == 1
+        assert len(_open_anywhere.anomaly) == 1
         with pytest.raises(FloatingPointError, match="'mul'"):
             big * 1e308  # the hot path still checks while a block is open
-    assert _open_anywhere.anomaly == 0
+    assert len(_open_anywhere.anomaly) == 0
     assert (big * 1e308).data == float("inf")  # and stops checking after
 
 
