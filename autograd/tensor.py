@@ -1176,7 +1176,8 @@ def _constant(value, like, op_name):
     would give it next to `like` (so float32 * 2.5 stays float32). A list holding Tensors
     is stacked into the graph instead (x + [y, z] differentiates y and z, as numpy's
     asarray would stack them)."""
-    if type(value) is float or type(value) is int or type(value) is bool:
+    if type(value) is float or type(value) is int or type(value) is bool \
+            or type(value) is _Size:  # x.size is numpy's plain int, weak like one
         if like is None:
             return Tensor._make(np.asarray(value))
         dtype = like._data.dtype

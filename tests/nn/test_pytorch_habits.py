@@ -46,6 +46,14 @@ def test_size_call_is_refused_naming_shape_and_size_stays_numpys_count():
         x.size()
 
 
+def test_size_in_arithmetic_is_a_plain_int_so_float32_stays_float32():
+    # numpy's x.size is a Python int, which keeps float32 (x / x.size is a mean)
+    x = Tensor(np.ones(4, np.float32))
+    for out in (x / x.size, x * x.size, x.size - x, x / x.numel()):
+        assert out.dtype == np.float32
+    np.testing.assert_array_equal((x / x.size).data, x.data / x.data.size)
+
+
 def test_numel_is_the_element_count():
     assert Tensor(X).numel() == 6 and Tensor(np.zeros((0, 3))).numel() == 0
 
