@@ -638,7 +638,7 @@ def _sample_weights(weight, labels, keep):
 def _total(weights, count):
     """Σ_n a_n: `count` samples when weights is None, the counted ones of a mask."""
     if weights is None:
-        return int(count)  # a plain int keeps float32 float32 (Tensor.size is a subclass)
+        return int(count)
     return np.count_nonzero(weights) if weights.dtype == bool else weights.sum()
 
 
